@@ -1,0 +1,117 @@
+# Builds mod_nexte_slack.so with apxs, the httpd-free core as a static
+# library, the command-line tools, and the C unit tests (plain and under
+# AddressSanitizer + UBSan).
+#
+#   make -f apxs.mk            module + tools + unit tests
+#   make -f apxs.mk unit       run the unit tests (TAP, through prove)
+#   make -f apxs.mk unit-asan  the same tests built with -fsanitize=address,undefined
+#   make -f apxs.mk unit-valgrind  the same tests under valgrind --leak-check=full
+#   make -f apxs.mk install    copy the module into apxs' LIBEXECDIR
+#
+# Sources: mod_nexte_slack/core/*.c never include httpd headers; the glue
+# (mod_nexte_slack/*.c, cfg/, handle/) does.  Every file matching those
+# wildcards is built, so adding a source file needs no edit here.
+
+APXS      ?= apxs
+CC        ?= cc
+OUT       := build/out
+PKGS      := apr-1 apr-util-1 jansson libcurl openssl icu-uc icu-i18n
+
+WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter \
+             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+DEFS      := -D_GNU_SOURCE
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+INCLUDES  := -Imod_nexte_slack/core -Imod_nexte_slack
+
+CORE_SRC  := $(sort $(wildcard mod_nexte_slack/core/*.c))
+CORE_HDR  := $(sort $(wildcard mod_nexte_slack/core/*.h))
+GLUE_SRC  := $(sort $(wildcard mod_nexte_slack/*.c mod_nexte_slack/cfg/*.c mod_nexte_slack/handle/*.c))
+GLUE_HDR  := $(sort $(wildcard mod_nexte_slack/*.h mod_nexte_slack/cfg/*.h mod_nexte_slack/handle/*.h))
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+TEST_SRC  := $(sort $(wildcard t/unit/test_*.c))
+
+VERSION   := $(shell cat VERSION)
+GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_DEFS := -DNXS_VERSION='"$(VERSION)"' -DNXS_BUILD_REV='"$(GIT_REV)"'
+
+# The module: apxs/libtool compile every source into one DSO.
+MODULE    := $(OUT)/mod_nexte_slack.so
+
+.PHONY: all module tools tests unit unit-asan unit-valgrind install clean format-check
+
+all: module tools tests
+
+module: $(MODULE)
+
+$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) VERSION
+	@mkdir -p $(OUT)/apxs
+	rm -rf $(OUT)/apxs/*
+	cp --parents $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(OUT)/apxs/
+	cd $(OUT)/apxs && $(APXS) -c -n nexte_slack -o mod_nexte_slack.la \
+	    $(addprefix -Wc$(comma),$(WARN) $(DEFS) $(BUILD_DEFS)) \
+	    $(addprefix -I,$(abspath mod_nexte_slack/core mod_nexte_slack)) \
+	    $(PKG_CFLAGS) $(PKG_LIBS) $(CORE_SRC) $(GLUE_SRC) >build.log 2>&1 \
+	    || { cat build.log; exit 1; }
+	@grep -E 'warning|error' $(OUT)/apxs/build.log && exit 1 || true
+	cp $(OUT)/apxs/mod_nexte_slack/.libs/mod_nexte_slack.so $@ 2>/dev/null \
+	    || cp $(OUT)/apxs/.libs/mod_nexte_slack.so $@
+
+comma := ,
+
+# The core as a static library, for tools and unit tests (plain and ASan).
+define core_lib
+$(OUT)/$(1)/libnxscore.a: $(CORE_SRC) $(CORE_HDR) VERSION
+	@mkdir -p $(OUT)/$(1)/core
+	set -e; for f in $(CORE_SRC); do \
+	    $(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) $(PKG_CFLAGS) \
+	        -c $$$$f -o $(OUT)/$(1)/core/$$$$(basename $$$$f .c).o; done
+	rm -f $$@ && ar rcs $$@ $(OUT)/$(1)/core/*.o
+endef
+
+PLAIN_FLAGS := -g -O2 -fPIC
+ASAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+$(eval $(call core_lib,plain,$(PLAIN_FLAGS)))
+$(eval $(call core_lib,asan,$(ASAN_FLAGS)))
+
+TOOLS        := $(patsubst tools/%.c,$(OUT)/%,$(TOOL_SRC))
+TESTS_PLAIN  := $(patsubst t/unit/%.c,$(OUT)/plain/t/%,$(TEST_SRC))
+TESTS_ASAN   := $(patsubst t/unit/%.c,$(OUT)/asan/t/%,$(TEST_SRC))
+
+tools: $(TOOLS)
+tests: $(TESTS_PLAIN)
+
+$(OUT)/%: tools/%.c $(OUT)/plain/libnxscore.a
+	$(CC) $(WARN) $(DEFS) $(PLAIN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $< \
+	    $(OUT)/plain/libnxscore.a $(PKG_LIBS) -o $@
+
+$(OUT)/plain/t/%: t/unit/%.c t/unit/nxs_test.h $(OUT)/plain/libnxscore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) $(PLAIN_FLAGS) $(INCLUDES) -It/unit $(PKG_CFLAGS) $< \
+	    $(OUT)/plain/libnxscore.a $(PKG_LIBS) -lcmocka -o $@
+
+$(OUT)/asan/t/%: t/unit/%.c t/unit/nxs_test.h $(OUT)/asan/libnxscore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) $(ASAN_FLAGS) $(INCLUDES) -It/unit $(PKG_CFLAGS) $< \
+	    $(OUT)/asan/libnxscore.a $(PKG_LIBS) -lcmocka -o $@
+
+# Unit tests print TAP (cmocka's TAP output); prove runs them.
+unit: $(TESTS_PLAIN)
+	prove -f -e '' $(TESTS_PLAIN)
+
+unit-asan: $(TESTS_ASAN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    prove -f -e '' $(TESTS_ASAN)
+
+unit-valgrind: $(TESTS_PLAIN)
+	prove -f -e 'valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99' $(TESTS_PLAIN)
+
+install: $(MODULE)
+	install -m 0644 $(MODULE) $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/mod_nexte_slack.so
+
+format-check:
+	clang-format --dry-run --Werror $(CORE_SRC) $(CORE_HDR) $(GLUE_SRC) $(GLUE_HDR) $(TOOL_SRC) $(TEST_SRC)
+
+clean:
+	rm -rf $(OUT)
