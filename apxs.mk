@@ -33,7 +33,7 @@ TEST_SRC  := $(sort $(wildcard t/unit/test_*.c))
 
 VERSION   := $(shell cat VERSION)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-BUILD_DEFS := -DNXS_VERSION='"$(VERSION)"' -DNXS_BUILD_REV='"$(GIT_REV)"'
+BUILD_DEFS := -DNXS_VERSION_TOKEN=$(VERSION) -DNXS_REV_TOKEN=$(GIT_REV)
 
 # The module: apxs/libtool compile every source into one DSO.
 MODULE    := $(OUT)/mod_nexte_slack.so
@@ -47,13 +47,13 @@ module: $(MODULE)
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) VERSION
 	@mkdir -p $(OUT)/apxs
 	rm -rf $(OUT)/apxs/*
-	cp --parents $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(OUT)/apxs/
-	cd $(OUT)/apxs && $(APXS) -c -n nexte_slack -o mod_nexte_slack.la \
+	@cp --parents $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(OUT)/apxs/
+	@cd $(OUT)/apxs && $(APXS) -c -n nexte_slack -o mod_nexte_slack.la \
 	    $(addprefix -Wc$(comma),$(WARN) $(DEFS) $(BUILD_DEFS)) \
 	    $(addprefix -I,$(abspath mod_nexte_slack/core mod_nexte_slack)) \
 	    $(PKG_CFLAGS) $(PKG_LIBS) $(CORE_SRC) $(GLUE_SRC) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
-	@grep -E 'warning|error' $(OUT)/apxs/build.log && exit 1 || true
+	@! grep -E ': (warning|error):' $(OUT)/apxs/build.log
 	cp $(OUT)/apxs/mod_nexte_slack/.libs/mod_nexte_slack.so $@ 2>/dev/null \
 	    || cp $(OUT)/apxs/.libs/mod_nexte_slack.so $@
 

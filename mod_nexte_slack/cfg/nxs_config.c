@@ -1,0 +1,383 @@
+/* Directive table, per-server config creation and merging, and the checks
+ * that make `apachectl configtest` refuse every bad value with a message
+ * naming the directive, the value and what is expected. */
+#include "nxs_config.h"
+
+#include <apr_file_info.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_log.h>
+
+#include "nxs_directives.h"
+#include "nxs_duration.h"
+#include "nxs_queue_spec.h"
+#include "nxs_url.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+extern module AP_MODULE_DECLARE_DATA nexte_slack_module;
+
+#define UNSET_INT  (-1)
+#define UNSET_TIME ((apr_interval_time_t)-1)
+
+#define EXPECT_DURATION "a duration with a unit (ms, s, m, h or d), e.g. 30s or 24h"
+
+void *nxs_config_create_server(apr_pool_t *p, server_rec *s)
+{
+    nxs_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->workers = UNSET_INT;
+    c->retry_window = UNSET_TIME;
+    c->backoff_min = UNSET_TIME;
+    c->backoff_max = UNSET_TIME;
+    c->reconnect_grace = UNSET_TIME;
+    return c;
+}
+
+#define MERGE_PTR(f)  m->f = add->f ? add->f : base->f
+#define MERGE_VAL(f, unset) m->f = add->f != (unset) ? add->f : base->f
+
+void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
+{
+    const nxs_server_conf_t *base = basev, *add = addv;
+    nxs_server_conf_t *m = apr_pcalloc(p, sizeof(*m));
+
+    MERGE_PTR(client_id);
+    m->client_secret = add->client_secret.value ? add->client_secret : base->client_secret;
+    m->signing_secret = add->signing_secret.value ? add->signing_secret : base->signing_secret;
+    m->event_secret = add->event_secret.value ? add->event_secret : base->event_secret;
+    if (add->token_key_set) {
+        memcpy(m->token_key, add->token_key, sizeof(m->token_key));
+        m->token_key_path = add->token_key_path;
+        m->token_key_set = 1;
+    } else if (base->token_key_set) {
+        memcpy(m->token_key, base->token_key, sizeof(m->token_key));
+        m->token_key_path = base->token_key_path;
+        m->token_key_set = 1;
+    }
+    MERGE_PTR(public_url);
+    MERGE_PTR(app_url);
+    MERGE_PTR(api_base);
+    MERGE_PTR(authorize_url);
+    MERGE_PTR(callback_url);
+    /* The queue and the worker pool belong to the whole server (one delivery
+     * daemon), so they are only settable in the main config; inherit them. */
+    m->queue_type = base->queue_type;
+    m->queue_path = base->queue_path;
+    m->workers = base->workers;
+    MERGE_VAL(retry_window, UNSET_TIME);
+    MERGE_VAL(backoff_min, UNSET_TIME);
+    MERGE_VAL(backoff_max, UNSET_TIME);
+    MERGE_VAL(reconnect_grace, UNSET_TIME);
+    m->configured = add->configured || base->configured;
+    return m;
+}
+
+nxs_server_conf_t *nxs_config_get(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &nexte_slack_module);
+}
+
+static nxs_server_conf_t *conf_of(cmd_parms *cmd)
+{
+    nxs_server_conf_t *c = nxs_config_get(cmd->server);
+    c->configured = 1;
+    return c;
+}
+
+static const char *bad_value(cmd_parms *cmd, const char *value, const char *expected)
+{
+    return apr_psprintf(cmd->pool, "%s: invalid value '%s'; expected %s", cmd->cmd->name, value,
+                        expected);
+}
+
+static const char *main_server_only(cmd_parms *cmd)
+{
+    if (cmd->server->is_virtual) {
+        return apr_psprintf(cmd->pool,
+                            "%s: only allowed in the main server configuration, not inside "
+                            "<VirtualHost> (one delivery queue serves the whole server)",
+                            cmd->cmd->name);
+    }
+    return NULL;
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *c;
+    int dots = 0;
+
+    /* Slack client IDs are two decimal numbers joined by a dot. */
+    for (c = arg; *c; ++c) {
+        if (*c == '.') {
+            ++dots;
+        } else if (!apr_isdigit(*c)) {
+            break;
+        }
+    }
+    if (*c || dots != 1 || arg[0] == '.' || c[-1] == '.') {
+        return bad_value(cmd, arg, "a Slack client ID such as 1234567890.1234567890");
+    }
+    conf_of(cmd)->client_id = arg;
+    return NULL;
+}
+
+/* Loads a secret; an inline secret's value is never echoed in messages. */
+static const char *load_secret(cmd_parms *cmd, nxs_secret_t *out, const char *arg)
+{
+    const char *why = NULL;
+    const char *shown = strncmp(arg, "file:", 5) == 0 ? arg : "(inline secret, not shown)";
+
+    if (nxs_secret_load(out, &why, arg, NXS_MIN_SECRET_LEN, cmd->pool) != APR_SUCCESS) {
+        return bad_value(cmd, shown, why);
+    }
+    if (out->world_readable) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     cmd->cmd->name, out->path);
+    }
+    return NULL;
+}
+
+static const char *set_client_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return load_secret(cmd, &conf_of(cmd)->client_secret, arg);
+}
+
+static const char *set_signing_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return load_secret(cmd, &conf_of(cmd)->signing_secret, arg);
+}
+
+static const char *set_event_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return load_secret(cmd, &conf_of(cmd)->event_secret, arg);
+}
+
+static const char *set_token_key_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    nxs_server_conf_t *c = conf_of(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *why = NULL;
+    int world_readable = 0;
+
+    if (!path || nxs_keyfile_load(c->token_key, &world_readable, &why, path, cmd->pool)) {
+        return bad_value(cmd, arg, why ? why : "a valid path");
+    }
+    if (world_readable) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     cmd->cmd->name, path);
+    }
+    c->token_key_path = path;
+    c->token_key_set = 1;
+    return NULL;
+}
+
+static const char *set_url(cmd_parms *cmd, const char **field, const char *arg)
+{
+    const char *why = NULL;
+
+    if (nxs_url_check_base(field, &why, arg, cmd->pool) != APR_SUCCESS) {
+        return bad_value(cmd, arg, why);
+    }
+    return NULL;
+}
+
+static const char *set_public_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->public_url, arg);
+}
+
+static const char *set_app_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->app_url, arg);
+}
+
+static const char *set_api_base(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->api_base, arg);
+}
+
+static const char *set_authorize_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->authorize_url, arg);
+}
+
+static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->callback_url, arg);
+}
+
+static const char *set_queue(cmd_parms *cmd, void *dc, const char *type, const char *path)
+{
+    nxs_server_conf_t *c = conf_of(cmd);
+    const char *why = NULL, *err = main_server_only(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (nxs_queue_type_check(&c->queue_type, &why, type, cmd->pool) != APR_SUCCESS) {
+        return bad_value(cmd, type, why);
+    }
+    c->queue_path = ap_runtime_dir_relative(cmd->pool, path);
+    if (!c->queue_path || !*path || path[strlen(path) - 1] == '/') {
+        return bad_value(cmd, path, "a file path (relative paths are under the runtime dir)");
+    }
+    return NULL;
+}
+
+static const char *set_workers(cmd_parms *cmd, void *dc, const char *arg)
+{
+    nxs_server_conf_t *c = conf_of(cmd);
+    const char *err = main_server_only(cmd);
+    char *end = NULL;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (!*arg || *end || n < 1 || n > NXS_MAX_WORKERS) {
+        return bad_value(cmd, arg,
+                         apr_psprintf(cmd->pool, "a whole number from 1 to %d", NXS_MAX_WORKERS));
+    }
+    c->workers = (int)n;
+    return NULL;
+}
+
+static const char *set_duration(cmd_parms *cmd, apr_interval_time_t *field, const char *arg)
+{
+    if (nxs_duration_parse(field, arg) != APR_SUCCESS) {
+        return bad_value(cmd, arg, EXPECT_DURATION " (at most 365d)");
+    }
+    return NULL;
+}
+
+static const char *set_retry_window(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_duration(cmd, &conf_of(cmd)->retry_window, arg);
+}
+
+static const char *set_reconnect_grace(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_duration(cmd, &conf_of(cmd)->reconnect_grace, arg);
+}
+
+static const char *set_retry_backoff(cmd_parms *cmd, void *dc, const char *min, const char *max)
+{
+    nxs_server_conf_t *c = conf_of(cmd);
+    const char *err;
+
+    if ((err = set_duration(cmd, &c->backoff_min, min)) ||
+        (err = set_duration(cmd, &c->backoff_max, max))) {
+        return err;
+    }
+    if (c->backoff_min > c->backoff_max) {
+        return apr_psprintf(cmd->pool, "%s: invalid value '%s %s'; expected MIN MAX with MIN <= MAX",
+                            cmd->cmd->name, min, max);
+    }
+    return NULL;
+}
+
+const command_rec nxs_config_cmds[] = {
+    AP_INIT_TAKE1(NXS_D_CLIENT_ID, set_client_id, NULL, RSRC_CONF,
+                  "The Slack app's OAuth client ID"),
+    AP_INIT_TAKE1(NXS_D_CLIENT_SECRET, set_client_secret, NULL, RSRC_CONF,
+                  "The Slack app's OAuth client secret, or file:/path"),
+    AP_INIT_TAKE1(NXS_D_SIGNING_SECRET, set_signing_secret, NULL, RSRC_CONF,
+                  "Slack signing secret for interaction requests, or file:/path"),
+    AP_INIT_TAKE1(NXS_D_EVENT_SECRET, set_event_secret, NULL, RSRC_CONF,
+                  "HMAC key shared with Nexte core, or file:/path"),
+    AP_INIT_TAKE1(NXS_D_TOKEN_KEY_FILE, set_token_key_file, NULL, RSRC_CONF,
+                  "File of 32 random bytes that encrypts Slack tokens at rest"),
+    AP_INIT_TAKE1(NXS_D_PUBLIC_URL, set_public_url, NULL, RSRC_CONF,
+                  "This server's public base URL (builds the OAuth redirect_uri)"),
+    AP_INIT_TAKE1(NXS_D_APP_URL, set_app_url, NULL, RSRC_CONF,
+                  "Nexte web app base URL, for record links"),
+    AP_INIT_TAKE1(NXS_D_API_BASE, set_api_base, NULL, RSRC_CONF, "Slack Web API base URL"),
+    AP_INIT_TAKE1(NXS_D_AUTHORIZE_URL, set_authorize_url, NULL, RSRC_CONF,
+                  "Slack OAuth authorize page URL"),
+    AP_INIT_TAKE2(NXS_D_QUEUE, set_queue, NULL, RSRC_CONF,
+                  "TYPE PATH of the apr_dbm file that persists the delivery queue"),
+    AP_INIT_TAKE1(NXS_D_WORKERS, set_workers, NULL, RSRC_CONF,
+                  "Delivery threads in the thread pool (1-256)"),
+    AP_INIT_TAKE1(NXS_D_RETRY_WINDOW, set_retry_window, NULL, RSRC_CONF,
+                  "How long an undelivered message keeps being retried"),
+    AP_INIT_TAKE2(NXS_D_RETRY_BACKOFF, set_retry_backoff, NULL, RSRC_CONF,
+                  "MIN MAX backoff between delivery attempts"),
+    AP_INIT_TAKE1(NXS_D_RECONNECT_GRACE, set_reconnect_grace, NULL, RSRC_CONF,
+                  "How long a disconnected account's settings are kept"),
+    AP_INIT_TAKE1(NXS_D_CALLBACK_URL, set_callback_url, NULL, RSRC_CONF,
+                  "Nexte core URL told about clicks and broken connections"),
+    {NULL},
+};
+
+static const char *missing(apr_pool_t *p, server_rec *s, const char *directive, const char *why)
+{
+    return apr_psprintf(p, "%s is required %s (server %s:%u, defined in %s)", directive, why,
+                        s->server_hostname ? s->server_hostname : "?", (unsigned)s->port,
+                        s->defn_name ? s->defn_name : "the main config");
+}
+
+const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p)
+{
+    apr_interval_time_t window;
+    int oauth;
+
+    if (!c->api_base) {
+        c->api_base = NXS_DEFAULT_API_BASE;
+    }
+    if (!c->authorize_url) {
+        c->authorize_url = NXS_DEFAULT_AUTHORIZE_URL;
+    }
+    if (!c->queue_type) {
+        c->queue_type = NXS_QUEUE_DEFAULT_TYPE;
+        c->queue_path = ap_runtime_dir_relative(p, NXS_QUEUE_DEFAULT_FILE);
+    }
+    if (c->workers == UNSET_INT) {
+        c->workers = NXS_DEFAULT_WORKERS;
+    }
+    if (c->retry_window == UNSET_TIME) {
+        c->retry_window = NXS_DEFAULT_RETRY_WINDOW;
+    }
+    if (c->backoff_min == UNSET_TIME) {
+        c->backoff_min = NXS_DEFAULT_BACKOFF_MIN;
+        c->backoff_max = NXS_DEFAULT_BACKOFF_MAX;
+    }
+    if (c->reconnect_grace == UNSET_TIME) {
+        c->reconnect_grace = NXS_DEFAULT_RECONNECT_GRACE;
+    }
+    if (!c->configured) {
+        return NULL;
+    }
+    if (!c->event_secret.value) {
+        return missing(p, s, NXS_D_EVENT_SECRET, "to authenticate Nexte core");
+    }
+    if (!c->token_key_set) {
+        return missing(p, s, NXS_D_TOKEN_KEY_FILE, "to encrypt Slack tokens at rest");
+    }
+    if (!c->app_url) {
+        return missing(p, s, NXS_D_APP_URL, "to link messages to Nexte records");
+    }
+    oauth = c->client_id || c->client_secret.value || c->public_url;
+    if (oauth && !c->client_id) {
+        return missing(p, s, NXS_D_CLIENT_ID, "for the Slack OAuth install");
+    }
+    if (oauth && !c->client_secret.value) {
+        return missing(p, s, NXS_D_CLIENT_SECRET, "for the Slack OAuth install");
+    }
+    if (oauth && !c->public_url) {
+        return missing(p, s, NXS_D_PUBLIC_URL, "to build the OAuth redirect_uri");
+    }
+    window = c->retry_window;
+    if (c->backoff_max > window) {
+        char a[32], b[32];
+        return apr_psprintf(p,
+                            "%s: the maximum backoff %s exceeds %s %s; expected MAX <= the "
+                            "retry window",
+                            NXS_D_RETRY_BACKOFF, nxs_duration_format(c->backoff_max, a, sizeof(a)),
+                            NXS_D_RETRY_WINDOW, nxs_duration_format(window, b, sizeof(b)));
+    }
+    return NULL;
+}

@@ -1,0 +1,143 @@
+/* nexte-slack-status: health, build, effective non-secret configuration and
+ * counters, as JSON or (?format=prometheus) Prometheus text. */
+#include "nxs_handlers.h"
+
+#include <apr_strings.h>
+#include <ap_release.h>
+#include <http_protocol.h>
+#include <util_script.h>
+#include <scoreboard.h>
+#include <string.h>
+
+#include "nxs_build.h"
+#include "cfg/nxs_config.h"
+#include "nxs_duration.h"
+#include "nxs_respond.h"
+
+static json_t *secret_state(const nxs_secret_t *s)
+{
+    if (!s->value) {
+        return json_string("unset");
+    }
+    return json_string(s->path ? "set (file)" : "set (inline)");
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static double seconds(apr_interval_time_t t)
+{
+    return (double)t / (double)APR_USEC_PER_SEC;
+}
+
+/* Only settings an operator may see: secrets show as set/unset. */
+static json_t *effective_config(const nxs_server_conf_t *c)
+{
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s}, s:i, s:f, s:{s:f, s:f},"
+        " s:f, s:o}",
+        "client_id", str_or_null(c->client_id), "client_secret", secret_state(&c->client_secret),
+        "signing_secret", secret_state(&c->signing_secret), "event_secret",
+        secret_state(&c->event_secret), "token_key_file", str_or_null(c->token_key_path),
+        "public_url", str_or_null(c->public_url), "app_url", str_or_null(c->app_url), "api_base",
+        str_or_null(c->api_base), "authorize_url", str_or_null(c->authorize_url), "queue", "type",
+        c->queue_type, "path", c->queue_path, "workers", c->workers, "retry_window_seconds",
+        seconds(c->retry_window), "retry_backoff_seconds", "min", seconds(c->backoff_min), "max",
+        seconds(c->backoff_max), "reconnect_grace_seconds", seconds(c->reconnect_grace),
+        "callback_url", str_or_null(c->callback_url));
+}
+
+static apr_time_t server_started(void)
+{
+    return ap_scoreboard_image ? ap_scoreboard_image->global->restart_time : 0;
+}
+
+static int status_json(request_rec *r, const nxs_server_conf_t *c)
+{
+    apr_time_t started = server_started();
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:{}}", "status", "ok", "module",
+        "mod_nexte_slack", "version", NXS_VERSION, "build", "revision", NXS_BUILD_REV, "httpd",
+        ap_get_server_banner(), "libraries", nxs_build_libraries(), "uptime_seconds",
+        started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
+        "counters");
+    return nxs_respond_json(r, HTTP_OK, body);
+}
+
+/* Prometheus text exposition format 0.0.4; label values escape \ " and \n. */
+static const char *prom_label(apr_pool_t *p, const char *v)
+{
+    apr_size_t n = strlen(v), i, o = 0;
+    char *out = apr_palloc(p, 2 * n + 1);
+
+    for (i = 0; i < n; ++i) {
+        if (v[i] == '\\' || v[i] == '"') {
+            out[o++] = '\\';
+            out[o++] = v[i];
+        } else if (v[i] == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = v[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void prom_metric(apr_array_header_t *lines, const char *name, const char *type,
+                        const char *help, const char *labels, double value)
+{
+    apr_pool_t *p = lines->pool;
+    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(p, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n",
+                                                       name, help, name, type, name, labels, value);
+}
+
+static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
+{
+    apr_array_header_t *lines = apr_array_make(r->pool, 8, sizeof(const char *));
+    apr_time_t started = server_started();
+
+    prom_metric(lines, "nexte_slack_build_info", "gauge", "Module version and source revision.",
+                apr_psprintf(r->pool, "{version=\"%s\",revision=\"%s\",httpd=\"%s\"}",
+                             prom_label(r->pool, NXS_VERSION), prom_label(r->pool, NXS_BUILD_REV),
+                             prom_label(r->pool, ap_get_server_banner())),
+                1);
+    prom_metric(lines, "nexte_slack_uptime_seconds", "gauge",
+                "Seconds since httpd last (re)started.", "",
+                started ? seconds(apr_time_now() - started) : 0.0);
+    prom_metric(lines, "nexte_slack_config_workers", "gauge", "Delivery threads configured.", "",
+                c->workers);
+    prom_metric(lines, "nexte_slack_config_retry_window_seconds", "gauge",
+                "How long an undelivered message is retried.", "", seconds(c->retry_window));
+    prom_metric(lines, "nexte_slack_config_retry_backoff_min_seconds", "gauge",
+                "Shortest backoff between delivery attempts.", "", seconds(c->backoff_min));
+    prom_metric(lines, "nexte_slack_config_retry_backoff_max_seconds", "gauge",
+                "Longest backoff between delivery attempts.", "", seconds(c->backoff_max));
+    return nxs_respond_text(r, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                            apr_array_pstrcat(r->pool, lines, '\0'));
+}
+
+int nxs_handle_status(request_rec *r)
+{
+    const nxs_server_conf_t *c = nxs_config_get(r->server);
+    const char *format = NULL;
+    apr_table_t *args = NULL;
+    int rc;
+
+    if ((rc = nxs_respond_unless_method(r, "GET")) != DECLINED) {
+        return rc;
+    }
+    ap_args_to_table(r, &args);
+    format = apr_table_get(args, "format");
+    if (!format || strcmp(format, "json") == 0) {
+        return status_json(r, c);
+    }
+    if (strcmp(format, "prometheus") == 0) {
+        return status_prometheus(r, c);
+    }
+    return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_format",
+                             "format must be json or prometheus");
+}

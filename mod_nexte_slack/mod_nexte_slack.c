@@ -1,0 +1,99 @@
+/* mod_nexte_slack: the module record and its hooks.  Everything here is
+ * glue: configuration lives in cfg/, one handler per file in handle/, and the
+ * httpd-free logic in core/. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include <curl/curl.h>
+#include <string.h>
+
+#include "cfg/nxs_config.h"
+#include "cfg/nxs_directives.h"
+#include "handle/nxs_handlers.h"
+
+typedef int (*nxs_handler_fn)(request_rec *r);
+
+static const struct {
+    const char *name;
+    nxs_handler_fn fn;
+} HANDLERS[] = {
+    {NXS_H_STATUS, nxs_handle_status},
+    {NXS_H_EVENTS, nxs_handle_not_implemented},
+    {NXS_H_OAUTH, nxs_handle_not_implemented},
+    {NXS_H_INTERACTIONS, nxs_handle_not_implemented},
+    {NXS_H_SETTINGS, nxs_handle_not_implemented},
+};
+
+static int nxs_handler(request_rec *r)
+{
+    size_t i;
+
+    if (!r->handler) {
+        return DECLINED;
+    }
+    for (i = 0; i < sizeof(HANDLERS) / sizeof(HANDLERS[0]); ++i) {
+        if (strcmp(r->handler, HANDLERS[i].name) == 0) {
+            return HANDLERS[i].fn(r);
+        }
+    }
+    return DECLINED;
+}
+
+/* Runs after every virtual host has been merged and before `apachectl -t`
+ * prints "Syntax OK", so rules spanning directives fail the config test. */
+static int nxs_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *main_server)
+{
+    server_rec *s;
+
+    for (s = main_server; s; s = s->next) {
+        const char *err = nxs_config_finish(nxs_config_get(s), s, pconf);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL, "mod_nexte_slack: %s",
+                         err);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
+static apr_status_t nxs_curl_cleanup(void *unused)
+{
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
+/* libcurl's global state must be set up while httpd is still one thread. */
+static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (cc != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_nexte_slack: curl_global_init: %s",
+                     curl_easy_strerror(cc));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, nxs_curl_cleanup, apr_pool_cleanup_null);
+    return OK;
+}
+
+static void nxs_register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_config(nxs_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(nxs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(nxs_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(nexte_slack) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                    /* per-directory config: none, every setting is per server */
+    NULL,
+    nxs_config_create_server,
+    nxs_config_merge_server,
+    nxs_config_cmds,
+    nxs_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
