@@ -315,9 +315,31 @@ const command_rec nxs_config_cmds[] = {
 
 static const char *missing(apr_pool_t *p, server_rec *s, const char *directive, const char *why)
 {
-    return apr_psprintf(p, "%s is required %s (server %s:%u, defined in %s)", directive, why,
-                        s->server_hostname ? s->server_hostname : "?", (unsigned)s->port,
-                        s->defn_name ? s->defn_name : "the main config");
+    if (s->is_virtual) {
+        return apr_psprintf(p, "%s is required %s (virtual host %s defined at %s:%u)", directive,
+                            why, s->server_hostname ? s->server_hostname : "?",
+                            s->defn_name ? s->defn_name : "?", s->defn_line_number);
+    }
+    return apr_psprintf(p, "%s is required %s (main server configuration)", directive, why);
+}
+
+/* The queue file is created by the delivery side; its directory must exist
+ * now so that a typo fails the config test instead of the first event. */
+static const char *check_queue_dir(nxs_server_conf_t *c, apr_pool_t *p)
+{
+    char *dir = apr_pstrdup(p, c->queue_path);
+    char *slash = strrchr(dir, '/');
+    apr_finfo_t fi;
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+    }
+    if (apr_stat(&fi, dir, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_DIR) {
+        return apr_psprintf(p, "%s: invalid value '%s %s'; expected a path in an existing "
+                               "directory (%s does not exist)",
+                            NXS_D_QUEUE, c->queue_type, c->queue_path, dir);
+    }
+    return NULL;
 }
 
 const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p)
@@ -359,6 +381,12 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     }
     if (!c->app_url) {
         return missing(p, s, NXS_D_APP_URL, "to link messages to Nexte records");
+    }
+    if (!s->is_virtual) {
+        const char *err = check_queue_dir(c, p);
+        if (err) {
+            return err;
+        }
     }
     oauth = c->client_id || c->client_secret.value || c->public_url;
     if (oauth && !c->client_id) {
