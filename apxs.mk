@@ -105,7 +105,7 @@ unit-asan: $(TESTS_ASAN)
 	    prove -f -e '' $(TESTS_ASAN)
 
 unit-valgrind: $(TESTS_PLAIN)
-	prove -f -e 'valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99' $(TESTS_PLAIN)
+	prove -f -e 'valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99' $(TESTS_PLAIN)
 
 install: $(MODULE)
 	install -m 0644 $(MODULE) $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/mod_nexte_slack.so
