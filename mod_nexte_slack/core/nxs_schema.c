@@ -1,0 +1,170 @@
+/* Schema migrations.  Each step is a list of DDL statements valid on both
+ * SQLite (3.24+) and PostgreSQL (9.5+); types are limited to TEXT, BIGINT and
+ * INTEGER so that one text serves both.  Times are unix seconds (BIGINT). */
+#include "nxs_schema.h"
+
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Any fixed number: PostgreSQL advisory locks are keyed by a bigint. */
+#define NXS_PG_MIGRATION_LOCK "7265001"
+
+static const char *const MIGRATION_1[] = {
+    "CREATE TABLE nxs_accounts ("
+    " account_id TEXT PRIMARY KEY,"
+    " plan TEXT NOT NULL DEFAULT 'solo',"
+    " timezone TEXT NOT NULL DEFAULT 'UTC',"
+    " locale TEXT NOT NULL DEFAULT 'en',"
+    " currency TEXT NOT NULL DEFAULT 'EUR',"
+    " disconnected_at BIGINT,"
+    " updated_at BIGINT NOT NULL)",
+    "CREATE TABLE nxs_workspaces ("
+    " account_id TEXT NOT NULL,"
+    " team_id TEXT NOT NULL,"
+    " team_name TEXT NOT NULL,"
+    " bot_user_id TEXT NOT NULL,"
+    " scopes TEXT NOT NULL,"
+    " token_sealed TEXT,"
+    " refresh_sealed TEXT,"
+    " token_expires_at BIGINT,"
+    " active INTEGER NOT NULL DEFAULT 0,"
+    " needs_reconnect INTEGER NOT NULL DEFAULT 0,"
+    " installed_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, team_id))",
+    "CREATE TABLE nxs_categories ("
+    " account_id TEXT NOT NULL,"
+    " category TEXT NOT NULL,"
+    " channel_id TEXT,"
+    " channel_name TEXT,"
+    " mention TEXT NOT NULL DEFAULT 'none',"
+    " last_error TEXT,"
+    " last_error_at BIGINT,"
+    " PRIMARY KEY (account_id, category))",
+    "CREATE TABLE nxs_filters ("
+    " account_id TEXT PRIMARY KEY,"
+    " filters_json TEXT NOT NULL,"
+    " updated_at BIGINT NOT NULL)",
+    "CREATE TABLE nxs_oauth_states ("
+    " state_hash TEXT PRIMARY KEY,"
+    " account_id TEXT NOT NULL,"
+    " browser_hash TEXT NOT NULL,"
+    " expires_at BIGINT NOT NULL)",
+    "CREATE TABLE nxs_launch_used ("
+    " sig TEXT PRIMARY KEY,"
+    " expires_at BIGINT NOT NULL)",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1};
+#define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
+
+int nxs_schema_target_version(void)
+{
+    return TARGET_VERSION;
+}
+
+static apr_status_t run(const char **err, nxs_db_t *db, const char *sql, apr_pool_t *p)
+{
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+
+    if (rc != 0) {
+        const char *msg = apr_dbd_error(db->driver, db->handle, rc);
+        *err = apr_psprintf(p, "%s: %s", sql, msg ? msg : "error");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t current_version(int *version, const char **err, nxs_db_t *db, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc = apr_dbd_select(db->driver, p, db->handle, &res, "SELECT version FROM nxs_schema", 0);
+
+    if (rc != 0) {
+        const char *msg = apr_dbd_error(db->driver, db->handle, rc);
+        *err = apr_psprintf(p, "reading nxs_schema: %s", msg ? msg : "error");
+        return APR_EGENERAL;
+    }
+    *version = 0;
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char *v = apr_dbd_get_entry(db->driver, row, 0);
+        *version = v ? atoi(v) : 0;
+    }
+    return APR_SUCCESS;
+}
+
+/* Locks out other migrators until COMMIT/ROLLBACK. */
+static apr_status_t begin_locked(const char **err, nxs_db_t *db, apr_pool_t *p)
+{
+    if (strcmp(nxs_db_dialect(db), "pgsql") == 0) {
+        apr_status_t rv = run(err, db, "BEGIN", p);
+        return rv ? rv : run(err, db, "SELECT pg_advisory_xact_lock(" NXS_PG_MIGRATION_LOCK ")", p);
+    }
+    return run(err, db, "BEGIN IMMEDIATE", p);
+}
+
+static apr_status_t apply_pending(int *version, const char **err, nxs_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    const char *const *sql;
+
+    if ((rv = run(err, db,
+                  "CREATE TABLE IF NOT EXISTS nxs_schema (id INTEGER PRIMARY KEY, "
+                  "version INTEGER NOT NULL)",
+                  p)) ||
+        (rv = current_version(version, err, db, p))) {
+        return rv;
+    }
+    if (*version > TARGET_VERSION) {
+        *err = apr_psprintf(p, "the database schema is version %d, newer than this module "
+                               "(%d); upgrade the module",
+                            *version, TARGET_VERSION);
+        return APR_EINVAL;
+    }
+    for (; *version < TARGET_VERSION; ++*version) {
+        for (sql = MIGRATIONS[*version]; *sql; ++sql) {
+            if ((rv = run(err, db, *sql, p))) {
+                return rv;
+            }
+        }
+    }
+    /* One row, id 1: an upsert that both dialects understand. */
+    return run(err, db,
+               apr_psprintf(p,
+                            "INSERT INTO nxs_schema (id, version) VALUES (1, %d) ON CONFLICT "
+                            "(id) DO UPDATE SET version = excluded.version",
+                            *version),
+               p);
+}
+
+apr_status_t nxs_schema_migrate(int *version, const char **err, nxs_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    const char *ignored = NULL;
+
+    *version = 0;
+    if (strcmp(nxs_db_dialect(db), "sqlite3") == 0) {
+        /* WAL lets readers in other processes go on while one writes; the
+         * mode is stored in the file, so setting it again is harmless. */
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        /* The PRAGMA answers a row, so it is a select, read to the end. */
+        if (apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA journal_mode=WAL", 0) != 0) {
+            *err = "PRAGMA journal_mode=WAL failed";
+            return APR_EGENERAL;
+        }
+        while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        }
+    }
+    if ((rv = begin_locked(err, db, p))) {
+        return rv;
+    }
+    rv = apply_pending(version, err, db, p);
+    if (rv == APR_SUCCESS) {
+        return run(err, db, "COMMIT", p);
+    }
+    run(&ignored, db, "ROLLBACK", p);
+    return rv;
+}

@@ -1,0 +1,253 @@
+/* The settings store on a real SQLite database through apr_dbd: schema
+ * migration (fresh, repeated, newer-than-us), accounts, workspaces, the
+ * category map, filters, one-time OAuth states, launch links and purge. */
+#include "nxs_test.h"
+
+#include <apr_dbd.h>
+#include <apr_strings.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nxs_schema.h"
+#include "nxs_store.h"
+
+static nxs_db_t *open_db(apr_pool_t *p, const char **path_out)
+{
+    nxs_db_t *db = apr_pcalloc(p, sizeof(*db));
+    const char *path = apr_psprintf(p, "/tmp/nxs-store-%ld-%p.sqlite", (long)getpid(), (void *)db);
+    const char *err = NULL;
+    int version = 0;
+
+    apr_dbd_init(p);
+    assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &db->driver), APR_SUCCESS);
+    assert_int_equal(apr_dbd_open(db->driver, p, path, &db->handle), APR_SUCCESS);
+    if (nxs_schema_migrate(&version, &err, db, p) != APR_SUCCESS) {
+        fail_msg("migration failed: %s", err);
+    }
+    assert_int_equal(version, nxs_schema_target_version());
+    assert_int_equal(nxs_db_prepare_all(db, p), APR_SUCCESS);
+    *path_out = path;
+    return db;
+}
+
+static void close_db(nxs_db_t *db, const char *path, apr_pool_t *p)
+{
+    apr_dbd_close(db->driver, db->handle);
+    unlink(path);
+    unlink(apr_pstrcat(p, path, "-wal", NULL));
+    unlink(apr_pstrcat(p, path, "-shm", NULL));
+}
+
+static void migration_is_idempotent_and_refuses_newer_schemas(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *err = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    int version = 0, n = 0;
+
+    assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
+    assert_int_equal(version, nxs_schema_target_version());
+    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 99"), 0);
+    assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_EINVAL);
+    assert_non_null(strstr(err, "newer than this module"));
+    close_db(db, path, p);
+}
+
+static void account_defaults_then_update(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_null(a);
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1000, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 2000, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(a->plan, "solo");
+    assert_string_equal(a->timezone, "UTC");
+    assert_string_equal(a->locale, "en");
+    assert_string_equal(a->currency, "EUR");
+    a->plan = "agency";
+    a->timezone = "Europe/Paris";
+    a->locale = "fr";
+    a->currency = "JPY";
+    assert_int_equal(nxs_store_account_update(db, a, 3000, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(a->plan, "agency");
+    assert_string_equal(a->timezone, "Europe/Paris");
+    assert_string_equal(a->currency, "JPY");
+    close_db(db, path, p);
+}
+
+static nxs_workspace_t ws(const char *team, const char *token, apr_int64_t at)
+{
+    nxs_workspace_t w = {"acc_1", team, "Team", "U0BOT", "chat:write", token, NULL, 0, at, 0, 0};
+    return w;
+}
+
+static void reinstall_replaces_token_and_last_install_is_active(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_workspace_t a = ws("T1", "sealed-1", 10), b = ws("T2", "sealed-2", 20),
+                    a2 = ws("T1", "sealed-3", 30), *active = NULL;
+    apr_array_header_t *all = NULL;
+    int found = 0;
+
+    assert_int_equal(nxs_store_workspace_install(db, &a, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_install(db, &b, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_active(&active, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(active->team_id, "T2");
+    assert_int_equal(nxs_store_workspace_install(db, &a2, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspaces_list(&all, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(all->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(all, 0, nxs_workspace_t *)->token_sealed, "sealed-3");
+    assert_int_equal(nxs_store_workspace_active(&active, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(active->team_id, "T1");
+
+    assert_int_equal(nxs_store_workspace_activate(&found, db, "acc_1", "T9", p), APR_SUCCESS);
+    assert_false(found);
+    assert_int_equal(nxs_store_workspace_active(&active, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(active->team_id, "T1");
+    assert_int_equal(nxs_store_workspace_activate(&found, db, "acc_1", "T2", p), APR_SUCCESS);
+    assert_true(found);
+    assert_int_equal(nxs_store_workspace_active(&active, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(active->team_id, "T2");
+
+    assert_int_equal(nxs_store_workspace_set_tokens(db, "acc_1", "T2", "new", "refresh", 99, p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_active(&active, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(active->refresh_sealed, "refresh");
+    assert_int_equal(active->token_expires_at, 99);
+
+    assert_int_equal(nxs_store_workspaces_delete(db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspaces_list(&all, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(all->nelts, 0);
+    close_db(db, path, p);
+}
+
+static void categories_list_all_six_with_mentions(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    apr_array_header_t *cats = NULL;
+    nxs_category_t *c;
+
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "payments", "C1", "pay", p), 0);
+    assert_int_equal(nxs_store_category_set_mention(db, "acc_1", "payments", "here", p), 0);
+    assert_int_equal(nxs_store_category_set_mention(db, "acc_1", "alerts", "channel", p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "payments", "C2", "pay2", p), 0);
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(cats->nelts, 6);
+    c = APR_ARRAY_IDX(cats, 0, nxs_category_t *);
+    assert_string_equal(c->category, "payments");
+    assert_string_equal(c->channel_id, "C2");
+    assert_string_equal(c->mention, "here");
+    c = APR_ARRAY_IDX(cats, 4, nxs_category_t *);
+    assert_string_equal(c->category, "alerts");
+    assert_null(c->channel_id);
+    assert_string_equal(c->mention, "channel");
+    assert_string_equal(APR_ARRAY_IDX(cats, 5, nxs_category_t *)->category, "recap");
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "payments", NULL, "x", p), 0);
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), APR_SUCCESS);
+    assert_null(APR_ARRAY_IDX(cats, 0, nxs_category_t *)->channel_id);
+    assert_null(APR_ARRAY_IDX(cats, 0, nxs_category_t *)->channel_name);
+    close_db(db, path, p);
+}
+
+static void oauth_state_is_taken_once_and_expires(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *account = NULL, *browser = NULL;
+    nxs_db_t *db = open_db(p, &path);
+
+    assert_int_equal(nxs_store_oauth_state_put(db, "h1", "acc_1", "b1", 600, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_oauth_state_put(db, "h2", "acc_1", "b2", 600, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h1", 500, p), 0);
+    assert_string_equal(account, "acc_1");
+    assert_string_equal(browser, "b1");
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h1", 500, p), 0);
+    assert_null(account);
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h2", 600, p), 0);
+    assert_null(account); /* expired at 600 */
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "nope", 1, p), 0);
+    assert_null(account);
+    close_db(db, path, p);
+}
+
+static void launch_link_is_used_once(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    int first = 0;
+
+    assert_int_equal(nxs_store_launch_use(&first, db, "sig", 100, p), APR_SUCCESS);
+    assert_true(first);
+    assert_int_equal(nxs_store_launch_use(&first, db, "sig", 100, p), APR_SUCCESS);
+    assert_false(first);
+    close_db(db, path, p);
+}
+
+static void purge_removes_settings_after_the_grace_only(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *json = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    apr_array_header_t *cats = NULL;
+    int purged = -1;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1, p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "quotes", "C1", "q", p), 0);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", "{\"x\":1}", 1, p), 0);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", 1000, p), 0);
+    assert_int_equal(nxs_store_purge(&purged, db, 1030, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 0); /* exactly at the grace: kept */
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_string_equal(json, "{\"x\":1}");
+    assert_int_equal(nxs_store_purge(&purged, db, 1031, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 1);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    assert_null(a);
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_null(json);
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), 0);
+    assert_null(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id);
+    close_db(db, path, p);
+}
+
+static void hostile_strings_are_data_not_sql(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    const char *evil = "x'); DROP TABLE nxs_accounts; --";
+
+    assert_int_equal(nxs_store_account_ensure(db, evil, 1, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, evil, p), APR_SUCCESS);
+    assert_non_null(a);
+    assert_string_equal(a->id, evil);
+    assert_int_equal(nxs_store_account_ensure(db, "acc_2", 1, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_2", p), APR_SUCCESS);
+    assert_non_null(a);
+    close_db(db, path, p);
+}
+
+static const struct CMUnitTest tests[] = {
+    NXS_TEST(migration_is_idempotent_and_refuses_newer_schemas),
+    NXS_TEST(account_defaults_then_update),
+    NXS_TEST(reinstall_replaces_token_and_last_install_is_active),
+    NXS_TEST(categories_list_all_six_with_mentions),
+    NXS_TEST(oauth_state_is_taken_once_and_expires),
+    NXS_TEST(launch_link_is_used_once),
+    NXS_TEST(purge_removes_settings_after_the_grace_only),
+    NXS_TEST(hostile_strings_are_data_not_sql),
+};
+
+NXS_RUN_TESTS(tests)
