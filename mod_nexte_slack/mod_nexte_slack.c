@@ -12,6 +12,7 @@
 #include "cfg/nxs_config.h"
 #include "cfg/nxs_directives.h"
 #include "handle/nxs_handlers.h"
+#include "nxs_dbd.h"
 
 typedef int (*nxs_handler_fn)(request_rec *r);
 
@@ -21,9 +22,9 @@ static const struct {
 } HANDLERS[] = {
     {NXS_H_STATUS, nxs_handle_status},
     {NXS_H_EVENTS, nxs_handle_not_implemented},
-    {NXS_H_OAUTH, nxs_handle_not_implemented},
+    {NXS_H_OAUTH, nxs_handle_oauth},
     {NXS_H_INTERACTIONS, nxs_handle_not_implemented},
-    {NXS_H_SETTINGS, nxs_handle_not_implemented},
+    {NXS_H_SETTINGS, nxs_handle_settings},
 };
 
 static int nxs_handler(request_rec *r)
@@ -80,8 +81,14 @@ static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     return OK;
 }
 
+static void nxs_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    nxs_dbd_child_init(pchild, s);
+}
+
 static void nxs_register_hooks(apr_pool_t *p)
 {
+    ap_hook_child_init(nxs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(nxs_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(nxs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(nxs_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 #include <http_log.h>
 
+#include "nxs_crypto.h"
 #include "nxs_directives.h"
 #include "nxs_duration.h"
 #include "nxs_queue_spec.h"
@@ -60,6 +61,7 @@ void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(api_base);
     MERGE_PTR(authorize_url);
     MERGE_PTR(callback_url);
+    MERGE_PTR(settings_path);
     /* The queue and the worker pool belong to the whole server (one delivery
      * daemon), so they are only settable in the main config; inherit them. */
     m->queue_type = base->queue_type;
@@ -209,6 +211,16 @@ static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
     return set_url(cmd, &conf_of(cmd)->callback_url, arg);
 }
 
+static const char *set_settings_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (arg[0] != '/' || arg[1] == '/' || strpbrk(arg, "?#\\ \t")) {
+        return bad_value(cmd, arg, "a URL path such as /slack/settings (no host, query or "
+                                   "fragment)");
+    }
+    conf_of(cmd)->settings_path = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 static const char *set_queue(cmd_parms *cmd, void *dc, const char *type, const char *path)
 {
     nxs_server_conf_t *c = conf_of(cmd);
@@ -310,6 +322,8 @@ const command_rec nxs_config_cmds[] = {
                   "How long a disconnected account's settings are kept"),
     AP_INIT_TAKE1(NXS_D_CALLBACK_URL, set_callback_url, NULL, RSRC_CONF,
                   "Nexte core URL told about clicks and broken connections"),
+    AP_INIT_TAKE1(NXS_D_SETTINGS_PATH, set_settings_path, NULL, RSRC_CONF,
+                  "URL path of the nexte-slack-settings location (redirect target)"),
     {NULL},
 };
 
@@ -369,6 +383,16 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     }
     if (c->reconnect_grace == UNSET_TIME) {
         c->reconnect_grace = NXS_DEFAULT_RECONNECT_GRACE;
+    }
+    if (!c->settings_path) {
+        c->settings_path = NXS_DEFAULT_SETTINGS_PATH;
+    }
+    if (c->event_secret.value &&
+        (nxs_derive_key(c->session_key, c->event_secret.value, c->event_secret.len, "session") ||
+         nxs_derive_key(c->csrf_key, c->event_secret.value, c->event_secret.len, "csrf") ||
+         nxs_derive_key(c->state_key, c->event_secret.value, c->event_secret.len,
+                        "oauth-state"))) {
+        return "deriving keys from " NXS_D_EVENT_SECRET " failed (OpenSSL HKDF)";
     }
     if (!c->configured) {
         return NULL;

@@ -21,6 +21,7 @@
 #define NXS_DEFAULT_RECONNECT_GRACE apr_time_from_sec(30 * 24 * 3600)
 /* HMAC keys shorter than this are guessable; Slack's own secrets are 32 hex. */
 #define NXS_MIN_SECRET_LEN          16
+#define NXS_DEFAULT_SETTINGS_PATH   "/slack/settings"
 
 typedef struct nxs_server_conf_t {
     const char *client_id;
@@ -42,6 +43,12 @@ typedef struct nxs_server_conf_t {
     apr_interval_time_t backoff_max;
     apr_interval_time_t reconnect_grace;
     const char *callback_url;
+    const char *settings_path;
+    /* Keys derived from the event secret (HKDF), one per purpose, so that a
+     * session cookie can never be replayed as a CSRF token or an OAuth state. */
+    unsigned char session_key[32];
+    unsigned char csrf_key[32];
+    unsigned char state_key[32];
     /* Set when any NexteSlack* directive appears in this server's scope, so
      * that the required-directive check only applies where the module is
      * actually configured. */

@@ -18,6 +18,7 @@
 #define NXS_D_RETRY_BACKOFF   "NexteSlackRetryBackoff"
 #define NXS_D_RECONNECT_GRACE "NexteSlackReconnectGrace"
 #define NXS_D_CALLBACK_URL    "NexteSlackCallbackURL"
+#define NXS_D_SETTINGS_PATH   "NexteSlackSettingsPath"
 
 /* Handler names for SetHandler. */
 #define NXS_H_EVENTS       "nexte-slack-events"

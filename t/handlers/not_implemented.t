@@ -11,9 +11,7 @@ use JSON::PP qw(decode_json);
 
 my %handlers = (
     '/nexte/events'       => 'nexte-slack-events',
-    '/nexte/oauth/start'  => 'nexte-slack-oauth',
     '/nexte/interactions' => 'nexte-slack-interactions',
-    '/nexte/settings/'    => 'nexte-slack-settings',
 );
 
 plan tests => 4 * keys %handlers, need_lwp;

@@ -1,0 +1,22 @@
+/* Validation of what the settings API accepts: account fields, categories,
+ * mentions, Slack channel ids and the advanced filters document.  Each
+ * check returns NULL when the value is fine, else a message that names the
+ * field and says what is expected (the API answers 422 with it). */
+#ifndef NXS_SETTINGS_CHECK_H
+#define NXS_SETTINGS_CHECK_H
+
+#include <apr_pools.h>
+#include <jansson.h>
+
+const char *nxs_check_plan(const char *plan);
+const char *nxs_check_locale(const char *locale);
+const char *nxs_check_timezone(const char *tz);
+const char *nxs_check_currency(const char *currency);
+const char *nxs_check_mention(const char *mention);
+const char *nxs_check_channel_id(const char *channel_id);
+
+/* Checks the filters document; *normalized gets a copy with only known keys
+ * (the caller owns the reference). */
+const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,49 @@
+/* A small Slack Web API client over libcurl: one call = one HTTP request,
+ * with connect and total timeouts, and one place that maps transport and
+ * Slack failures to an error code.  The delivery engine reuses handles
+ * through its own pool; the calls here serve interactive requests (OAuth,
+ * settings), which are rare. */
+#ifndef NXS_SLACK_H
+#define NXS_SLACK_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <jansson.h>
+
+typedef struct nxs_slack_result_t {
+    long http_status;      /* 0 when no HTTP answer arrived */
+    json_t *body;          /* parsed answer (pool-owned), or NULL */
+    const char *error;     /* NULL on ok:true; else Slack's "error" or a transport code:
+                              "unreachable", "timeout", "http_<status>", "bad_response" */
+    apr_interval_time_t retry_after; /* from Retry-After on 429, else 0 */
+} nxs_slack_result_t;
+
+typedef struct nxs_slack_auth_t {
+    const char *bearer;      /* bot token, or NULL */
+    const char *basic_user;  /* HTTP Basic client auth (oauth.v2.access), or NULL */
+    const char *basic_pass;
+} nxs_slack_auth_t;
+
+/* POSTs FORM (application/x-www-form-urlencoded pairs, from nxs_slack_form)
+ * or, when FORM is NULL, JSON_BODY to API_BASE/METHOD.  Always returns
+ * APR_SUCCESS once RES is filled; RES->error tells the outcome. */
+apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const char *method,
+                            const nxs_slack_auth_t *auth, const apr_table_t *form,
+                            const char *json_body, apr_interval_time_t timeout, apr_pool_t *p);
+
+/* True for errors worth retrying later (network, timeouts, 5xx, 429 and the
+ * Slack codes that mean "try again"). */
+int nxs_slack_error_is_transient(const char *error);
+/* True for errors that mean the token or the install is no longer usable. */
+int nxs_slack_error_is_account(const char *error);
+/* True for errors tied to one channel (not found, archived, not a member...). */
+int nxs_slack_error_is_channel(const char *error);
+
+/* conversations.list, every page, archived channels left out.  *channels is
+ * an array of json_t * objects {id, name, is_private} (pool-owned). */
+apr_status_t nxs_slack_channels_all(apr_array_header_t **channels, const char **error,
+                                    const char *api_base, const char *token, const char *types,
+                                    apr_interval_time_t timeout, apr_pool_t *p);
+
+#endif

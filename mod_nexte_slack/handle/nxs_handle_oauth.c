@@ -1,0 +1,235 @@
+/* nexte-slack-oauth: the Slack OAuth v2 install.
+ *   <oauth>/start     needs a settings session; makes a one-time state bound
+ *                     to the account and to this browser (a cookie), valid
+ *                     10 minutes, and redirects to Slack's authorize page.
+ *   <oauth>/callback  checks state + cookie, exchanges the code at
+ *                     oauth.v2.access (client auth by HTTP Basic), stores the
+ *                     workspace with its token sealed, and redirects to the
+ *                     settings page.  Every failure ends on a page with a link
+ *                     back to the settings. */
+#include "nxs_handlers.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <string.h>
+#include <util_script.h>
+
+#include "cfg/nxs_config.h"
+#include "handle/nxs_caller.h"
+#include "handle/nxs_http.h"
+#include "handle/nxs_respond.h"
+#include "nxs_crypto.h"
+#include "nxs_dbd.h"
+#include "nxs_json.h"
+#include "nxs_session.h"
+#include "nxs_slack.h"
+#include "nxs_store.h"
+#include "nxs_token.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+#define NXS_OAUTH_COOKIE "nxs_oauth"
+#define NXS_OAUTH_STATE_TTL 600
+#define NXS_BOT_SCOPES "chat:write,chat:write.public,channels:read"
+
+static int secure_cookies(const nxs_server_conf_t *c)
+{
+    return c->public_url && strncmp(c->public_url, "https:", 6) == 0;
+}
+
+static const char *settings_url(request_rec *r, const nxs_server_conf_t *c)
+{
+    return apr_pstrcat(r->pool, c->settings_path, "/", NULL);
+}
+
+/* The redirect_uri: the public URL + this location + /callback. */
+static const char *redirect_uri(request_rec *r, const nxs_server_conf_t *c, const char *sub)
+{
+    apr_size_t base_len = strlen(r->uri) - strlen(sub);
+    return apr_pstrcat(r->pool, c->public_url, apr_pstrmemdup(r->pool, r->uri, base_len),
+                       "/callback", NULL);
+}
+
+static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr_pool_t *p)
+{
+    char *hex = apr_palloc(p, 65);
+    nxs_hmac_sha256_hex(hex, c->state_key, sizeof(c->state_key), value, strlen(value));
+    return hex;
+}
+
+static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
+                     const char *message)
+{
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, secure_cookies(c));
+    return nxs_http_page(r, status, title, message, settings_url(r, c));
+}
+
+static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
+{
+    if (!c->client_id || !c->client_secret.value || !c->public_url) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "Slack OAuth needs NexteSlackClientID, NexteSlackClientSecret and "
+                      "NexteSlackPublicURL");
+        return 0;
+    }
+    return 1;
+}
+
+static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
+{
+    const char *cookie = nxs_http_cookie(r, NXS_SESSION_COOKIE);
+    const char *account = NULL, *csrf = NULL, *why = NULL, *state = NULL, *browser = NULL;
+    nxs_db_t *db;
+
+    if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,
+                                     r->request_time, r->pool) != APR_SUCCESS) {
+        return nxs_http_page(r, HTTP_UNAUTHORIZED, "Open the settings from Nexte first",
+                             "Connecting Slack starts from the Slack settings in Nexte "
+                             "(Settings > Integrations > Slack); your session is missing or "
+                             "has expired.",
+                             NULL);
+    }
+    if (!(db = nxs_dbd_acquire(r))) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
+                         "The settings store cannot be reached; try again in a minute.");
+    }
+    if (nxs_random_token(&state, 32, r->pool) || nxs_random_token(&browser, 32, r->pool) ||
+        nxs_store_oauth_state_put(db, keyed_hash(c, state, r->pool), account,
+                                  keyed_hash(c, browser, r->pool),
+                                  apr_time_sec(r->request_time) + NXS_OAUTH_STATE_TTL, r->pool)) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
+                         "The install could not be prepared; try again in a minute.");
+    }
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, secure_cookies(c));
+    return nxs_http_redirect(
+        r, apr_pstrcat(r->pool, c->authorize_url, "?client_id=",
+                       ap_escape_urlencoded(r->pool, c->client_id), "&scope=",
+                       ap_escape_urlencoded(r->pool, NXS_BOT_SCOPES), "&redirect_uri=",
+                       ap_escape_urlencoded(r->pool, redirect_uri(r, c, sub)), "&state=",
+                       ap_escape_urlencoded(r->pool, state), NULL));
+}
+
+/* Exchanges CODE and stores the workspace for ACCOUNT. */
+static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                          const char *account, const char *code, const char *sub)
+{
+    nxs_slack_auth_t auth = {NULL, c->client_id, c->client_secret.value};
+    apr_table_t *form = apr_table_make(r->pool, 2);
+    nxs_slack_result_t res;
+    nxs_workspace_t w;
+    const char *token, *refresh, *aad;
+    json_int_t expires_in;
+
+    apr_table_setn(form, "code", code);
+    apr_table_setn(form, "redirect_uri", redirect_uri(r, c, sub));
+    nxs_slack_call(&res, c->api_base, "oauth.v2.access", &auth, form, NULL,
+                   apr_time_from_sec(10), r->pool);
+    if (res.error && !res.body) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "oauth.v2.access failed: %s", res.error);
+        return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack could not be reached",
+                         apr_pstrcat(r->pool, "Slack did not answer (", res.error,
+                                     "). Try connecting again in a minute.", NULL));
+    }
+    if (res.error) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "oauth.v2.access refused: %s", res.error);
+        return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
+                         apr_pstrcat(r->pool, "Slack answered: ", res.error,
+                                     ". Try connecting again.", NULL));
+    }
+    memset(&w, 0, sizeof(w));
+    w.account_id = account;
+    w.team_id = nxs_json_path_str(res.body, "team.id");
+    w.team_name = nxs_json_path_str(res.body, "team.name");
+    w.bot_user_id = nxs_json_path_str(res.body, "bot_user_id");
+    w.scopes = nxs_json_path_str(res.body, "scope");
+    token = nxs_json_path_str(res.body, "access_token");
+    refresh = nxs_json_path_str(res.body, "refresh_token");
+    expires_in = json_integer_value(json_object_get(res.body, "expires_in"));
+    if (!w.team_id || !w.team_name || !w.bot_user_id || !w.scopes || !token) {
+        return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
+                         "Slack's answer lacked the workspace or the bot token. Try again.");
+    }
+    aad = nxs_token_aad(account, w.team_id, r->pool);
+    w.installed_at = apr_time_sec(r->request_time);
+    if (refresh && expires_in > 0) {
+        w.token_expires_at = w.installed_at + expires_in;
+    }
+    if (nxs_token_seal(&w.token_sealed, c->token_key, token, aad, r->pool) ||
+        (w.token_expires_at &&
+         nxs_token_seal(&w.refresh_sealed, c->token_key, refresh, aad, r->pool)) ||
+        nxs_store_account_ensure(db, account, w.installed_at, r->pool) ||
+        nxs_store_workspace_install(db, &w, r->pool)) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack could not be connected",
+                         "The workspace could not be saved; try again in a minute.");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "account %s connected Slack team %s", account,
+                  w.team_id);
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, secure_cookies(c));
+    return nxs_http_redirect(r, apr_pstrcat(r->pool, settings_url(r, c), "?connected=",
+                                            ap_escape_urlencoded(r->pool, w.team_id), NULL));
+}
+
+static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
+{
+    apr_table_t *q = NULL;
+    const char *state, *code, *error, *browser, *account = NULL, *browser_hash = NULL;
+    nxs_db_t *db;
+
+    ap_args_to_table(r, &q);
+    state = apr_table_get(q, "state");
+    code = apr_table_get(q, "code");
+    error = apr_table_get(q, "error");
+    browser = nxs_http_cookie(r, NXS_OAUTH_COOKIE);
+    if (!state || (!code && !error)) {
+        return fail_page(r, c, HTTP_BAD_REQUEST, "This install link is incomplete",
+                         "The address Slack sent back lacks its state or code. Start again "
+                         "from the settings.");
+    }
+    if (!(db = nxs_dbd_acquire(r))) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
+                         "The settings store cannot be reached; try again in a minute.");
+    }
+    /* Taken before anything else: a state works once, even for a cancel. */
+    if (nxs_store_oauth_state_take(&account, &browser_hash, db, keyed_hash(c, state, r->pool),
+                                   apr_time_sec(r->request_time), r->pool) != APR_SUCCESS) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
+                         "The settings store failed; try again in a minute.");
+    }
+    if (!account || !browser ||
+        !nxs_crypto_str_equal(browser_hash, keyed_hash(c, browser, r->pool))) {
+        return fail_page(r, c, HTTP_BAD_REQUEST, "This install link has expired",
+                         "The install was started more than 10 minutes ago, in another "
+                         "browser, or was already used. Start again from the settings.");
+    }
+    if (error) {
+        return fail_page(r, c, HTTP_OK, "Slack was not connected",
+                         strcmp(error, "access_denied") == 0
+                             ? "You cancelled the install in Slack. Nothing was changed."
+                             : apr_pstrcat(r->pool, "Slack answered: ", error,
+                                           ". Nothing was changed.", NULL));
+    }
+    return finish_install(r, c, db, account, code, sub);
+}
+
+int nxs_handle_oauth(request_rec *r)
+{
+    const nxs_server_conf_t *c = nxs_config_get(r->server);
+    const char *sub = nxs_http_subpath(r);
+    int rc = nxs_respond_unless_method(r, "GET");
+
+    if (rc != DECLINED) {
+        return rc;
+    }
+    if (!oauth_configured(r, c)) {
+        return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "oauth_not_configured",
+                                 "this server has no Slack app configured");
+    }
+    if (strcmp(sub, "/start") == 0) {
+        return start(r, c, sub);
+    }
+    if (strcmp(sub, "/callback") == 0) {
+        return callback(r, c, sub);
+    }
+    return nxs_respond_error(r, HTTP_NOT_FOUND, "not_found", "use /start or /callback");
+}

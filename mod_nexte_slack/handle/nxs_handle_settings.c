@@ -1,0 +1,119 @@
+/* nexte-slack-settings: the launch link that opens a browser session, the
+ * settings page, and the JSON API (routes in the README) used by the page
+ * and by Nexte core.  Every request is scoped to one account: the session's
+ * or the one Nexte core signed for. */
+#include "nxs_handlers.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <string.h>
+#include <util_script.h>
+
+#include "cfg/nxs_config.h"
+#include "handle/nxs_caller.h"
+#include "handle/nxs_http.h"
+#include "handle/nxs_respond.h"
+#include "handle/nxs_settings_api.h"
+#include "nxs_dbd.h"
+#include "nxs_session.h"
+#include "nxs_sign.h"
+#include "nxs_store.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+#define NXS_SETTINGS_BODY_MAX (64 * 1024)
+
+/* GET <settings>/launch?account=ID&exp=UNIX&sig=HEX: a valid, unexpired,
+ * never used link becomes a session cookie and a redirect to the page. */
+static int launch(request_rec *r, const nxs_server_conf_t *c)
+{
+    apr_table_t *q = NULL;
+    const char *account, *exp, *sig, *why = NULL, *cookie = NULL, *csrf = NULL;
+    apr_int64_t exp_sec = 0;
+    nxs_db_t *db;
+    int first = 0, purged = 0;
+
+    ap_args_to_table(r, &q);
+    account = apr_table_get(q, "account");
+    exp = apr_table_get(q, "exp");
+    sig = apr_table_get(q, "sig");
+    if (nxs_sign_launch_verify(&why, c->event_secret.value, c->event_secret.len, account, exp,
+                               sig, r->request_time, r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "launch link refused: %s", why);
+        return nxs_http_page(r, HTTP_FORBIDDEN, "This link cannot be used",
+                             apr_pstrcat(r->pool,
+                                         strcmp(why ? why : "", "expired_link") == 0
+                                             ? "The link has expired. "
+                                             : "The link is not valid. ",
+                                         "Open the Slack settings from Nexte again (", why,
+                                         ").", NULL),
+                             NULL);
+    }
+    if (!(db = nxs_dbd_acquire(r))) {
+        return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
+                             "The settings store cannot be reached; try again in a minute.",
+                             NULL);
+    }
+    nxs_sign_parse_unix(&exp_sec, exp);
+    if (nxs_store_launch_use(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
+        return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
+                             "The settings store failed; try again in a minute.", NULL);
+    }
+    if (!first) {
+        return nxs_http_page(r, HTTP_FORBIDDEN, "This link cannot be used",
+                             "This link was already used. Open the Slack settings from Nexte "
+                             "again (link_already_used).",
+                             NULL);
+    }
+    nxs_store_purge(&purged, db, apr_time_sec(r->request_time),
+                    apr_time_sec(c->reconnect_grace), r->pool);
+    nxs_store_account_ensure(db, account, apr_time_sec(r->request_time), r->pool);
+    nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, account,
+                      r->request_time + apr_time_from_sec(NXS_SESSION_LIFETIME_SEC), r->pool);
+    nxs_http_set_cookie(r, NXS_SESSION_COOKIE, cookie, NXS_SESSION_LIFETIME_SEC,
+                        c->public_url && strncmp(c->public_url, "https:", 6) == 0);
+    return nxs_http_redirect(r, apr_pstrcat(r->pool, c->settings_path, "/", NULL));
+}
+
+static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
+{
+    const char *body = NULL;
+    apr_size_t len = 0;
+    nxs_caller_t caller;
+    apr_status_t rv;
+    int rc;
+
+    rv = nxs_http_read_body(&body, &len, r, NXS_SETTINGS_BODY_MAX);
+    if (rv == APR_ENOSPC) {
+        return nxs_respond_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                                 "settings requests are at most 64 KiB");
+    }
+    if (rv != APR_SUCCESS) {
+        return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    }
+    if ((rc = nxs_caller_authenticate(&caller, r, c, body, len)) != OK) {
+        return rc;
+    }
+    return nxs_settings_api(r, c, &caller, route, body, len);
+}
+
+int nxs_handle_settings(request_rec *r)
+{
+    const nxs_server_conf_t *c = nxs_config_get(r->server);
+    const char *sub = nxs_http_subpath(r);
+
+    if (strcmp(sub, "/launch") == 0) {
+        int rc = nxs_respond_unless_method(r, "GET");
+        return rc != DECLINED ? rc : launch(r, c);
+    }
+    if (strncmp(sub, "/api/", 5) == 0) {
+        return api(r, c, sub + 4);
+    }
+    if (strcmp(sub, "/") == 0) {
+        int rc = nxs_respond_unless_method(r, "GET");
+        return rc != DECLINED ? rc : nxs_settings_page(r, c);
+    }
+    return nxs_respond_error(r, HTTP_NOT_FOUND, "not_found",
+                             apr_psprintf(r->pool, "no settings route %s", sub));
+}

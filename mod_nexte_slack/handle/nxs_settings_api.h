@@ -1,0 +1,16 @@
+/* The settings JSON API routes and the settings page, for an authenticated
+ * caller.  ROUTE is the path below <settings>/api ("/config", ...). */
+#ifndef NXS_SETTINGS_API_H
+#define NXS_SETTINGS_API_H
+
+#include <httpd.h>
+
+#include "cfg/nxs_config.h"
+#include "handle/nxs_caller.h"
+
+int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_caller_t *caller,
+                     const char *route, const char *body, apr_size_t len);
+
+int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c);
+
+#endif

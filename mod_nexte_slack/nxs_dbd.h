@@ -1,0 +1,17 @@
+/* The SQL connection of a request, through mod_dbd. */
+#ifndef NXS_DBD_H
+#define NXS_DBD_H
+
+#include <httpd.h>
+
+#include "nxs_db.h"
+
+/* Gets the request's mod_dbd connection, with the schema migrated (once per
+ * process) and the module's statements prepared (once per connection).
+ * Returns NULL, with the reason logged, when the store cannot be used. */
+nxs_db_t *nxs_dbd_acquire(request_rec *r);
+
+/* Creates the per-process state; called from child_init. */
+void nxs_dbd_child_init(apr_pool_t *pchild, server_rec *s);
+
+#endif
