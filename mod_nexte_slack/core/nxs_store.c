@@ -66,8 +66,10 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_purge_filters",
      "DELETE FROM nxs_filters WHERE account_id IN (SELECT account_id FROM nxs_accounts "
      "WHERE disconnected_at IS NOT NULL AND disconnected_at < %lld)"},
-    {"nxs_purge_accounts", "DELETE FROM nxs_accounts WHERE disconnected_at IS NOT NULL AND "
-                           "disconnected_at < %lld"},
+    /* The account row itself stays: plan, time zone, locale and currency
+     * come from Nexte core (account.updated), not from the Slack settings. */
+    {"nxs_purge_accounts", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
+                           "disconnected_at IS NOT NULL AND disconnected_at < %lld"},
     {"nxs_purge_oauth", "DELETE FROM nxs_oauth_states WHERE expires_at < %lld"},
     {"nxs_purge_launch", "DELETE FROM nxs_launch_used WHERE expires_at < %lld"},
     {NULL, NULL},

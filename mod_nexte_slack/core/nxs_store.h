@@ -104,8 +104,11 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
 apr_status_t nxs_store_launch_use(int *first, nxs_db_t *db, const char *sig,
                                   apr_int64_t expires_at, apr_pool_t *p);
 
-/* Deletes the settings of accounts disconnected before NOW - GRACE, and
- * expired OAuth states and launch records.  *purged counts the accounts. */
+/* Deletes the Slack settings (categories, mentions, filters) of accounts
+ * disconnected before NOW - GRACE and clears their disconnected mark; the
+ * account's own fields (plan, time zone, locale, currency) stay.  Also
+ * deletes expired OAuth states and launch records.  *purged counts the
+ * accounts. */
 apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int64_t grace,
                              apr_pool_t *p);
 

@@ -54,7 +54,7 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
     }
     caller->account = account;
     caller->by_session = 0;
-    return OK;
+    return DECLINED;
 }
 
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
@@ -83,5 +83,5 @@ int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_serv
         return nxs_respond_error(r, HTTP_FORBIDDEN, "csrf_failed",
                                  "state-changing requests need the session's X-CSRF-Token");
     }
-    return OK;
+    return DECLINED;
 }

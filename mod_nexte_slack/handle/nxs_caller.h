@@ -18,9 +18,10 @@ typedef struct nxs_caller_t {
     const char *csrf;   /* the session's CSRF token (sessions only) */
 } nxs_caller_t;
 
-/* Authenticates the request whose body (already read) is BODY.  Returns OK
- * with *caller filled, or an HTTP status after answering the request
- * (401 unauthenticated, 403 bad CSRF token). */
+/* Authenticates the request whose body (already read) is BODY.  Returns
+ * DECLINED ("go on") with *caller filled; otherwise the request has been
+ * answered (401 unauthenticated, 403 bad CSRF token) and the return value
+ * is what the handler returns. */
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
                             const char *body, apr_size_t body_len);
 

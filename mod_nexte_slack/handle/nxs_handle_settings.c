@@ -92,7 +92,7 @@ static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
     if (rv != APR_SUCCESS) {
         return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
     }
-    if ((rc = nxs_caller_authenticate(&caller, r, c, body, len)) != OK) {
+    if ((rc = nxs_caller_authenticate(&caller, r, c, body, len)) != DECLINED) {
         return rc;
     }
     return nxs_settings_api(r, c, &caller, route, body, len);

@@ -193,7 +193,8 @@ static int put_active_workspace(ctx_t *x)
     return get_workspaces(x);
 }
 
-/* The active workspace and its usable token, or an answer already sent. */
+/* The active workspace and its usable token: DECLINED to go on, else the
+ * request has been answered. */
 static int active_token(nxs_workspace_t **w, const char **token, ctx_t *x)
 {
     nxs_slack_app_t app = slack_app(x);
@@ -210,7 +211,7 @@ static int active_token(nxs_workspace_t **w, const char **token, ctx_t *x)
         return nxs_respond_error(x->r, HTTP_BAD_GATEWAY, error,
                                  "the workspace's token cannot be used; reconnect Slack");
     }
-    return OK;
+    return DECLINED;
 }
 
 static int get_channels(ctx_t *x)
@@ -221,7 +222,7 @@ static int get_channels(ctx_t *x)
     json_t *out;
     int i, rc;
 
-    if ((rc = active_token(&w, &token, x)) != OK) {
+    if ((rc = active_token(&w, &token, x)) != DECLINED) {
         return rc;
     }
     if (nxs_slack_channels_all(&channels, &error, x->c->api_base, token, "public_channel",
@@ -390,7 +391,7 @@ static int post_confirm(ctx_t *x)
     json_t *results = json_object();
     int i, rc, all_ok = 1;
 
-    if ((rc = active_token(&w, &token, x)) != OK) {
+    if ((rc = active_token(&w, &token, x)) != DECLINED) {
         json_decref(results);
         return rc;
     }
@@ -519,6 +520,7 @@ static int route_matches(const char *pattern, const char *route, const char **ar
     return 1;
 }
 
+/* DECLINED when x->in holds the body's JSON object; else answered. */
 static int parse_body(ctx_t *x, const char *body, apr_size_t len)
 {
     const char *ct = apr_table_get(x->r->headers_in, "Content-Type");
@@ -536,7 +538,7 @@ static int parse_body(ctx_t *x, const char *body, apr_size_t len)
         return nxs_respond_error(x->r, HTTP_BAD_REQUEST, "malformed_json",
                                  "the body must be a JSON object");
     }
-    return OK;
+    return DECLINED;
 }
 
 int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_caller_t *caller,
@@ -573,7 +575,7 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
                                  "categories are payments, quotes, contacts, booking, alerts "
                                  "and recap");
     }
-    if ((strcmp(r->method, "PUT") == 0) && (rc = parse_body(&x, body, len)) != OK) {
+    if ((strcmp(r->method, "PUT") == 0) && (rc = parse_body(&x, body, len)) != DECLINED) {
         return rc;
     }
     if (!(x.db = nxs_dbd_acquire(r))) {
@@ -587,7 +589,7 @@ int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
     nxs_caller_t caller;
     int rc = nxs_caller_authenticate(&caller, r, c, "", 0);
 
-    if (rc != OK) {
+    if (rc != DECLINED) {
         return rc;
     }
     return nxs_http_page(

@@ -193,7 +193,7 @@ static void launch_link_is_used_once(void **state)
     close_db(db, path, p);
 }
 
-static void purge_removes_settings_after_the_grace_only(void **state)
+static void purge_removes_slack_settings_after_the_grace_only(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     const char *path = NULL, *json = NULL;
@@ -203,6 +203,10 @@ static void purge_removes_settings_after_the_grace_only(void **state)
     int purged = -1;
 
     assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1, p), 0);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    a->plan = "agency";
+    a->locale = "fr";
+    assert_int_equal(nxs_store_account_update(db, a, 1, p), 0);
     assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "quotes", "C1", "q", p), 0);
     assert_int_equal(nxs_store_filters_put(db, "acc_1", "{\"x\":1}", 1, p), 0);
     assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", 1000, p), 0);
@@ -213,7 +217,10 @@ static void purge_removes_settings_after_the_grace_only(void **state)
     assert_int_equal(nxs_store_purge(&purged, db, 1031, 30, p), APR_SUCCESS);
     assert_int_equal(purged, 1);
     assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
-    assert_null(a);
+    assert_non_null(a);                  /* the account's own fields stay */
+    assert_string_equal(a->plan, "agency");
+    assert_string_equal(a->locale, "fr");
+    assert_int_equal(a->disconnected_at, 0);
     assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
     assert_null(json);
     assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), 0);
@@ -246,7 +253,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(categories_list_all_six_with_mentions),
     NXS_TEST(oauth_state_is_taken_once_and_expires),
     NXS_TEST(launch_link_is_used_once),
-    NXS_TEST(purge_removes_settings_after_the_grace_only),
+    NXS_TEST(purge_removes_slack_settings_after_the_grace_only),
     NXS_TEST(hostile_strings_are_data_not_sql),
 };
 
