@@ -78,8 +78,13 @@ apr_status_t nxs_db_select(apr_array_header_t **rows, const char **err, nxs_db_t
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
         const char **cols = apr_pcalloc(p, sizeof(char *) * (apr_size_t)ncols);
         for (i = 0; i < ncols; ++i) {
-            const char *v = apr_dbd_get_entry(db->driver, row, i);
-            cols[i] = v ? apr_pstrdup(p, v) : NULL;
+            /* apr_dbd_get_entry gives "" for SQL NULL on PostgreSQL; the
+             * typed getter reports NULL as APR_ENOENT on both drivers. */
+            char *v = NULL;
+            if (apr_dbd_datum_get(db->driver, row, i, APR_DBD_TYPE_STRING, &v) == APR_SUCCESS &&
+                v) {
+                cols[i] = apr_pstrdup(p, v);
+            }
         }
         APR_ARRAY_PUSH(*rows, const char **) = cols;
     }
