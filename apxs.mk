@@ -26,8 +26,8 @@ INCLUDES  := -Imod_nexte_slack/core -Imod_nexte_slack
 
 CORE_SRC  := $(sort $(wildcard mod_nexte_slack/core/*.c))
 CORE_HDR  := $(sort $(wildcard mod_nexte_slack/core/*.h))
-GLUE_SRC  := $(sort $(wildcard mod_nexte_slack/*.c mod_nexte_slack/cfg/*.c mod_nexte_slack/handle/*.c))
-GLUE_HDR  := $(sort $(wildcard mod_nexte_slack/*.h mod_nexte_slack/cfg/*.h mod_nexte_slack/handle/*.h))
+GLUE_SRC  := $(sort $(wildcard mod_nexte_slack/*.c mod_nexte_slack/cfg/*.c mod_nexte_slack/handle/*.c mod_nexte_slack/daemon/*.c))
+GLUE_HDR  := $(sort $(wildcard mod_nexte_slack/*.h mod_nexte_slack/cfg/*.h mod_nexte_slack/handle/*.h mod_nexte_slack/daemon/*.h))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 TEST_SRC  := $(sort $(wildcard t/unit/test_*.c))
 

@@ -12,6 +12,7 @@
 #include "cfg/nxs_config.h"
 #include "cfg/nxs_directives.h"
 #include "handle/nxs_handlers.h"
+#include "daemon/nxs_daemon.h"
 #include "nxs_dbd.h"
 
 typedef int (*nxs_handler_fn)(request_rec *r);
@@ -21,7 +22,7 @@ static const struct {
     nxs_handler_fn fn;
 } HANDLERS[] = {
     {NXS_H_STATUS, nxs_handle_status},
-    {NXS_H_EVENTS, nxs_handle_not_implemented},
+    {NXS_H_EVENTS, nxs_handle_events},
     {NXS_H_OAUTH, nxs_handle_oauth},
     {NXS_H_INTERACTIONS, nxs_handle_not_implemented},
     {NXS_H_SETTINGS, nxs_handle_settings},
@@ -78,7 +79,7 @@ static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(pconf, NULL, nxs_curl_cleanup, apr_pool_cleanup_null);
-    return OK;
+    return nxs_daemon_post_config(pconf, s);
 }
 
 static void nxs_child_init(apr_pool_t *pchild, server_rec *s)
@@ -90,7 +91,9 @@ static void nxs_register_hooks(apr_pool_t *p)
 {
     ap_hook_child_init(nxs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(nxs_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(nxs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_dbd's, whose state the delivery daemon inherits. */
+    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
+    ap_hook_post_config(nxs_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(nxs_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

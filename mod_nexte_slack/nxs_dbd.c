@@ -25,15 +25,19 @@ APLOG_USE_MODULE(nexte_slack);
 static apr_thread_mutex_t *schema_lock;
 static volatile int schema_ready;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
 void nxs_dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {
     schema_ready = 0;
     apr_thread_mutex_create(&schema_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
 }
 
-static int ensure_schema(request_rec *r, nxs_db_t *db)
+static int ensure_schema(server_rec *s, apr_pool_t *pool, nxs_db_t *db)
 {
     const char *err = NULL;
     int version = 0, ok;
@@ -43,11 +47,11 @@ static int ensure_schema(request_rec *r, nxs_db_t *db)
     }
     apr_thread_mutex_lock(schema_lock);
     if (!schema_ready) {
-        if (nxs_schema_migrate(&version, &err, db, r->pool) == APR_SUCCESS) {
+        if (nxs_schema_migrate(&version, &err, db, pool) == APR_SUCCESS) {
             schema_ready = 1;
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "SQL schema at version %d", version);
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "SQL schema at version %d", version);
         } else {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SQL schema migration failed: %s", err);
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "SQL schema migration failed: %s", err);
         }
     }
     ok = schema_ready;
@@ -65,10 +69,32 @@ static const char *last_label(void)
     return s->label;
 }
 
+/* Wraps DBD for the core, with the schema and the statements ready. */
+static nxs_db_t *wrap(ap_dbd_t *dbd, server_rec *s, apr_pool_t *pool)
+{
+    nxs_db_t *db = apr_pcalloc(pool, sizeof(*db));
+
+    db->driver = dbd->driver;
+    db->handle = dbd->handle;
+    if (!ensure_schema(s, pool, db)) {
+        return NULL;
+    }
+    if (!dbd->prepared) {
+        dbd->prepared = apr_hash_make(dbd->pool);
+    }
+    db->prepared = dbd->prepared;
+    if (!apr_hash_get(dbd->prepared, last_label(), APR_HASH_KEY_STRING) &&
+        nxs_db_prepare_all(db, dbd->pool) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "preparing SQL statements failed: %s",
+                     apr_dbd_error(dbd->driver, dbd->handle, 1));
+        return NULL;
+    }
+    return db;
+}
+
 nxs_db_t *nxs_dbd_acquire(request_rec *r)
 {
     ap_dbd_t *dbd;
-    nxs_db_t *db;
 
     if (!dbd_acquire) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_dbd is not loaded");
@@ -80,21 +106,31 @@ nxs_db_t *nxs_dbd_acquire(request_rec *r)
                       "no SQL connection (check DBDriver/DBDParams and the database)");
         return NULL;
     }
-    db = apr_pcalloc(r->pool, sizeof(*db));
-    db->driver = dbd->driver;
-    db->handle = dbd->handle;
-    if (!ensure_schema(r, db)) {
+    return wrap(dbd, r->server, r->pool);
+}
+
+nxs_db_t *nxs_dbd_open(void **conn, server_rec *s, apr_pool_t *pool)
+{
+    ap_dbd_t *dbd;
+    nxs_db_t *db;
+
+    *conn = NULL;
+    if (!dbd_open || !(dbd = dbd_open(pool, s))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "no SQL connection (check DBDriver/DBDParams and the database)");
         return NULL;
     }
-    if (!dbd->prepared) {
-        dbd->prepared = apr_hash_make(dbd->pool);
-    }
-    db->prepared = dbd->prepared;
-    if (!apr_hash_get(dbd->prepared, last_label(), APR_HASH_KEY_STRING) &&
-        nxs_db_prepare_all(db, dbd->pool) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "preparing SQL statements failed: %s",
-                      apr_dbd_error(dbd->driver, dbd->handle, 1));
+    if (!(db = wrap(dbd, s, pool))) {
+        dbd_close(s, dbd);
         return NULL;
     }
+    *conn = dbd;
     return db;
+}
+
+void nxs_dbd_close(void *conn, server_rec *s)
+{
+    if (conn && dbd_close) {
+        dbd_close(s, conn);
+    }
 }

@@ -11,7 +11,13 @@
  * Returns NULL, with the reason logged, when the store cannot be used. */
 nxs_db_t *nxs_dbd_acquire(request_rec *r);
 
-/* Creates the per-process state; called from child_init. */
+/* The same outside a request (the delivery daemon): *conn must be given
+ * back with nxs_dbd_close. */
+nxs_db_t *nxs_dbd_open(void **conn, server_rec *s, apr_pool_t *pool);
+void nxs_dbd_close(void *conn, server_rec *s);
+
+/* Creates the per-process state; called from child_init (and by the
+ * delivery daemon, which has no child_init of its own). */
 void nxs_dbd_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

@@ -66,6 +66,7 @@ void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
      * daemon), so they are only settable in the main config; inherit them. */
     m->queue_type = base->queue_type;
     m->queue_path = base->queue_path;
+    m->socket_path = base->socket_path;
     m->workers = base->workers;
     MERGE_VAL(retry_window, UNSET_TIME);
     MERGE_VAL(backoff_min, UNSET_TIME);
@@ -371,6 +372,7 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
         c->queue_type = NXS_QUEUE_DEFAULT_TYPE;
         c->queue_path = ap_runtime_dir_relative(p, NXS_QUEUE_DEFAULT_FILE);
     }
+    c->socket_path = apr_pstrcat(p, c->queue_path, ".sock", NULL);
     if (c->workers == UNSET_INT) {
         c->workers = NXS_DEFAULT_WORKERS;
     }
@@ -410,6 +412,12 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
         const char *err = check_queue_dir(c, p);
         if (err) {
             return err;
+        }
+        /* sun_path holds 108 bytes on Linux, the daemon's socket included. */
+        if (strlen(c->socket_path) > 100) {
+            return apr_psprintf(p, "%s: the path %s is too long; expected at most 95 "
+                                   "characters (its socket %s must fit a Unix socket address)",
+                                NXS_D_QUEUE, c->queue_path, c->socket_path);
         }
     }
     oauth = c->client_id || c->client_secret.value || c->public_url;

@@ -37,6 +37,7 @@ typedef struct nxs_server_conf_t {
     const char *authorize_url;
     const char *queue_type;
     const char *queue_path;
+    const char *socket_path; /* the delivery daemon's Unix socket: queue path + ".sock" */
     int workers;
     apr_interval_time_t retry_window;
     apr_interval_time_t backoff_min;

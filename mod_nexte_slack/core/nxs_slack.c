@@ -121,21 +121,21 @@ static void interpret(nxs_slack_result_t *res, collect_t *c, apr_pool_t *p)
     }
 }
 
-apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const char *method,
-                            const nxs_slack_auth_t *auth, const apr_table_t *form,
-                            const char *json_body, apr_interval_time_t timeout, apr_pool_t *p)
+apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char *api_base,
+                               const char *method, const nxs_slack_auth_t *auth,
+                               const apr_table_t *form, const char *json_body,
+                               apr_interval_time_t timeout, apr_pool_t *p)
 {
-    CURL *curl = curl_easy_init();
+    CURL *curl = handle;
     struct curl_slist *headers = NULL;
     collect_t c = {NULL, 0, 0, p, 0};
     const char *body;
     CURLcode cc;
 
     memset(res, 0, sizeof(*res));
-    if (!curl) {
-        res->error = "transport_error";
-        return APR_SUCCESS;
-    }
+    /* Reset clears the options of the previous call but keeps the handle's
+     * connection cache: the next call to Slack reuses the connection. */
+    curl_easy_reset(curl);
     body = form ? form_encode(curl, form, p) : (json_body ? json_body : "{}");
     headers = curl_slist_append(headers, form ? "Content-Type: application/x-www-form-urlencoded"
                                               : "Content-Type: application/json; charset=utf-8");
@@ -168,8 +168,24 @@ apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const
         res->error = transport_error(cc);
     }
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
     return APR_SUCCESS;
+}
+
+apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const char *method,
+                            const nxs_slack_auth_t *auth, const apr_table_t *form,
+                            const char *json_body, apr_interval_time_t timeout, apr_pool_t *p)
+{
+    CURL *curl = curl_easy_init();
+    apr_status_t rv;
+
+    if (!curl) {
+        memset(res, 0, sizeof(*res));
+        res->error = "transport_error";
+        return APR_SUCCESS;
+    }
+    rv = nxs_slack_call_on(curl, res, api_base, method, auth, form, json_body, timeout, p);
+    curl_easy_cleanup(curl);
+    return rv;
 }
 
 static int in_list(const char *error, const char *const *list)

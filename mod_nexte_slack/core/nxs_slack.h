@@ -32,6 +32,13 @@ apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const
                             const nxs_slack_auth_t *auth, const apr_table_t *form,
                             const char *json_body, apr_interval_time_t timeout, apr_pool_t *p);
 
+/* The same on HANDLE, a CURL easy handle the caller keeps (one per thread)
+ * so that its connection to Slack is reused across calls. */
+apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char *api_base,
+                               const char *method, const nxs_slack_auth_t *auth,
+                               const apr_table_t *form, const char *json_body,
+                               apr_interval_time_t timeout, apr_pool_t *p);
+
 /* True for errors worth retrying later (network, timeouts, 5xx, 429 and the
  * Slack codes that mean "try again"). */
 int nxs_slack_error_is_transient(const char *error);

@@ -39,6 +39,11 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_ws_set_tokens", "UPDATE nxs_workspaces SET token_sealed = %s, refresh_sealed = %s, "
                           "token_expires_at = %lld WHERE account_id = %s AND team_id = %s"},
     {"nxs_ws_delete_all", "DELETE FROM nxs_workspaces WHERE account_id = %s"},
+    {"nxs_ws_needs_reconnect", "UPDATE nxs_workspaces SET needs_reconnect = %d "
+                               "WHERE account_id = %s AND team_id = %s"},
+    {"nxs_cat_channel_error",
+     "UPDATE nxs_categories SET last_error = %s, last_error_at = %lld "
+     "WHERE account_id = %s AND channel_id = %s"},
     {"nxs_cat_list", "SELECT category, channel_id, channel_name, mention, last_error, "
                      "last_error_at FROM nxs_categories WHERE account_id = %s"},
     {"nxs_cat_set_channel",
@@ -254,6 +259,18 @@ apr_status_t nxs_store_workspace_set_tokens(nxs_db_t *db, const char *account, c
 apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_ws_delete_all", p, account);
+}
+
+apr_status_t nxs_store_workspace_set_needs_reconnect(nxs_db_t *db, const char *account,
+                                                    const char *team, int needed, apr_pool_t *p)
+{
+    return EXEC(db, NULL, "nxs_ws_needs_reconnect", p, needed ? "1" : "0", account, team);
+}
+
+apr_status_t nxs_store_channel_error(nxs_db_t *db, const char *account, const char *channel,
+                                     const char *error, apr_int64_t at, apr_pool_t *p)
+{
+    return EXEC(db, NULL, "nxs_cat_channel_error", p, error, i64(at, p), account, channel);
 }
 
 apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db,

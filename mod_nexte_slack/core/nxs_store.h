@@ -73,6 +73,14 @@ apr_status_t nxs_store_workspace_set_tokens(nxs_db_t *db, const char *account, c
 /* Deletes every workspace (and so every token) of ACCOUNT. */
 apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_pool_t *p);
 
+/* Marks (NEEDED 1) or clears the "reconnect needed" state of a workspace. */
+apr_status_t nxs_store_workspace_set_needs_reconnect(nxs_db_t *db, const char *account,
+                                                    const char *team, int needed, apr_pool_t *p);
+
+/* Records Slack's ERROR on every category of ACCOUNT mapped to CHANNEL. */
+apr_status_t nxs_store_channel_error(nxs_db_t *db, const char *account, const char *channel,
+                                     const char *error, apr_int64_t at, apr_pool_t *p);
+
 /* The six categories in a fixed order, with defaults for unset ones. */
 apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db,
                                        const char *account, apr_pool_t *p);

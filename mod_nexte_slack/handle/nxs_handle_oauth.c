@@ -17,6 +17,7 @@
 
 #include "cfg/nxs_config.h"
 #include "handle/nxs_caller.h"
+#include "handle/nxs_daemon_client.h"
 #include "handle/nxs_http.h"
 #include "handle/nxs_respond.h"
 #include "nxs_crypto.h"
@@ -165,6 +166,9 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "account %s connected Slack team %s", account,
                   w.team_id);
+    /* Messages held while the connection was broken go out again. */
+    nxs_daemon_request(r, c, json_pack("{s:s, s:s}", "op", "release", "account", account),
+                       apr_time_from_sec(1));
     nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, secure_cookies(c));
     return nxs_http_redirect(r, apr_pstrcat(r->pool, settings_url(r, c), "?connected=",
                                             ap_escape_urlencoded(r->pool, w.team_id), NULL));

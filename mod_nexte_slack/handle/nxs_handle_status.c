@@ -12,6 +12,8 @@
 #include "nxs_build.h"
 #include "cfg/nxs_config.h"
 #include "nxs_duration.h"
+#include "nxs_daemon_client.h"
+#include "nxs_json.h"
 #include "nxs_respond.h"
 
 static json_t *secret_state(const nxs_secret_t *s)
@@ -54,15 +56,31 @@ static apr_time_t server_started(void)
     return ap_scoreboard_image ? ap_scoreboard_image->global->restart_time : 0;
 }
 
+/* The delivery daemon's counters, or NULL when it does not answer. */
+static json_t *daemon_counters(request_rec *r, const nxs_server_conf_t *c)
+{
+    json_t *reply = nxs_daemon_request(r, c, json_pack("{s:s}", "op", "stats"),
+                                       apr_time_from_msec(500));
+
+    if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
+        return NULL;
+    }
+    json_object_del(reply, "ok");
+    return reply;
+}
+
 static int status_json(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_time_t started = server_started();
+    json_t *counters = daemon_counters(r, c);
     json_t *body = json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:{}}", "status", "ok", "module",
-        "mod_nexte_slack", "version", NXS_VERSION, "build", "revision", NXS_BUILD_REV, "httpd",
-        ap_get_server_banner(), "libraries", nxs_build_libraries(), "uptime_seconds",
+        "{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:O, s:b}", "status",
+        counters ? "ok" : "degraded", "module", "mod_nexte_slack", "version", NXS_VERSION,
+        "build", "revision", NXS_BUILD_REV, "httpd", ap_get_server_banner(), "libraries",
+        nxs_build_libraries(), "uptime_seconds",
         started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
-        "counters");
+        "counters", counters ? counters : nxs_json_own(json_object(), r->pool),
+        "delivery_daemon_up", counters != NULL);
     return nxs_respond_json(r, HTTP_OK, body);
 }
 
@@ -95,6 +113,67 @@ static void prom_metric(apr_array_header_t *lines, const char *name, const char 
                                                        name, help, name, type, name, labels, value);
 }
 
+static double num(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+/* The daemon's counters in Prometheus form; an absent daemon shows as down. */
+static void prom_counters(apr_array_header_t *lines, const json_t *k)
+{
+    static const char *const totals[] = {"accepted", "duplicates", "delivered",
+                                         "retried",  "dead_lettered", "dropped", NULL};
+    apr_pool_t *p = lines->pool;
+    const json_t *errors, *hist, *le, *counts;
+    const char *code;
+    json_t *v;
+    size_t i;
+
+    prom_metric(lines, "nexte_slack_delivery_daemon_up", "gauge",
+                "1 when the delivery daemon answers.", "", k ? 1 : 0);
+    if (!k) {
+        return;
+    }
+    for (i = 0; totals[i]; ++i) {
+        prom_metric(lines, apr_pstrcat(p, "nexte_slack_", totals[i], "_total", NULL), "counter",
+                    apr_pstrcat(p, "Events or messages ", totals[i], ".", NULL), "",
+                    num(k, totals[i]));
+    }
+    prom_metric(lines, "nexte_slack_queue_depth", "gauge", "Messages waiting or in flight.", "",
+                num(k, "queue_depth"));
+    prom_metric(lines, "nexte_slack_queue_oldest_age_seconds", "gauge",
+                "Age of the oldest waiting message.", "", num(k, "oldest_age_seconds"));
+    prom_metric(lines, "nexte_slack_accounts_needing_reconnect", "gauge",
+                "Accounts whose Slack connection is broken.", "",
+                num(k, "accounts_needing_reconnect"));
+    errors = json_object_get(k, "slack_errors");
+    APR_ARRAY_PUSH(lines, const char *) = "# HELP nexte_slack_slack_errors_total Slack errors by code.\n"
+                                          "# TYPE nexte_slack_slack_errors_total counter\n";
+    json_object_foreach((json_t *)errors, code, v)
+    {
+        APR_ARRAY_PUSH(lines, const char *) =
+            apr_psprintf(p, "nexte_slack_slack_errors_total{code=\"%s\"} %.17g\n",
+                         prom_label(p, code), json_number_value(v));
+    }
+    hist = json_object_get(k, "delivery_latency_seconds");
+    le = json_object_get(hist, "le");
+    counts = json_object_get(hist, "counts");
+    APR_ARRAY_PUSH(lines, const char *) =
+        "# HELP nexte_slack_delivery_latency_seconds From 202 to Slack's answer.\n"
+        "# TYPE nexte_slack_delivery_latency_seconds histogram\n";
+    for (i = 0; i < json_array_size(le); ++i) {
+        const json_t *b = json_array_get(le, i);
+        APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
+            p, "nexte_slack_delivery_latency_seconds_bucket{le=\"%s\"} %.17g\n",
+            json_is_string(b) ? json_string_value(b) : apr_psprintf(p, "%g", json_number_value(b)),
+            json_number_value(json_array_get(counts, i)));
+    }
+    APR_ARRAY_PUSH(lines, const char *) =
+        apr_psprintf(p, "nexte_slack_delivery_latency_seconds_sum %.17g\n"
+                        "nexte_slack_delivery_latency_seconds_count %.17g\n",
+                     num(hist, "sum"), num(hist, "count"));
+}
+
 static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_array_header_t *lines = apr_array_make(r->pool, 8, sizeof(const char *));
@@ -110,6 +189,7 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
                 started ? seconds(apr_time_now() - started) : 0.0);
     prom_metric(lines, "nexte_slack_config_workers", "gauge", "Delivery threads configured.", "",
                 c->workers);
+    prom_counters(lines, daemon_counters(r, c));
     prom_metric(lines, "nexte_slack_config_retry_window_seconds", "gauge",
                 "How long an undelivered message is retried.", "", seconds(c->retry_window));
     prom_metric(lines, "nexte_slack_config_retry_backoff_min_seconds", "gauge",

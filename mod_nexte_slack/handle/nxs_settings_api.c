@@ -8,6 +8,7 @@
 #include <http_protocol.h>
 #include <string.h>
 
+#include "handle/nxs_daemon_client.h"
 #include "handle/nxs_http.h"
 #include "handle/nxs_respond.h"
 #include "nxs_crypto.h"
@@ -463,6 +464,10 @@ static int post_disconnect(ctx_t *x)
         json_decref(revoked);
         return store_failed(x);
     }
+    /* Its queued messages are dropped with the tokens (SPEC §4). */
+    nxs_daemon_request(x->r, x->c,
+                       json_pack("{s:s, s:s}", "op", "drop", "account", x->caller->account),
+                       apr_time_from_sec(1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, "account %s disconnected Slack (%d workspaces)",
                   x->caller->account, ws->nelts);
     return nxs_respond_json(

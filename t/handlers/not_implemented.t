@@ -10,7 +10,6 @@ use Apache::TestUtil qw(t_cmp);
 use JSON::PP qw(decode_json);
 
 my %handlers = (
-    '/nexte/events'       => 'nexte-slack-events',
     '/nexte/interactions' => 'nexte-slack-interactions',
 );
 

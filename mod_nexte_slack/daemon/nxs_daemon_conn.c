@@ -1,0 +1,183 @@
+/* The daemon's side of the Unix socket: one task per connection from an
+ * httpd child, one reply per request frame.
+ *   {"op":"enqueue","idem":{"account","event_id"},"deliveries":[...]}
+ *       -> stored durably (group commit), then {"ok":true,"duplicate":b,"deliveries":n}
+ *   {"op":"stats"}               -> counters, queue and scheduler state
+ *   {"op":"release","account"}   -> resume an account held for reconnect
+ *   {"op":"drop","account"}      -> disconnect: forget its queued messages */
+#include "daemon/nxs_daemon_int.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nxs_ipc.h"
+#include "nxs_json.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+static json_t *fail(const char *code)
+{
+    return json_pack("{s:b, s:s}", "ok", 0, "error", code);
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    return nxs_json_path_str(o, key);
+}
+
+static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
+{
+    const json_t *list = json_object_get(req, "deliveries"), *idem = json_object_get(req, "idem");
+    apr_size_t n = json_array_size(list), i;
+    nxs_queue_record_t *recs = apr_pcalloc(p, sizeof(*recs) * (n ? n : 1));
+    nxs_queue_idem_t key;
+    apr_time_t now = apr_time_now();
+    apr_uint64_t first = 0;
+    int duplicate = 0;
+    apr_status_t rv;
+
+    key.account = str(idem, "account");
+    key.event_id = str(idem, "event_id");
+    key.expires_at = now + d->c->retry_window;
+    if (!key.account || !key.event_id || !json_is_array(list)) {
+        return fail("bad_request");
+    }
+    for (i = 0; i < n; ++i) {
+        const json_t *e = json_array_get(list, i);
+        recs[i].accepted_at = now;
+        recs[i].account = str(e, "account");
+        recs[i].team = str(e, "team");
+        recs[i].channel = str(e, "channel");
+        recs[i].event_id = str(e, "event_id");
+        recs[i].category = str(e, "category");
+        recs[i].delivery_id = str(e, "delivery_id");
+        recs[i].payload = str(e, "payload");
+        if (!recs[i].account || !recs[i].team || !recs[i].channel || !recs[i].payload) {
+            return fail("bad_request");
+        }
+        recs[i].payload_len = strlen(recs[i].payload);
+    }
+    rv = nxs_queue_append(&first, &duplicate, d->queue, recs, n, &key);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, d->s, "queue append failed");
+        return fail(APR_STATUS_IS_ENOSPC(rv) ? "disk_full" : "queue_unavailable");
+    }
+    if (duplicate) {
+        nxs_metrics_add(d->metrics, NXS_M_DUPLICATES, 1);
+        return json_pack("{s:b, s:b, s:i}", "ok", 1, "duplicate", 1, "deliveries", 0);
+    }
+    apr_thread_mutex_lock(d->lock);
+    for (i = 0; i < n; ++i) {
+        nxs_sched_item_t item = {first + i, recs[i].account, recs[i].team, recs[i].channel,
+                                 recs[i].accepted_at, 0};
+        nxs_sched_add(d->sched, &item);
+    }
+    apr_thread_cond_signal(d->wake);
+    apr_thread_mutex_unlock(d->lock);
+    nxs_metrics_add(d->metrics, NXS_M_ACCEPTED, 1);
+    return json_pack("{s:b, s:b, s:I}", "ok", 1, "duplicate", 0, "deliveries", (json_int_t)n);
+}
+
+static json_t *stats(nxs_daemon_t *d)
+{
+    nxs_sched_stats_t st;
+    apr_time_t now = apr_time_now();
+    json_t *out = nxs_metrics_json(d->metrics);
+
+    apr_thread_mutex_lock(d->lock);
+    nxs_sched_stats(&st, d->sched);
+    apr_thread_mutex_unlock(d->lock);
+    json_object_set_new(out, "ok", json_true());
+    json_object_set_new(out, "queue_depth", json_integer((json_int_t)st.queued));
+    json_object_set_new(out, "in_flight", json_integer((json_int_t)st.in_flight));
+    json_object_set_new(out, "oldest_age_seconds",
+                        json_real(st.oldest_accepted_at
+                                      ? (double)(now - st.oldest_accepted_at) / APR_USEC_PER_SEC
+                                      : 0.0));
+    json_object_set_new(out, "channels", json_integer((json_int_t)st.channels));
+    json_object_set_new(out, "accounts_needing_reconnect",
+                        json_integer((json_int_t)st.held_accounts));
+    json_object_set_new(out, "daemon",
+                        json_pack("{s:i, s:f}", "pid", (int)getpid(), "uptime_seconds",
+                                  (double)(now - d->started) / APR_USEC_PER_SEC));
+    return out;
+}
+
+typedef struct drop_baton_t {
+    nxs_daemon_t *d;
+    apr_size_t n;
+} drop_baton_t;
+
+static void dropped(void *baton, const nxs_sched_item_t *item)
+{
+    drop_baton_t *b = baton;
+    nxs_queue_done(b->d->queue, item->seq);
+    ++b->n;
+}
+
+static json_t *account_op(nxs_daemon_t *d, const char *op, const char *account)
+{
+    drop_baton_t b = {d, 0};
+
+    if (!account) {
+        return fail("bad_request");
+    }
+    apr_thread_mutex_lock(d->lock);
+    if (strcmp(op, "release") == 0) {
+        nxs_sched_account_release(d->sched, account);
+    } else {
+        nxs_sched_account_drop(d->sched, account, dropped, &b);
+    }
+    apr_thread_cond_signal(d->wake);
+    apr_thread_mutex_unlock(d->lock);
+    nxs_daemon_tokens_forget(d, account);
+    if (b.n) {
+        nxs_metrics_add(d->metrics, NXS_M_DROPPED, b.n);
+    }
+    return json_pack("{s:b, s:I}", "ok", 1, "dropped", (json_int_t)b.n);
+}
+
+static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
+{
+    const char *op = str(req, "op");
+
+    if (!op) {
+        return fail("bad_request");
+    }
+    if (strcmp(op, "enqueue") == 0) {
+        return enqueue(d, req, p);
+    }
+    if (strcmp(op, "stats") == 0) {
+        return stats(d);
+    }
+    if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
+        return account_op(d, op, str(req, "account"));
+    }
+    return fail("unknown_op");
+}
+
+void *APR_THREAD_FUNC nxs_daemon_conn(apr_thread_t *t, void *connv)
+{
+    nxs_daemon_conn_t *conn = connv;
+    apr_socket_t *sock = conn->sock;
+    apr_pool_t *p = NULL;
+
+    apr_pool_create(&p, conn->pool);
+    for (;;) {
+        json_t *req = NULL, *reply;
+        apr_status_t rv = nxs_ipc_recv(&req, sock, p);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        reply = nxs_json_own(handle(nxs_daemon, req, p), p);
+        if (nxs_ipc_send(sock, reply, p) != APR_SUCCESS) {
+            break;
+        }
+        apr_pool_clear(p);
+    }
+    apr_socket_close(sock);
+    apr_pool_destroy(conn->pool);
+    return NULL;
+}

@@ -1,0 +1,216 @@
+/* nexte-slack-events: signed business events from Nexte core (SPEC §2).
+ * Checks in the order that lets each failure have its own answer: method
+ * (405), size (413), signature (401), media type (415), JSON (400), envelope
+ * (422).  Then account.updated is applied, the event is routed and rendered,
+ * and its deliveries are handed to the delivery daemon, which answers only
+ * once they are on disk: 202 then, never before. */
+#include "nxs_handlers.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <string.h>
+
+#include "cfg/nxs_config.h"
+#include "handle/nxs_daemon_client.h"
+#include "handle/nxs_http.h"
+#include "handle/nxs_respond.h"
+#include "nxs_crypto.h"
+#include "nxs_dbd.h"
+#include "nxs_envelope.h"
+#include "nxs_json.h"
+#include "nxs_render.h"
+#include "nxs_route.h"
+#include "nxs_settings_check.h"
+#include "nxs_sign.h"
+#include "nxs_store.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+#define NXS_EVENT_BODY_MAX (64 * 1024)
+/* How long a request waits for the daemon (e.g. during a graceful restart)
+ * before answering 503 so that Nexte core retries. */
+#define NXS_DAEMON_WAIT    apr_time_from_sec(2)
+
+static int unprocessable(request_rec *r, const char *field, const char *why)
+{
+    return nxs_respond_json(r, HTTP_UNPROCESSABLE_ENTITY,
+                            json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field,
+                                      "message", apr_pstrcat(r->pool, field, " ", why, NULL)));
+}
+
+static int unavailable(request_rec *r, const char *code, const char *message)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, code, message);
+}
+
+/* account.updated: plan, timezone, locale, currency, each optional. */
+static int apply_account_update(request_rec *r, nxs_db_t *db, const nxs_envelope_t *env,
+                                nxs_account_t *a)
+{
+    static const char *const fields[] = {"plan", "timezone", "locale", "currency", NULL};
+    const char *(*const checks[])(const char *) = {nxs_check_plan, nxs_check_timezone,
+                                                   nxs_check_locale, nxs_check_currency};
+    const char **slots[] = {&a->plan, &a->timezone, &a->locale, &a->currency};
+    const json_t *data = json_object_get(env->root, "data");
+    int i;
+
+    for (i = 0; fields[i]; ++i) {
+        const json_t *v = json_object_get(data, fields[i]);
+        const char *err;
+        if (!v) {
+            continue;
+        }
+        if (!json_is_string(v) || (err = checks[i](json_string_value(v)))) {
+            return unprocessable(r, apr_pstrcat(r->pool, "data.", fields[i], NULL),
+                                 json_is_string(v) ? strchr(err, ' ') + 1 : "must be a string");
+        }
+        *slots[i] = apr_pstrdup(r->pool, json_string_value(v));
+    }
+    if (nxs_store_account_update(db, a, apr_time_sec(r->request_time), r->pool) != APR_SUCCESS) {
+        return unavailable(r, "store_unavailable", "the settings store failed");
+    }
+    return DECLINED;
+}
+
+/* Renders the message for ROUTE; *delivery is the frame entry for the daemon. */
+static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
+                  const nxs_envelope_t *env, const nxs_account_t *a, const nxs_route_t *route)
+{
+    nxs_render_settings_t rs;
+    const char *delivery_id = NULL, *why = NULL, *payload;
+    json_t *msg = NULL;
+
+    if (nxs_random_token(&delivery_id, 16, r->pool) != APR_SUCCESS) {
+        return unavailable(r, "internal_error", "no randomness for the delivery id");
+    }
+    delivery_id = apr_pstrcat(r->pool, "d_", delivery_id, NULL);
+    memset(&rs, 0, sizeof(rs));
+    rs.locale = a->locale;
+    rs.currency = a->currency;
+    rs.timezone = a->timezone;
+    rs.mention = route->mention;
+    rs.app_url = c->app_url;
+    rs.delivery_id = delivery_id;
+    if (nxs_render_event(&msg, &why, env->root, &rs, r->pool) != APR_SUCCESS) {
+        /* The renderer names the field: "data.days_overdue: required for ..." */
+        const char *colon = why ? strchr(why, ':') : NULL;
+        return unprocessable(r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why))
+                                      : "data",
+                             colon ? colon + 2 : (why ? why : "cannot be rendered"));
+    }
+    json_object_set_new(msg, "channel", json_string(route->channel));
+    payload = nxs_json_dump(msg, JSON_COMPACT, r->pool);
+    *delivery = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "account", env->account_id,
+                          "team", route->team, "channel", route->channel, "event_id", env->id,
+                          "category", env->category, "delivery_id", delivery_id, "payload",
+                          payload);
+    return DECLINED;
+}
+
+static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_envelope_t *env)
+{
+    nxs_db_t *db = nxs_dbd_acquire(r);
+    nxs_account_t *a = NULL;
+    nxs_workspace_t *active = NULL;
+    apr_array_header_t *cats = NULL;
+    nxs_route_t route;
+    json_t *deliveries = json_array(), *reply = NULL, *d = NULL;
+    const char *reason;
+    int rc;
+
+    nxs_json_own(deliveries, r->pool);
+    if (!db || nxs_store_account_ensure(db, env->account_id, apr_time_sec(r->request_time), r->pool) ||
+        nxs_store_account_get(&a, db, env->account_id, r->pool) || !a) {
+        return unavailable(r, "store_unavailable", "the settings store cannot be reached");
+    }
+    if (strcmp(env->type, "account.updated") == 0 &&
+        (rc = apply_account_update(r, db, env, a)) != DECLINED) {
+        return rc;
+    }
+    if (nxs_store_workspace_active(&active, db, env->account_id, r->pool) ||
+        nxs_store_categories_list(&cats, db, env->account_id, r->pool)) {
+        return unavailable(r, "store_unavailable", "the settings store failed");
+    }
+    nxs_route_event(&route, env, active, cats);
+    reason = route.reason;
+    if (!reason) {
+        if ((rc = render(&d, r, c, env, a, &route)) != DECLINED) {
+            return rc;
+        }
+        json_array_append_new(deliveries, d);
+    }
+    reply = nxs_daemon_request(r, c,
+                               json_pack("{s:s, s:{s:s, s:s}, s:O}", "op", "enqueue", "idem",
+                                         "account", env->account_id, "event_id", env->id,
+                                         "deliveries", deliveries),
+                               NXS_DAEMON_WAIT);
+    if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
+        const char *err = reply ? nxs_json_path_str(reply, "error") : NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "event %s of %s not queued: %s", env->id,
+                      env->account_id, err ? err : "delivery daemon unreachable");
+        return unavailable(r, err ? err : "queue_unavailable",
+                           "the event could not be stored; retry later");
+    }
+    if (json_is_true(json_object_get(reply, "duplicate"))) {
+        return nxs_respond_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));
+    }
+    if (reason) {
+        return nxs_respond_json(r, HTTP_ACCEPTED, json_pack("{s:s, s:i, s:s}", "status", "queued",
+                                                            "deliveries", 0, "reason", reason));
+    }
+    return nxs_respond_json(r, HTTP_ACCEPTED,
+                            json_pack("{s:s, s:I}", "status", "queued", "deliveries",
+                                      (json_int_t)json_array_size(deliveries)));
+}
+
+int nxs_handle_events(request_rec *r)
+{
+    const nxs_server_conf_t *c = nxs_config_get(r->server);
+    const char *body = NULL, *why = NULL, *field = NULL, *ct;
+    apr_size_t len = 0;
+    json_t *root = NULL;
+    nxs_envelope_t env;
+    apr_status_t rv;
+    int rc;
+
+    if ((rc = nxs_respond_unless_method(r, "POST")) != DECLINED) {
+        return rc;
+    }
+    rv = nxs_http_read_body(&body, &len, r, NXS_EVENT_BODY_MAX);
+    if (rv == APR_ENOSPC) {
+        return nxs_respond_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                                 "an event body is at most 64 KiB");
+    }
+    if (rv != APR_SUCCESS) {
+        return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    }
+    rv = nxs_sign_nexte_verify(&why, c->event_secret.value, c->event_secret.len,
+                               apr_table_get(r->headers_in, "X-Nexte-Timestamp"),
+                               apr_table_get(r->headers_in, "X-Nexte-Signature"), body, len,
+                               r->request_time, r->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "event refused: %s", why);
+        if (rv != APR_EACCES) {
+            return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                                     "the signature could not be checked");
+        }
+        return nxs_respond_error(r, HTTP_UNAUTHORIZED, why,
+                                 "X-Nexte-Timestamp / X-Nexte-Signature are missing, stale or "
+                                 "wrong");
+    }
+    ct = apr_table_get(r->headers_in, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+        return nxs_respond_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                 "send Content-Type: application/json");
+    }
+    if (nxs_json_load(&root, &why, body, len, r->pool) != APR_SUCCESS) {
+        return nxs_respond_error(r, HTTP_BAD_REQUEST, "malformed_json",
+                                 apr_pstrcat(r->pool, "the body is not JSON: ", why, NULL));
+    }
+    if (nxs_envelope_parse(&env, &field, &why, root, r->pool) != APR_SUCCESS) {
+        return unprocessable(r, field, why);
+    }
+    return accept_event(r, c, &env);
+}
