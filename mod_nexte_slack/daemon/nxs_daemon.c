@@ -9,6 +9,7 @@
 #include <http_core.h>
 #include <http_log.h>
 #include <http_main.h>
+#include <ap_mpm.h>
 #include <unistd.h>
 
 #include "cfg/nxs_config.h"
@@ -31,10 +32,18 @@ static void maintenance(int reason, void *data, int status)
 {
     daemon_t *d = data;
 
+    int mpm_state = AP_MPMQ_RUNNING;
+
     switch (reason) {
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST:
         apr_proc_other_child_unregister(d);
+        /* A whole-process-group SIGTERM reaches the daemon before httpd's
+         * own shutdown gets to it: no restart while httpd is stopping. */
+        if (ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) == APR_SUCCESS &&
+            mpm_state == AP_MPMQ_STOPPING) {
+            break;
+        }
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, d->s,
                      "delivery daemon (pid %d) exited (status %d); restarting it", d->proc.pid,
                      status);
