@@ -1,7 +1,8 @@
 /* The queue's life: open with recovery (snapshot, then the newer log
- * segments; torn tails cut, damaged files moved aside), reading records back
+ * segments; torn tails cut, damaged files set aside), reading records back
  * (load, replay), stats and close.  The design is described in nxs_queue.h;
- * writing is in nxs_queue_commit.c, the snapshot in nxs_queue_snapshot.c. */
+ * writing is in nxs_queue_commit.c, the snapshot in nxs_queue_snapshot.c and
+ * nxs_queue_checkpoint.c. */
 #include "nxs_queue_int.h"
 
 #include <apr_lib.h>
@@ -23,6 +24,7 @@ void nxs_queue_opts_default(nxs_queue_opts_t *opts)
     opts->segment_bytes = 256 * 1024 * 1024;
     opts->record_max = 4 * 1024 * 1024;
     opts->lazy_max = 1024 * 1024;
+    opts->dbm_remap = 8 * 1024 * 1024;
 }
 
 static void opts_fix(nxs_queue_opts_t *o)
@@ -45,6 +47,9 @@ static void opts_fix(nxs_queue_opts_t *o)
     if (o->lazy_max == 0) {
         o->lazy_max = d.lazy_max;
     }
+    if (o->dbm_remap == 0) {
+        o->dbm_remap = d.dbm_remap;
+    }
 }
 
 apr_time_t nxs_queue_now(const nxs_queue_t *q)
@@ -60,8 +65,7 @@ nxs_queue_seg_t *nxs_queue_seg_by_no(nxs_queue_t *q, apr_uint32_t no)
         apr_size_t mid = lo + (hi - lo) / 2;
         if (q->segs[mid]->no < no) {
             lo = mid + 1;
-        }
-        else {
+        } else {
             hi = mid;
         }
     }
@@ -211,7 +215,6 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
     nxs_queue_seg_t *seg = NULL;
     nxs_queue_scan_t res;
     apr_off_t end;
-    const char *to;
     apr_status_t rv;
 
     if ((rv = nxs_queue_seg_open(&seg, q->path, no)) != APR_SUCCESS) {
@@ -229,8 +232,7 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
          * is in the middle of the file: then keep what is intact. */
         if (res.damage == NXS_QSCAN_CORRUPT) {
             rv = group_apply(st, seg);
-        }
-        else {
+        } else {
             end = st->group_start;
         }
         st->open = 0;
@@ -239,26 +241,20 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
         ++report->corrupt_segments;
         report->corrupt_bytes += res.file_size - res.good_end;
         seg->size = res.good_end;
-        seg->aside = 1;
-        if ((to = nxs_queue_move_aside(q, seg->path, report)) != NULL) {
-            char *np = strdup(to);
-            if (np) {
-                free(seg->path);
-                seg->path = np;
-            }
-        }
-        /* The kept records must not depend on the moved file. */
+        /* The good part stays in use until the checkpoint that recovery
+         * forces has copied it into the snapshot and deleted the segment;
+         * should that fail, the next start finds the same.  A hard link
+         * keeps the damaged file for inspection. */
+        (void)nxs_queue_set_aside(q, seg->path, 1, report);
         *force = 1;
-    }
-    else if (end < res.file_size) {
+    } else if (end < res.file_size) {
         ++report->torn_tails;
         report->torn_bytes += res.file_size - end;
         rv = rv ? rv : nxs_queue_seg_cut(seg, end);
-    }
-    else {
+    } else {
         seg->size = end;
     }
-    if (rv == APR_SUCCESS && seg->size == 0 && !seg->aside) {
+    if (rv == APR_SUCCESS && seg->size == 0 && res.damage != NXS_QSCAN_CORRUPT) {
         /* Not even its header: created by a crash, holds nothing. */
         (void)unlink(seg->path);
         goto leave;
@@ -354,9 +350,8 @@ static apr_status_t list_dir(apr_uint32_t **nos, apr_size_t *nn, nxs_queue_t *q,
                 *nos = nv;
             }
             (*nos)[(*nn)++] = (apr_uint32_t)v;
-        }
-        else if (has_prefix(n, base, ".dbm.tmp-") ||
-                 (strncmp(n, "__db.", 5) == 0 && has_prefix(n + 5, base, ".dbm.tmp-"))) {
+        } else if (has_prefix(n, base, ".dbm.tmp-") ||
+                   (strncmp(n, "__db.", 5) == 0 && has_prefix(n + 5, base, ".dbm.tmp-"))) {
             (void)unlinkat(dirfd(d), n, 0);
             ++report->stale_removed;
         }
@@ -391,8 +386,7 @@ static apr_status_t queue_init(nxs_queue_t **out, const char *type, const char *
     q->dir = slash == NULL ? "." : slash == path ? "/" : apr_pstrmemdup(p, path, slash - path);
     if (opts) {
         q->opts = *opts;
-    }
-    else {
+    } else {
         nxs_queue_opts_default(&q->opts);
     }
     opts_fix(&q->opts);
@@ -400,10 +394,8 @@ static apr_status_t queue_init(nxs_queue_t **out, const char *type, const char *
         (rv = apr_thread_mutex_create(&q->mu, APR_THREAD_MUTEX_DEFAULT, p)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&q->cv, p)) != APR_SUCCESS ||
         (rv = apr_thread_rwlock_create(&q->files, p)) != APR_SUCCESS ||
-        (rv = apr_thread_mutex_create(&q->snap_mu, APR_THREAD_MUTEX_DEFAULT, p)) !=
-            APR_SUCCESS ||
-        (rv = apr_thread_mutex_create(&q->ckpt_mu, APR_THREAD_MUTEX_DEFAULT, p)) !=
-            APR_SUCCESS) {
+        (rv = apr_thread_mutex_create(&q->snap_mu, APR_THREAD_MUTEX_DEFAULT, p)) != APR_SUCCESS ||
+        (rv = apr_thread_mutex_create(&q->ckpt_mu, APR_THREAD_MUTEX_DEFAULT, p)) != APR_SUCCESS) {
         return rv;
     }
     /* A pre-cleanup: it must run before P's subpools (the snapshot handle's)
@@ -413,16 +405,53 @@ static apr_status_t queue_init(nxs_queue_t **out, const char *type, const char *
     return APR_SUCCESS;
 }
 
+/* Loads the snapshot, then replays the segments it does not cover, in
+ * order; *top is the highest segment number seen, *next the next seq. */
+static apr_status_t recover(int *force, apr_uint32_t *top, apr_uint64_t *next, nxs_queue_t *q,
+                            replay_t *st, nxs_queue_report_t *report)
+{
+    nxs_queue_snapinfo_t info;
+    apr_uint32_t *nos = NULL;
+    apr_size_t nn = 0, i;
+    apr_uint64_t last;
+    apr_status_t rv;
+
+    if ((rv = list_dir(&nos, &nn, q, report)) != APR_SUCCESS ||
+        (rv = nxs_queue_snapshot_load(&info, q, report)) != APR_SUCCESS) {
+        goto leave;
+    }
+    *force = info.damaged;
+    *top = info.covered;
+    if (nn > 1) {
+        qsort(nos, nn, sizeof(*nos), no_cmp);
+    }
+    for (i = 0; i < nn && rv == APR_SUCCESS; ++i) {
+        *top = nos[i] > *top ? nos[i] : *top;
+        if (info.found && !info.unreadable && nos[i] <= info.covered) {
+            /* Covered by the snapshot: a kill came before their deletion. */
+            (void)unlink(apr_psprintf(q->pool, "%s.log.%u", q->path, (unsigned)nos[i]));
+            ++report->stale_removed;
+            continue;
+        }
+        rv = recover_segment(force, q, st, nos[i]);
+    }
+    /* Seqs are never reused, even when every record was completed. */
+    last = nxs_queue_index_last_seq(&q->idx);
+    *next = info.next_seq > st->hdr_next ? info.next_seq : st->hdr_next;
+    *next = st->max_seq + 1 > *next ? st->max_seq + 1 : *next;
+    *next = last + 1 > *next ? last + 1 : *next;
+leave:
+    free(nos);
+    return rv;
+}
+
 apr_status_t nxs_queue_open(nxs_queue_t **out, nxs_queue_report_t *report, const char *type,
                             const char *path, const nxs_queue_opts_t *opts, apr_pool_t *p)
 {
     nxs_queue_t *q = NULL;
-    nxs_queue_snapinfo_t info;
-    nxs_queue_seg_t *seg;
+    nxs_queue_seg_t *seg = NULL;
     replay_t st;
-    apr_uint32_t *nos = NULL, top = 0;
-    apr_uint64_t next;
-    apr_size_t nn = 0, i;
+    apr_uint32_t top = 0;
     apr_status_t rv;
     int force = 0;
 
@@ -438,38 +467,13 @@ apr_status_t nxs_queue_open(nxs_queue_t **out, nxs_queue_report_t *report, const
         return rv;
     }
     st.q = q;
-    if ((rv = take_lock(q)) != APR_SUCCESS || (rv = list_dir(&nos, &nn, q, report)) ||
-        (rv = nxs_queue_snapshot_load(&info, q, report)) != APR_SUCCESS) {
+    if ((rv = take_lock(q)) != APR_SUCCESS ||
+        (rv = recover(&force, &top, &q->next_seq, q, &st, report)) != APR_SUCCESS) {
         goto leave;
     }
-    force = info.damaged;
-    if (nn > 1) {
-        qsort(nos, nn, sizeof(*nos), no_cmp);
-    }
-    for (i = 0; i < nn && rv == APR_SUCCESS; ++i) {
-        top = nos[i] > top ? nos[i] : top;
-        if (info.found && !info.unreadable && nos[i] <= info.covered) {
-            /* Covered by the snapshot: a kill came before their deletion. */
-            (void)unlink(apr_psprintf(p, "%s.log.%u", q->path, (unsigned)nos[i]));
-            ++report->stale_removed;
-            continue;
-        }
-        rv = recover_segment(&force, q, &st, nos[i]);
-    }
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    top = info.covered > top ? info.covered : top;
-    next = info.next_seq > st.hdr_next ? info.next_seq : st.hdr_next;
-    next = st.max_seq + 1 > next ? st.max_seq + 1 : next;
-    next = nxs_queue_index_last_seq(&q->idx) + 1 > next ? nxs_queue_index_last_seq(&q->idx) + 1
-                                                        : next;
-    q->next_seq = next;
     /* Appends always start a fresh segment, never after a repaired tail. */
-    if ((rv = nxs_queue_seg_create(&seg, q->path, q->dir, top + 1, next)) != APR_SUCCESS) {
-        goto leave;
-    }
-    if ((rv = nxs_queue_seg_add(q, seg)) != APR_SUCCESS) {
+    if ((rv = nxs_queue_seg_create(&seg, q->path, q->dir, top + 1, q->next_seq)) ||
+        (rv = nxs_queue_seg_add(q, seg)) != APR_SUCCESS) {
         nxs_queue_seg_free(seg);
         goto leave;
     }
@@ -482,7 +486,6 @@ apr_status_t nxs_queue_open(nxs_queue_t **out, nxs_queue_report_t *report, const
     }
     *out = q;
 leave:
-    free(nos);
     free(st.grp);
     if (rv != APR_SUCCESS && q) {
         (void)nxs_queue_close(q);
@@ -498,6 +501,7 @@ static apr_status_t load_seq(nxs_queue_record_t *rec, nxs_queue_t *q, apr_uint64
 {
     nxs_queue_ent_t e, *pe;
     nxs_queue_seg_t *seg = NULL;
+    apr_uint32_t blk = 0;
     apr_status_t rv;
 
     apr_thread_mutex_lock(q->mu);
@@ -508,19 +512,20 @@ static apr_status_t load_seq(nxs_queue_record_t *rec, nxs_queue_t *q, apr_uint64
     e = *pe;
     if (e.seg) {
         seg = nxs_queue_seg_by_no(q, e.seg);
+    } else {
+        (void)nxs_queue_block_of(&blk, q, seq);
     }
     /* Taken before mu is let go: a checkpoint cannot close the file now. */
     apr_thread_rwlock_rdlock(q->files);
     apr_thread_mutex_unlock(q->mu);
-    rv = nxs_queue_read_frame(buf, q, seg, NULL, &e);
+    rv = nxs_queue_read_frame(buf, q, seg, NULL, blk, &e);
     apr_thread_rwlock_unlock(q->files);
     if (rv == APR_SUCCESS) {
         memset(rec, 0, sizeof(*rec));
         rv = nxs_qf_enqueue_decode(rec, buf->p + NXS_QF_HDR, (apr_uint32_t)(buf->len - NXS_QF_HDR),
                                    p);
         rec->attempts = e.attempts;
-    }
-    else if (rv == APR_EGENERAL) {
+    } else if (rv == APR_EGENERAL) {
         apr_thread_mutex_lock(q->mu);
         q->dropped += nxs_queue_index_remove(&q->idx, seq);
         apr_thread_mutex_unlock(q->mu);
@@ -538,8 +543,7 @@ apr_status_t nxs_queue_load(nxs_queue_record_t *rec, nxs_queue_t *q, apr_uint64_
     return rv;
 }
 
-apr_status_t nxs_queue_replay(nxs_queue_t *q, nxs_queue_record_fn *fn, void *baton,
-                              apr_pool_t *p)
+apr_status_t nxs_queue_replay(nxs_queue_t *q, nxs_queue_record_fn *fn, void *baton, apr_pool_t *p)
 {
     enum { SLICE = 256 };
     nxs_queue_ent_t ents[SLICE];
@@ -562,8 +566,7 @@ apr_status_t nxs_queue_replay(nxs_queue_t *q, nxs_queue_record_fn *fn, void *bat
             rv = load_seq(&rec, q, ents[i].seq, sp, &buf);
             if (rv == APR_SUCCESS) {
                 rv = fn(baton, &rec);
-            }
-            else if (rv == APR_NOTFOUND || rv == APR_EGENERAL) {
+            } else if (rv == APR_NOTFOUND || rv == APR_EGENERAL) {
                 /* Finished meanwhile, or damaged (dropped and counted). */
                 rv = APR_SUCCESS;
             }
@@ -598,13 +601,13 @@ void nxs_queue_stats(nxs_queue_stats_t *st, nxs_queue_t *q)
     st->commits = q->commits;
     st->committed_records = q->committed;
     st->dropped_unreadable = q->dropped;
-    st->index_bytes = q->idx.bytes + q->keys.cap * sizeof(nxs_queue_key_t);
+    st->index_bytes =
+        q->idx.bytes + q->keys.cap * sizeof(nxs_queue_key_t) + q->nblk * sizeof(nxs_queue_blk_t);
     st->broken = q->broken;
     if (nxs_queue_index_copy(&first, 1, &q->idx, 0) == 1) {
         if (first.seq == q->oldest_seq) {
             st->oldest_accepted_at = q->oldest_at;
-        }
-        else {
+        } else {
             need = first.seq;
         }
     }

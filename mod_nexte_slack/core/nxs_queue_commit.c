@@ -13,15 +13,100 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Writes the pending batch; mu held on entry and exit, released meanwhile. */
+/* The batch as one vector: buffered DONE/ATTEMPT records first, then each
+ * producer's frames in seq order. */
+static apr_status_t batch_iov(struct iovec **iov, int *niov, apr_off_t *total,
+                              const nxs_queue_batch_t *b, struct iovec *small, apr_size_t nsmall)
+{
+    const nxs_queue_contrib_t *c;
+    apr_size_t count = 1;
+
+    for (c = b->head; c; c = c->next) {
+        ++count;
+    }
+    *iov = count <= nsmall ? small : malloc(count * sizeof(**iov));
+    if (*iov == NULL) {
+        return APR_ENOMEM;
+    }
+    *niov = 0;
+    *total = 0;
+    if (b->lazy.len) {
+        (*iov)[*niov].iov_base = b->lazy.p;
+        (*iov)[(*niov)++].iov_len = b->lazy.len;
+        *total += (apr_off_t)b->lazy.len;
+    }
+    for (c = b->head; c; c = c->next) {
+        if (c->len) {
+            (*iov)[*niov].iov_base = c->buf;
+            (*iov)[(*niov)++].iov_len = c->len;
+            *total += (apr_off_t)c->len;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The batch is durable at BASE in SEG: index its records, mark its keys. */
+static void batch_applied(nxs_queue_t *q, const nxs_queue_batch_t *b, nxs_queue_seg_t *seg,
+                          apr_off_t base, apr_off_t total)
+{
+    apr_off_t at = base + (apr_off_t)b->lazy.len;
+    nxs_queue_contrib_t *c;
+    nxs_queue_key_t *k;
+    apr_status_t rv;
+    apr_size_t i;
+
+    for (c = b->head; c; c = c->next) {
+        for (i = 0; i < c->n; ++i) {
+            nxs_queue_ent_t e;
+            unsigned att = c->recs[i].attempts;
+            e.seq = c->first_seq + i;
+            e.seg = seg->no;
+            e.off = (apr_uint32_t)(at + c->offs[i]);
+            e.len = c->offs[i + 1] - c->offs[i];
+            e.attempts = (apr_uint16_t)(att > NXS_QUEUE_ATT_MAX ? NXS_QUEUE_ATT_MAX : att);
+            /* On disk but not indexed (out of memory): the records are safe
+             * and come back at the next start, but this queue must stop. */
+            if ((rv = nxs_queue_index_push(&q->idx, &e)) != APR_SUCCESS) {
+                q->broken = rv;
+            }
+        }
+        if (c->has_key && (k = nxs_queue_keys_find(&q->keys, c->key)) != NULL) {
+            k->seg = seg->no;
+        }
+        at += (apr_off_t)c->len;
+        q->committed += c->n;
+    }
+    q->dirty += total;
+    ++q->commits;
+}
+
+/* Nothing of the batch is on disk: its keys are free again, and its
+ * DONE/ATTEMPT records go first with the next commit. */
+static void batch_failed(nxs_queue_t *q, const nxs_queue_batch_t *b)
+{
+    const nxs_queue_contrib_t *c;
+
+    for (c = b->head; c; c = c->next) {
+        if (c->has_key) {
+            nxs_queue_keys_del(&q->keys, c->key);
+        }
+    }
+    if (b->lazy.len && nxs_qbuf_reserve(&q->fill.lazy, b->lazy.len) == APR_SUCCESS) {
+        memmove(q->fill.lazy.p + b->lazy.len, q->fill.lazy.p, q->fill.lazy.len);
+        memcpy(q->fill.lazy.p, b->lazy.p, b->lazy.len);
+        q->fill.lazy.len += b->lazy.len;
+    }
+}
+
+/* Writes the pending batch as its leader; mu held on entry and exit,
+ * released for the write and the fdatasync. */
 static void lead(nxs_queue_t *q)
 {
     nxs_queue_batch_t b = q->fill;
     nxs_queue_contrib_t *c;
-    nxs_queue_seg_t *seg = NULL;
-    struct iovec small[16], *iov = small;
-    apr_size_t count = 1, i;
-    apr_off_t base = 0, total = 0, at;
+    nxs_queue_seg_t *seg = q->segs[q->nsegs - 1];
+    struct iovec small[16], *iov = NULL;
+    apr_off_t base = seg->size, total = 0;
     apr_status_t rv = q->broken;
     int niov = 0, cut_failed = 0;
 
@@ -29,82 +114,25 @@ static void lead(nxs_queue_t *q)
     q->fill.lazy = q->spare_lazy;
     memset(&q->spare_lazy, 0, sizeof(q->spare_lazy));
     q->leading = 1;
-
-    for (c = b.head; c; c = c->next) {
-        ++count;
+    if (rv == APR_SUCCESS) {
+        rv = batch_iov(&iov, &niov, &total, &b, small, 16);
     }
-    if (count > 16 && (iov = malloc(count * sizeof(*iov))) == NULL) {
-        iov = small;
-        rv = rv ? rv : APR_ENOMEM;
-    }
-    if (rv == APR_SUCCESS && b.lazy.len) {
-        iov[niov].iov_base = b.lazy.p;
-        iov[niov++].iov_len = b.lazy.len;
-        total += (apr_off_t)b.lazy.len;
-    }
-    for (c = b.head; rv == APR_SUCCESS && c; c = c->next) {
-        if (c->len) {
-            iov[niov].iov_base = c->buf;
-            iov[niov++].iov_len = c->len;
-            total += (apr_off_t)c->len;
-        }
-    }
-    if (rv == APR_SUCCESS && total > 0) {
+    if (rv == APR_SUCCESS && total > 0 && seg->size + total > (apr_off_t)NXS_QUEUE_SEG_MAX) {
+        rv = nxs_queue_rotate(q);
         seg = q->segs[q->nsegs - 1];
-        if (seg->size + total > (apr_off_t)NXS_QUEUE_SEG_MAX) {
-            rv = nxs_queue_rotate(q);
-            seg = q->segs[q->nsegs - 1];
-        }
+        base = seg->size;
     }
     if (rv == APR_SUCCESS && total > 0) {
-        base = seg->size;
         apr_thread_mutex_unlock(q->mu);
         rv = nxs_queue_seg_write(&cut_failed, seg, iov, niov, base);
         apr_thread_mutex_lock(q->mu);
     }
     if (rv == APR_SUCCESS && total > 0) {
-        at = base + (apr_off_t)b.lazy.len;
-        for (c = b.head; c; c = c->next) {
-            for (i = 0; i < c->n && rv == APR_SUCCESS; ++i) {
-                nxs_queue_ent_t e;
-                unsigned att = c->recs[i].attempts;
-                e.seq = c->first_seq + i;
-                e.seg = seg->no;
-                e.off = (apr_uint32_t)(at + c->offs[i]);
-                e.len = c->offs[i + 1] - c->offs[i];
-                e.attempts = (apr_uint16_t)(att > NXS_QUEUE_ATT_MAX ? NXS_QUEUE_ATT_MAX : att);
-                /* Durable but not indexed cannot be undone: stop taking work. */
-                if ((rv = nxs_queue_index_push(&q->idx, &e)) != APR_SUCCESS) {
-                    q->broken = rv;
-                }
-            }
-            if (c->has_key) {
-                nxs_queue_key_t *k = nxs_queue_keys_find(&q->keys, c->key);
-                if (k) {
-                    k->seg = seg->no;
-                }
-            }
-            at += (apr_off_t)c->len;
-            q->committed += c->n;
-        }
-        q->dirty += total;
-        ++q->commits;
-    }
-    if (rv != APR_SUCCESS) {
-        for (c = b.head; c; c = c->next) {
-            if (c->has_key) {
-                nxs_queue_keys_del(&q->keys, c->key);
-            }
-        }
-        /* The buffered DONE/ATTEMPT records go with the next commit, first. */
-        if (b.lazy.len && nxs_qbuf_reserve(&q->fill.lazy, b.lazy.len) == APR_SUCCESS) {
-            memmove(q->fill.lazy.p + b.lazy.len, q->fill.lazy.p, q->fill.lazy.len);
-            memcpy(q->fill.lazy.p, b.lazy.p, b.lazy.len);
-            q->fill.lazy.len += b.lazy.len;
-        }
-        if (cut_failed) {
-            q->broken = rv;
-        }
+        batch_applied(q, &b, seg, base, total);
+    } else if (rv != APR_SUCCESS) {
+        batch_failed(q, &b);
+        /* A failed write that could not be cut off would be replayed. */
+        q->broken = cut_failed ? rv : q->broken;
     }
     for (c = b.head; c; c = c->next) {
         c->rv = rv;
@@ -116,7 +144,7 @@ static void lead(nxs_queue_t *q)
     b.lazy.len = 0;
     nxs_qbuf_shrink(&b.lazy, 1 << 20);
     q->spare_lazy = b.lazy;
-    if (rv == APR_SUCCESS && seg && seg->size >= q->opts.segment_bytes) {
+    if (rv == APR_SUCCESS && seg->size >= q->opts.segment_bytes) {
         /* A failed rotation only means the segment grows on. */
         (void)nxs_queue_rotate(q);
     }
@@ -129,8 +157,7 @@ apr_status_t nxs_queue_commit_wait(nxs_queue_t *q, nxs_queue_contrib_t *c)
     while (!c->done) {
         if (!q->leading) {
             lead(q);
-        }
-        else {
+        } else {
             apr_thread_cond_wait(q->cv, q->mu);
         }
     }
@@ -171,8 +198,7 @@ static void contrib_link(nxs_queue_t *q, nxs_queue_contrib_t *c)
 {
     if (q->fill.tail) {
         q->fill.tail->next = c;
-    }
-    else {
+    } else {
         q->fill.head = c;
     }
     q->fill.tail = c;
@@ -192,8 +218,7 @@ static apr_status_t key_taken(int *taken, nxs_queue_t *q, const unsigned char *d
         }
         if (!q->leading) {
             lead(q);
-        }
-        else {
+        } else {
             apr_thread_cond_wait(q->cv, q->mu);
         }
     }
@@ -233,8 +258,7 @@ static apr_status_t contrib_encode(nxs_queue_contrib_t *c, apr_uint32_t **crcs, 
     if (idem) {
         c->has_key = 1;
         if ((rv = nxs_queue_key_digest(c->key, idem->account, idem->event_id)) ||
-            (rv = nxs_qf_idem_put(&kb, c->key, idem->expires_at, idem->account,
-                                  idem->event_id))) {
+            (rv = nxs_qf_idem_put(&kb, c->key, idem->expires_at, idem->account, idem->event_id))) {
             goto leave;
         }
     }
@@ -259,8 +283,8 @@ leave:
 
 static int idem_ok(const nxs_queue_idem_t *idem)
 {
-    return idem == NULL || (idem->account && idem->event_id && *idem->account &&
-                            *idem->event_id && strlen(idem->account) <= NXS_QUEUE_STR_MAX &&
+    return idem == NULL || (idem->account && idem->event_id && *idem->account && *idem->event_id &&
+                            strlen(idem->account) <= NXS_QUEUE_STR_MAX &&
                             strlen(idem->event_id) <= NXS_QUEUE_STR_MAX);
 }
 
@@ -300,8 +324,7 @@ apr_status_t nxs_queue_append(apr_uint64_t *first_seq, int *duplicate, nxs_queue
     c.first_seq = q->next_seq;
     q->next_seq += n;
     for (i = 0; i < n; ++i) {
-        nxs_qf_enqueue_seal(c.buf + c.offs[i], c.offs[i + 1] - c.offs[i], c.first_seq + i,
-                            crcs[i]);
+        nxs_qf_enqueue_seal(c.buf + c.offs[i], c.offs[i + 1] - c.offs[i], c.first_seq + i, crcs[i]);
     }
     contrib_link(q, &c);
     if ((rv = nxs_queue_commit_wait(q, &c)) == APR_SUCCESS) {

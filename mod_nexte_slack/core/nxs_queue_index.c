@@ -74,8 +74,7 @@ static apr_size_t chunk_for(const nxs_queue_index_t *x, apr_uint64_t seq)
         apr_size_t mid = lo + (hi - lo) / 2;
         if (x->c[mid]->e[0].seq <= seq) {
             lo = mid;
-        }
-        else {
+        } else {
             hi = mid;
         }
     }
@@ -91,8 +90,7 @@ static apr_uint32_t pos_from(const nxs_queue_chunk_t *c, apr_uint64_t seq)
         apr_uint32_t mid = lo + (hi - lo) / 2;
         if (c->e[mid].seq < seq) {
             lo = mid + 1;
-        }
-        else {
+        } else {
             hi = mid;
         }
     }
@@ -161,8 +159,7 @@ int nxs_queue_index_remove(nxs_queue_index_t *x, apr_uint64_t seq)
     --x->live;
     if (c->live == 0) {
         chunk_drop(x, ci);
-    }
-    else if (ci + 1 < x->nc && c->live * 2 <= c->n && c->n >= 8) {
+    } else if (ci + 1 < x->nc && c->live * 2 <= c->n && c->n >= 8) {
         /* Not the last chunk, which new records still fill. */
         chunk_compact(x, ci);
     }

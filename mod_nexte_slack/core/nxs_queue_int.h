@@ -6,7 +6,8 @@
  * nxs_queue_commit.c (append, group commit, DONE/ATTEMPT, segment rotation),
  * nxs_queue_wal.c (CRC32C, record framing, segment files),
  * nxs_queue_index.c (seq index, idempotency keys),
- * nxs_queue_snapshot.c (apr_dbm snapshot: load and checkpoint). */
+ * nxs_queue_snapshot.c (the apr_dbm snapshot's format, reading, recovery),
+ * nxs_queue_checkpoint.c (writing a snapshot). */
 #ifndef NXS_QUEUE_INT_H
 #define NXS_QUEUE_INT_H
 
@@ -40,7 +41,8 @@ enum {
     NXS_QF_DONE,       /* seq */
     NXS_QF_ATTEMPT,    /* seq, attempts */
     NXS_QF_IDEM,       /* expires_at, digest, account, event id */
-    NXS_QF_META        /* snapshot only: version, covered segment, next seq, ... */
+    NXS_QF_META,       /* snapshot only: version, covered segment, next seq, ... */
+    NXS_QF_KEYS        /* snapshot only: a bucket of (digest, expires_at), sorted */
 };
 
 #define NXS_QF_TYPE 0x7f
@@ -48,11 +50,11 @@ enum {
 
 enum { NXS_QF_OK = 0, NXS_QF_SHORT, NXS_QF_BAD };
 
-#define NXS_QUEUE_FORMAT   1
-#define NXS_QUEUE_KEY_LEN  16 /* idempotency digest: SHA-256 prefix */
-#define NXS_QUEUE_ATT_MAX  0xFFFFu
-#define NXS_QUEUE_STR_MAX  0xFFFFu
-#define NXS_QUEUE_SEG_MAX  0xFFFFFFFFu /* offsets in the index are 32-bit */
+#define NXS_QUEUE_FORMAT  2  /* 2: snapshot records in blocks, keys in buckets */
+#define NXS_QUEUE_KEY_LEN 16 /* idempotency digest: SHA-256 prefix */
+#define NXS_QUEUE_ATT_MAX 0xFFFFu
+#define NXS_QUEUE_STR_MAX 0xFFFFu
+#define NXS_QUEUE_SEG_MAX 0xFFFFFFFFu /* offsets in the index are 32-bit */
 
 /* A growable malloc'd byte buffer (pools never give memory back). */
 typedef struct nxs_qbuf_t {
@@ -142,25 +144,26 @@ apr_status_t nxs_qf_idem_decode(unsigned char *digest, apr_time_t *expires, cons
                                 apr_uint32_t len);
 
 /* ---- Log segments (nxs_queue_wal.c) ------------------------------------ */
+#define NXS_QUEUE_SEG_HDR (NXS_QF_HDR + 16) /* a segment's HEADER record */
+
 typedef struct nxs_queue_seg_t {
     apr_uint32_t no;
     int fd;
     apr_off_t size; /* end of the last good (and, when written by us, synced) record */
-    char *path;     /* malloc'd; after a move aside, the new name */
-    int aside;      /* moved aside as damaged: read, never appended to or unlinked */
+    char *path;     /* malloc'd */
 } nxs_queue_seg_t;
 
 typedef struct nxs_queue_scan_t {
-    apr_off_t good_end;  /* end of the last good record */
+    apr_off_t good_end; /* end of the last good record */
     apr_off_t file_size;
-    int damage;          /* 0, NXS_QSCAN_TORN or NXS_QSCAN_CORRUPT */
+    int damage; /* 0, NXS_QSCAN_TORN or NXS_QSCAN_CORRUPT */
     apr_size_t records;
 } nxs_queue_scan_t;
 
 enum { NXS_QSCAN_TORN = 1, NXS_QSCAN_CORRUPT };
 
-typedef apr_status_t nxs_queue_visit_fn(void *baton, nxs_queue_seg_t *seg, apr_off_t off,
-                                        int type, const char *body, apr_uint32_t body_len,
+typedef apr_status_t nxs_queue_visit_fn(void *baton, nxs_queue_seg_t *seg, apr_off_t off, int type,
+                                        const char *body, apr_uint32_t body_len,
                                         apr_size_t frame_len);
 
 char *nxs_queue_seg_name(const char *path, apr_uint32_t no);
@@ -188,9 +191,9 @@ apr_status_t nxs_queue_pread_all(int fd, char *buf, apr_size_t len, apr_off_t of
  * (a pool never gives memory back, so chunks are malloc'd). */
 typedef struct nxs_queue_ent_t {
     apr_uint64_t seq;
-    apr_uint32_t seg; /* 0: in the snapshot */
+    apr_uint32_t seg; /* 0: in the snapshot (its block is found by seq) */
     apr_uint32_t off; /* frame offset in the segment */
-    apr_uint32_t len; /* frame length (0 for the snapshot) */
+    apr_uint32_t len; /* frame length */
     apr_uint16_t attempts;
     apr_uint16_t dead;
 } nxs_queue_ent_t;
@@ -238,13 +241,62 @@ void nxs_queue_keys_del(nxs_queue_keys_t *k, const unsigned char *d);
 apr_status_t nxs_queue_keys_prune(nxs_queue_keys_t *k, apr_uint32_t covered);
 void nxs_queue_keys_free(nxs_queue_keys_t *k);
 
+/* ---- Snapshot blocks (nxs_queue_snapshot.c) -------------------------------
+ * GDBM stores about 10 000 values/s into a growing file whatever their size
+ * up to ~16 KB (measured here), so a snapshot packs records, in seq order,
+ * into blocks of about 64 KB ("b" + block number), and idempotency keys into
+ * buckets by digest prefix ("k" + bucket).  The directory maps each block's
+ * first seq to its number, 16 bytes per block. */
+#define NXS_QUEUE_BLOCK    (64 * 1024)
+#define NXS_QUEUE_BUCKET   256 /* keys per bucket, about */
+#define NXS_QUEUE_BITS_MAX 20
+
+typedef struct nxs_queue_blk_t {
+    apr_uint64_t first_seq;
+    apr_uint32_t no;
+} nxs_queue_blk_t;
+
+/* An apr_dbm handle in a pool of its own (unmanaged, so that whichever
+ * thread reopens it touches no shared allocator), with a one-block cache:
+ * records are mostly read in seq order, so consecutive reads hit the same
+ * block.
+ *
+ * GDBM maps the whole file and every page it touched stays in the process's
+ * RSS (as file pages) until the handle is closed, so a handle is reopened
+ * after opts.dbm_remap bytes (8 MiB) read or written through it: a replay
+ * of a million records then adds ~8 MiB, not the snapshot's size. */
+
+typedef struct nxs_queue_dbm_t {
+    apr_dbm_t *db; /* NULL: closed */
+    apr_pool_t *pool;
+    const char *type;
+    const char *path; /* must outlive the handle */
+    apr_int32_t mode;
+    apr_size_t since; /* bytes through it since it was opened */
+    apr_size_t remap; /* ... that make it due for a reopen */
+    nxs_qbuf_t buf;   /* the cached block */
+    apr_uint32_t no;
+    int ok;
+} nxs_queue_dbm_t;
+
+apr_status_t nxs_queue_dbm_open(nxs_queue_dbm_t *h, const char *type, const char *path,
+                                apr_int32_t mode, apr_size_t remap);
+/* Reopens H when it is due (see above); a reader keeps its old handle if
+ * that fails. */
+apr_status_t nxs_queue_dbm_refresh(nxs_queue_dbm_t *h);
+/* Closes H's handle (the block cache too when ALL). */
+void nxs_queue_dbm_close(nxs_queue_dbm_t *h, int all);
+/* Copies KEY's value into OUT; *found says whether there was one. */
+apr_status_t nxs_queue_dbm_fetch(nxs_qbuf_t *out, int *found, nxs_queue_dbm_t *h, const char *key,
+                                 apr_size_t klen);
+
 /* ---- The queue ---------------------------------------------------------- */
 
 /* One producer's part of a commit, on its stack: its encoded frames, and
  * where the leader reports the outcome. */
 typedef struct nxs_queue_contrib_t {
     struct nxs_queue_contrib_t *next;
-    char *buf;          /* n ENQUEUE frames, then the IDEM frame if any */
+    char *buf; /* n ENQUEUE frames, then the IDEM frame if any */
     apr_size_t len;
     apr_size_t n;
     apr_uint32_t *offs; /* frame offsets in buf; offs[n] == end of the last */
@@ -264,19 +316,18 @@ typedef struct nxs_queue_batch_t {
 struct nxs_queue_t {
     apr_pool_t *pool;
     const char *type;
-    const char *path; /* PATH as given */
-    const char *dir;  /* its directory, for fsync */
+    const char *path;       /* PATH as given */
+    const char *dir;        /* its directory, for fsync */
     const char *snap_final; /* PATH.dbm */
-    const char *snap_path;  /* the snapshot being read: snap_final, or its moved-aside name */
     nxs_queue_opts_t opts;
     int lock_fd;
     int closed;
 
     /* Lock order: mu, then files, then snap_mu.  ckpt_mu is taken before all. */
-    apr_thread_mutex_t *mu;     /* everything below unless said otherwise */
-    apr_thread_cond_t *cv;      /* a commit finished, or leadership was released */
-    apr_thread_rwlock_t *files; /* read: using a segment fd or the snapshot handle
-                                   without mu; write: closing or swapping them */
+    apr_thread_mutex_t *mu;      /* everything below unless said otherwise */
+    apr_thread_cond_t *cv;       /* a commit finished, or leadership was released */
+    apr_thread_rwlock_t *files;  /* read: using a segment fd or the snapshot handle
+                                    without mu; write: closing or swapping them */
     apr_thread_mutex_t *snap_mu; /* the snapshot handle serves one call at a time */
     apr_thread_mutex_t *ckpt_mu; /* one checkpoint at a time */
 
@@ -285,14 +336,17 @@ struct nxs_queue_t {
     apr_uint64_t next_seq;
     nxs_queue_seg_t **segs; /* ascending numbers; the last is the active one */
     apr_size_t nsegs, capsegs;
-    nxs_queue_batch_t fill;  /* what the next leader writes */
+    nxs_queue_batch_t fill; /* what the next leader writes */
     nxs_qbuf_t spare_lazy;
-    int leading;             /* a leader (or a checkpoint's rotation) owns the active segment */
+    int leading; /* a leader (or a checkpoint's rotation) owns the active segment */
     apr_status_t broken;
 
-    apr_dbm_t *snap; /* NULL: no snapshot */
-    apr_pool_t *snap_pool;
-    apr_uint32_t covered; /* the snapshot holds everything of segments 1..covered */
+    nxs_queue_dbm_t snap; /* read-only on PATH.dbm; snap.db NULL: no snapshot.
+                             Used under snap_mu, and mu or files held. */
+    nxs_queue_blk_t *blk; /* the snapshot's block directory, by first seq */
+    apr_size_t nblk;
+    apr_uint32_t key_bits; /* its key buckets: 2^key_bits */
+    apr_uint32_t covered;  /* the snapshot holds everything of segments 1..covered */
     apr_off_t snap_bytes;
     apr_size_t snap_keys;
     apr_off_t dirty; /* bytes logged since the last checkpoint */
@@ -325,27 +379,42 @@ void nxs_queue_batch_free(nxs_queue_t *q);
 /* nxs_queue_snapshot.c */
 typedef struct nxs_queue_snapinfo_t {
     int found;
-    int unreadable; /* moved aside, nothing of it used */
-    int damaged;    /* some values were bad: moved aside, the rest used */
+    int unreadable; /* renamed aside, nothing of it used */
+    int damaged;    /* some values were bad: the rest is used, a link kept aside */
     apr_uint32_t covered;
     apr_uint64_t next_seq;
 } nxs_queue_snapinfo_t;
 
+/* META body: format u32 | covered u32 | next seq u64 | created i64 |
+ * records u64 | keys u64 | key bits u32 | blocks u32 */
+#define NXS_QUEUE_META_LEN 48
+
 apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
                                      nxs_queue_report_t *report);
-apr_status_t nxs_queue_snapshot_fetch(nxs_qbuf_t *out, int *found, apr_dbm_t *db,
-                                      const char *key, apr_size_t klen);
+/* KIND + NO big-endian: a snapshot key of 5 bytes. */
+void nxs_queue_dbm_key(char *key, char kind, apr_uint32_t no);
+/* The top BITS bits of a digest (or of any 4 big-endian bytes). */
+apr_uint32_t nxs_queue_bucket_of(const unsigned char *d, apr_uint32_t bits);
+/* 1 when V is exactly one good frame of TYPE. */
+int nxs_queue_value_frame(const char **body, apr_uint32_t *blen, const char *v, apr_size_t len,
+                          int type);
 void nxs_queue_snapshot_close(nxs_queue_t *q);
-char *nxs_queue_move_aside(nxs_queue_t *q, const char *from, nxs_queue_report_t *report);
+/* Sets a damaged file aside as FROM.corrupt-<time>: renamed, or with KEEP
+ * hard-linked (the original stays in use until a checkpoint replaces it;
+ * nothing is done if it has a link already).  Returns the new name or NULL. */
+char *nxs_queue_set_aside(nxs_queue_t *q, const char *from, int keep, nxs_queue_report_t *report);
 /* Looks key D up in the snapshot (mu held): *taken is 1 when it is there and
  * unexpired at NOW. */
 apr_status_t nxs_queue_snapshot_has_key(int *taken, nxs_queue_t *q, const unsigned char *d,
                                         apr_time_t now);
 
-/* Reads entry E's frame (from its segment or the snapshot) into OUT and
- * checks it; APR_EGENERAL when damaged. */
+/* The snapshot block that holds SEQ (mu held), or 0 when none. */
+int nxs_queue_block_of(apr_uint32_t *no, const nxs_queue_t *q, apr_uint64_t seq);
+
+/* Reads entry E's frame into OUT and checks it: from SEG, or for a snapshot
+ * record from block BLK through H (NULL: the queue's own handle, taken under
+ * snap_mu).  APR_EGENERAL when damaged or missing. */
 apr_status_t nxs_queue_read_frame(nxs_qbuf_t *out, nxs_queue_t *q, nxs_queue_seg_t *seg,
-                                  apr_dbm_t *db, const nxs_queue_ent_t *e);
-void nxs_queue_snap_key(char *key, apr_uint64_t seq);
+                                  nxs_queue_dbm_t *h, apr_uint32_t blk, const nxs_queue_ent_t *e);
 
 #endif

@@ -1,18 +1,15 @@
-/* The apr_dbm snapshot: loading it at recovery, reading records and keys
- * from it, and the checkpoint that writes a new one.
+/* Reading the apr_dbm snapshot: loading it at recovery, records from its
+ * blocks, idempotency keys from its buckets.  Writing one is
+ * nxs_queue_checkpoint.c.
  *
- * apr_dbm is never modified in place (bench/primitives: no type survives
- * kill -9 that way).  A checkpoint writes every live record and unexpired
- * key into a fresh PATH.dbm.tmp-N, closes and fdatasyncs it, renames it over
- * PATH.dbm, fsyncs the directory, and only then deletes the log segments
- * 1..N it covers.  A kill before the rename leaves the old snapshot and all
- * logs (the tmp file is deleted at the next open); after it, the new
- * snapshot, whose META record names N, so that leftover segments 1..N are
- * deleted rather than replayed.
- *
- * Keys: "m" META; "r" + seq (8 bytes, big-endian) a record's ENQUEUE frame;
- * "i" + digest an idempotency key's IDEM frame.  Values are whole frames, so
- * their checksum guards them here too. */
+ * Keys of a snapshot:
+ *   "m"                 META: format, covered segment, next seq, counts,
+ *                       key bucket bits, block count
+ *   "b" + u32 (BE)      a block: ENQUEUE frames of consecutive live records
+ *                       in seq order, about NXS_QUEUE_BLOCK bytes
+ *   "k" + u32 (BE)      a KEYS frame: (digest, expires_at) pairs sorted by
+ *                       digest, all with that many top bits of digest
+ * Every value is made of frames, so their checksums guard them here too. */
 #include "nxs_queue_int.h"
 
 #include <apr_strings.h>
@@ -22,22 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#define META_LEN (4 + 4 + 8 + 8 + 8 + 8)
-
-void nxs_queue_snap_key(char *key, apr_uint64_t seq)
+void nxs_queue_dbm_key(char *key, char kind, apr_uint32_t no)
 {
-    int i;
-
-    key[0] = 'r';
-    for (i = 0; i < 8; ++i) {
-        key[1 + i] = (char)((seq >> (8 * (7 - i))) & 0xff);
-    }
+    key[0] = kind;
+    key[1] = (char)((no >> 24) & 0xff);
+    key[2] = (char)((no >> 16) & 0xff);
+    key[3] = (char)((no >> 8) & 0xff);
+    key[4] = (char)(no & 0xff);
 }
 
-apr_status_t nxs_queue_snapshot_fetch(nxs_qbuf_t *out, int *found, apr_dbm_t *db,
-                                      const char *key, apr_size_t klen)
+apr_uint32_t nxs_queue_bucket_of(const unsigned char *d, apr_uint32_t bits)
+{
+    apr_uint32_t top =
+        ((apr_uint32_t)d[0] << 24) | ((apr_uint32_t)d[1] << 16) | ((apr_uint32_t)d[2] << 8) | d[3];
+    return bits == 0 ? 0 : bits >= 32 ? top : top >> (32 - bits);
+}
+
+static apr_status_t fetch(nxs_qbuf_t *out, int *found, apr_dbm_t *db, const char *key,
+                          apr_size_t klen)
 {
     apr_datum_t k, v = {NULL, 0};
     apr_status_t rv;
@@ -48,8 +48,7 @@ apr_status_t nxs_queue_snapshot_fetch(nxs_qbuf_t *out, int *found, apr_dbm_t *db
     out->len = 0;
     rv = apr_dbm_fetch(db, k, &v);
     /* Copied at once: Berkeley DB reuses the value's memory on the next call. */
-    if (rv == APR_SUCCESS && v.dptr &&
-        (rv = nxs_qbuf_reserve(out, v.dsize)) == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && v.dptr && (rv = nxs_qbuf_reserve(out, v.dsize)) == APR_SUCCESS) {
         memcpy(out->p, v.dptr, v.dsize);
         out->len = v.dsize;
         *found = 1;
@@ -60,25 +59,188 @@ apr_status_t nxs_queue_snapshot_fetch(nxs_qbuf_t *out, int *found, apr_dbm_t *db
     return rv;
 }
 
-/* A snapshot value must be exactly one good frame of TYPE. */
-static int value_frame(const char **body, apr_uint32_t *blen, const nxs_qbuf_t *v, int type)
+/* ---- handles ------------------------------------------------------------- */
+
+apr_status_t nxs_queue_dbm_open(nxs_queue_dbm_t *h, const char *type, const char *path,
+                                apr_int32_t mode, apr_size_t remap)
+{
+    apr_pool_t *p = NULL;
+    apr_dbm_t *db = NULL;
+    apr_fileperms_t perm = APR_FPROT_UREAD | APR_FPROT_UWRITE;
+    apr_status_t rv;
+
+    if ((rv = apr_pool_create_unmanaged_ex(&p, NULL, NULL)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_dbm_open_ex(&db, type, path, mode, perm, p)) != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return rv;
+    }
+    nxs_queue_dbm_close(h, 0);
+    h->db = db;
+    h->pool = p;
+    h->type = type;
+    h->path = path;
+    h->mode = mode;
+    h->since = 0;
+    h->remap = remap;
+    return APR_SUCCESS;
+}
+
+void nxs_queue_dbm_close(nxs_queue_dbm_t *h, int all)
+{
+    if (h->db) {
+        apr_dbm_close(h->db);
+        h->db = NULL;
+    }
+    if (h->pool) {
+        apr_pool_destroy(h->pool);
+        h->pool = NULL;
+    }
+    if (all) {
+        nxs_qbuf_free(&h->buf);
+        h->ok = 0;
+    }
+}
+
+apr_status_t nxs_queue_dbm_refresh(nxs_queue_dbm_t *h)
+{
+    nxs_queue_dbm_t fresh;
+    apr_status_t rv;
+
+    if (h->since < h->remap || h->db == NULL) {
+        return APR_SUCCESS;
+    }
+    if (h->mode != APR_DBM_READONLY) {
+        /* A writer is exclusive: close, then open again. */
+        nxs_queue_dbm_close(h, 0);
+        return nxs_queue_dbm_open(h, h->type, h->path, APR_DBM_READWRITE, h->remap);
+    }
+    memset(&fresh, 0, sizeof(fresh));
+    if ((rv = nxs_queue_dbm_open(&fresh, h->type, h->path, h->mode, h->remap)) == APR_SUCCESS) {
+        nxs_queue_dbm_close(h, 0);
+        h->db = fresh.db;
+        h->pool = fresh.pool;
+        h->since = 0;
+    }
+    return rv;
+}
+
+apr_status_t nxs_queue_dbm_fetch(nxs_qbuf_t *out, int *found, nxs_queue_dbm_t *h, const char *key,
+                                 apr_size_t klen)
+{
+    apr_status_t rv = h->db ? fetch(out, found, h->db, key, klen) : APR_EGENERAL;
+
+    h->since += out->len;
+    return rv;
+}
+
+/* The queue's own handle, after a read (snap_mu held).  Not while a
+ * checkpoint runs: between its rename and its switch-over, PATH.dbm is
+ * already the new snapshot, which this directory does not describe. */
+static void snap_refresh(nxs_queue_t *q)
+{
+    if (q->snap.since >= q->snap.remap && apr_thread_mutex_trylock(q->ckpt_mu) == APR_SUCCESS) {
+        (void)nxs_queue_dbm_refresh(&q->snap);
+        apr_thread_mutex_unlock(q->ckpt_mu);
+    }
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+int nxs_queue_value_frame(const char **body, apr_uint32_t *blen, const char *v, apr_size_t len,
+                          int type)
 {
     apr_size_t flen;
     int t;
 
-    return nxs_qf_parse(&t, body, blen, &flen, v->p, v->len) == NXS_QF_OK && flen == v->len &&
+    return nxs_qf_parse(&t, body, blen, &flen, v, len) == NXS_QF_OK && flen == len &&
            (t & NXS_QF_TYPE) == type;
 }
 
-apr_status_t nxs_queue_read_frame(nxs_qbuf_t *out, nxs_queue_t *q, nxs_queue_seg_t *seg,
-                                  apr_dbm_t *db, const nxs_queue_ent_t *e)
+int nxs_queue_block_of(apr_uint32_t *no, const nxs_queue_t *q, apr_uint64_t seq)
 {
-    char key[9];
+    apr_size_t lo = 0, hi = q->nblk;
+
+    /* The last block whose first seq is <= SEQ. */
+    while (lo < hi) {
+        apr_size_t mid = lo + (hi - lo) / 2;
+        if (q->blk[mid].first_seq <= seq) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == 0) {
+        return 0;
+    }
+    *no = q->blk[lo - 1].no;
+    return 1;
+}
+
+/* Finds SEQ's frame in a block by skipping over lengths (each frame's seq
+ * is its last 8 bytes); only the one found is checked, by the caller. */
+static int block_find(apr_size_t *at, apr_size_t *flen, const char *b, apr_size_t len,
+                      apr_uint64_t seq)
+{
+    apr_size_t pos = 0, fl;
+    apr_uint64_t here;
+
+    while (len - pos >= NXS_QF_HDR + 8) {
+        fl = NXS_QF_HDR + (apr_size_t)nxs_qle_get32(b + pos + 4);
+        if (fl > len - pos || fl < NXS_QF_HDR + 8) {
+            return 0;
+        }
+        here = nxs_qle_get64(b + pos + fl - 8);
+        if (here == seq) {
+            *at = pos;
+            *flen = fl;
+            return 1;
+        }
+        if (here > seq) {
+            return 0;
+        }
+        pos += fl;
+    }
+    return 0;
+}
+
+static apr_status_t block_read(nxs_qbuf_t *out, nxs_queue_dbm_t *h, apr_uint32_t blk,
+                               apr_uint64_t seq)
+{
+    char key[5];
+    apr_size_t at, flen;
+    apr_status_t rv;
+    int found;
+
+    if (h->db == NULL) {
+        return APR_EGENERAL;
+    }
+    if (!h->ok || h->no != blk) {
+        h->ok = 0;
+        nxs_queue_dbm_key(key, 'b', blk);
+        if ((rv = nxs_queue_dbm_fetch(&h->buf, &found, h, key, sizeof(key))) != APR_SUCCESS) {
+            return rv;
+        }
+        h->ok = found;
+        h->no = blk;
+    }
+    if (!h->ok || !block_find(&at, &flen, h->buf.p, h->buf.len, seq) ||
+        (rv = nxs_qbuf_reserve(out, flen)) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    memcpy(out->p, h->buf.p + at, flen);
+    out->len = flen;
+    return APR_SUCCESS;
+}
+
+apr_status_t nxs_queue_read_frame(nxs_qbuf_t *out, nxs_queue_t *q, nxs_queue_seg_t *seg,
+                                  nxs_queue_dbm_t *h, apr_uint32_t blk, const nxs_queue_ent_t *e)
+{
     const char *body;
     apr_uint32_t blen;
     nxs_queue_record_t r;
     apr_status_t rv;
-    int found = 1;
 
     out->len = 0;
     if (e->seg != 0) {
@@ -90,71 +252,92 @@ apr_status_t nxs_queue_read_frame(nxs_qbuf_t *out, nxs_queue_t *q, nxs_queue_seg
             return rv == APR_EOF ? APR_EGENERAL : rv;
         }
         out->len = e->len;
+    } else if (h) {
+        rv = block_read(out, h, blk, e->seq);
+    } else {
+        apr_thread_mutex_lock(q->snap_mu);
+        rv = block_read(out, &q->snap, blk, e->seq);
+        snap_refresh(q);
+        apr_thread_mutex_unlock(q->snap_mu);
     }
-    else {
-        nxs_queue_snap_key(key, e->seq);
-        if (db) {
-            rv = nxs_queue_snapshot_fetch(out, &found, db, key, sizeof(key));
-        }
-        else {
-            apr_thread_mutex_lock(q->snap_mu);
-            rv = q->snap ? nxs_queue_snapshot_fetch(out, &found, q->snap, key, sizeof(key))
-                         : APR_EGENERAL;
-            apr_thread_mutex_unlock(q->snap_mu);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    if (!found || !value_frame(&body, &blen, out, NXS_QF_ENQUEUE) ||
+    if (!nxs_queue_value_frame(&body, &blen, out->p, out->len, NXS_QF_ENQUEUE) ||
         nxs_qf_enqueue_decode(&r, body, blen, NULL) != APR_SUCCESS || r.seq != e->seq) {
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
 }
 
+/* Looks D up in a bucket's (digest, expires) pairs, sorted by digest. */
+static int bucket_find(apr_time_t *expires, const char *body, apr_uint32_t blen,
+                       const unsigned char *d)
+{
+    apr_size_t lo = 0, hi = blen / (NXS_QUEUE_KEY_LEN + 8);
+
+    while (lo < hi) {
+        apr_size_t mid = lo + (hi - lo) / 2;
+        const char *e = body + mid * (NXS_QUEUE_KEY_LEN + 8);
+        int c = memcmp(e, d, NXS_QUEUE_KEY_LEN);
+        if (c == 0) {
+            *expires = (apr_time_t)nxs_qle_get64(e + NXS_QUEUE_KEY_LEN);
+            return 1;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return 0;
+}
+
 apr_status_t nxs_queue_snapshot_has_key(int *taken, nxs_queue_t *q, const unsigned char *d,
                                         apr_time_t now)
 {
-    char key[1 + NXS_QUEUE_KEY_LEN];
-    unsigned char dd[NXS_QUEUE_KEY_LEN];
+    char key[5];
     nxs_qbuf_t v = {0};
     const char *body;
     apr_uint32_t blen;
     apr_time_t expires;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
     int found = 0;
 
     *taken = 0;
-    if (q->snap == NULL) {
+    if (q->snap.db == NULL) {
         return APR_SUCCESS;
     }
-    key[0] = 'i';
-    memcpy(key + 1, d, NXS_QUEUE_KEY_LEN);
+    nxs_queue_dbm_key(key, 'k', nxs_queue_bucket_of(d, q->key_bits));
     apr_thread_mutex_lock(q->snap_mu);
-    rv = nxs_queue_snapshot_fetch(&v, &found, q->snap, key, sizeof(key));
+    rv = nxs_queue_dbm_fetch(&v, &found, &q->snap, key, sizeof(key));
+    snap_refresh(q);
     apr_thread_mutex_unlock(q->snap_mu);
-    /* A damaged value cannot prove a duplicate: the event is accepted. */
-    if (rv == APR_SUCCESS && found && value_frame(&body, &blen, &v, NXS_QF_IDEM) &&
-        nxs_qf_idem_decode(dd, &expires, body, blen) == APR_SUCCESS &&
-        memcmp(dd, d, NXS_QUEUE_KEY_LEN) == 0) {
+    /* A damaged bucket cannot prove a duplicate: the event is accepted. */
+    if (rv == APR_SUCCESS && found &&
+        nxs_queue_value_frame(&body, &blen, v.p, v.len, NXS_QF_KEYS) &&
+        bucket_find(&expires, body, blen, d)) {
         *taken = expires > now;
     }
     nxs_qbuf_free(&v);
     return rv;
 }
 
-char *nxs_queue_move_aside(nxs_queue_t *q, const char *from, nxs_queue_report_t *report)
+char *nxs_queue_set_aside(nxs_queue_t *q, const char *from, int keep, nxs_queue_report_t *report)
 {
     long now = (long)apr_time_sec(apr_time_now());
     char *to = apr_psprintf(q->pool, "%s.corrupt-%ld", from, now);
     struct stat st;
     int i;
 
+    if (keep && stat(from, &st) == 0 && st.st_nlink > 1) {
+        /* Linked aside by an earlier start whose checkpoint did not finish. */
+        return NULL;
+    }
     for (i = 1; stat(to, &st) == 0; ++i) {
         to = apr_psprintf(q->pool, "%s.corrupt-%ld-%d", from, now, i);
     }
-    if (rename(from, to) != 0) {
+    if ((keep ? link(from, to) : rename(from, to)) != 0) {
         return NULL;
     }
     (void)nxs_queue_sync_dir(q->dir);
@@ -166,20 +349,10 @@ char *nxs_queue_move_aside(nxs_queue_t *q, const char *from, nxs_queue_report_t 
 
 void nxs_queue_snapshot_close(nxs_queue_t *q)
 {
-    if (q->snap) {
-        apr_dbm_close(q->snap);
-        q->snap = NULL;
-    }
-    if (q->snap_pool) {
-        apr_pool_destroy(q->snap_pool);
-        q->snap_pool = NULL;
-    }
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-    const nxs_queue_ent_t *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    nxs_queue_dbm_close(&q->snap, 1);
+    free(q->blk);
+    q->blk = NULL;
+    q->nblk = 0;
 }
 
 /* ---- recovery ------------------------------------------------------------ */
@@ -187,52 +360,118 @@ static int ent_cmp(const void *a, const void *b)
 typedef struct snap_load_t {
     nxs_queue_ent_t *ents;
     apr_size_t n, cap;
+    nxs_queue_blk_t *blk;
+    apr_size_t nblk, capblk;
     apr_size_t keys, bad;
     int have_meta;
-    apr_uint32_t covered;
+    apr_uint32_t covered, key_bits;
     apr_uint64_t next_seq;
 } snap_load_t;
 
-static apr_status_t load_value(snap_load_t *sl, const apr_datum_t *key, const nxs_qbuf_t *v,
-                               apr_time_t now)
+static apr_status_t grow(void **arr, apr_size_t *cap, apr_size_t n, apr_size_t size)
 {
-    unsigned char d[NXS_QUEUE_KEY_LEN];
+    void *na;
+
+    if (n < *cap) {
+        return APR_SUCCESS;
+    }
+    if ((na = realloc(*arr, (*cap ? *cap * 2 : 1024) * size)) == NULL) {
+        return APR_ENOMEM;
+    }
+    *arr = na;
+    *cap = *cap ? *cap * 2 : 1024;
+    return APR_SUCCESS;
+}
+
+/* Where the record after a damaged one at POS starts, if its length field
+ * still leads to a good record (or to the block's end); else 0. */
+static apr_size_t skip_damaged(const nxs_qbuf_t *v, apr_size_t pos)
+{
+    apr_size_t fl, nl;
+    apr_uint32_t bl;
+    const char *b;
+    int t;
+
+    if (v->len - pos < NXS_QF_HDR) {
+        return 0;
+    }
+    fl = NXS_QF_HDR + (apr_size_t)nxs_qle_get32(v->p + pos + 4);
+    if (fl > v->len - pos) {
+        return 0;
+    }
+    if (pos + fl == v->len ||
+        nxs_qf_parse(&t, &b, &bl, &nl, v->p + pos + fl, v->len - pos - fl) == NXS_QF_OK) {
+        return pos + fl;
+    }
+    return 0;
+}
+
+/* Every frame of a block is checked; a damaged one is skipped when its
+ * length can be trusted, else the rest of the block is lost. */
+static apr_status_t load_block(snap_load_t *sl, apr_uint32_t no, const nxs_qbuf_t *v)
+{
+    apr_size_t pos = 0, flen, next;
     const char *body;
     apr_uint32_t blen;
     nxs_queue_record_t r;
-    apr_time_t expires;
-    char rk[9];
+    apr_status_t rv;
+    int t, first = 1;
 
-    if (key->dsize == 9 && key->dptr[0] == 'r' && value_frame(&body, &blen, v, NXS_QF_ENQUEUE) &&
-        nxs_qf_enqueue_decode(&r, body, blen, NULL) == APR_SUCCESS &&
-        (nxs_queue_snap_key(rk, r.seq), memcmp(rk, key->dptr, 9) == 0)) {
-        if (sl->n == sl->cap) {
-            apr_size_t cap = sl->cap ? sl->cap * 2 : 1024;
-            nxs_queue_ent_t *ne = realloc(sl->ents, cap * sizeof(*ne));
-            if (ne == NULL) {
-                return APR_ENOMEM;
+    while (pos < v->len) {
+        if (nxs_qf_parse(&t, &body, &blen, &flen, v->p + pos, v->len - pos) != NXS_QF_OK ||
+            (t & NXS_QF_TYPE) != NXS_QF_ENQUEUE ||
+            nxs_qf_enqueue_decode(&r, body, blen, NULL) != APR_SUCCESS) {
+            ++sl->bad;
+            if ((next = skip_damaged(v, pos)) == 0) {
+                break;
             }
-            sl->ents = ne;
-            sl->cap = cap;
+            pos = next;
+            continue;
+        }
+        if ((rv = grow((void **)&sl->ents, &sl->cap, sl->n, sizeof(*sl->ents)))) {
+            return rv;
         }
         memset(&sl->ents[sl->n], 0, sizeof(*sl->ents));
         sl->ents[sl->n].seq = r.seq;
         sl->ents[sl->n++].attempts =
             (apr_uint16_t)(r.attempts > NXS_QUEUE_ATT_MAX ? NXS_QUEUE_ATT_MAX : r.attempts);
+        if (first) {
+            if ((rv = grow((void **)&sl->blk, &sl->capblk, sl->nblk, sizeof(*sl->blk)))) {
+                return rv;
+            }
+            sl->blk[sl->nblk].first_seq = r.seq;
+            sl->blk[sl->nblk++].no = no;
+            first = 0;
+        }
+        pos += flen;
     }
-    else if (key->dsize == 1 + NXS_QUEUE_KEY_LEN && key->dptr[0] == 'i' &&
-             value_frame(&body, &blen, v, NXS_QF_IDEM) &&
-             nxs_qf_idem_decode(d, &expires, body, blen) == APR_SUCCESS &&
-             memcmp(d, key->dptr + 1, NXS_QUEUE_KEY_LEN) == 0) {
-        sl->keys += expires > now;
+    return APR_SUCCESS;
+}
+
+static apr_status_t load_value(snap_load_t *sl, const apr_datum_t *key, const nxs_qbuf_t *v,
+                               apr_time_t now)
+{
+    const unsigned char *k = (const unsigned char *)key->dptr;
+    const char *body;
+    apr_uint32_t blen, i;
+
+    if (key->dsize == 5 && k[0] == 'b') {
+        return load_block(sl, nxs_queue_bucket_of(k + 1, 32), v);
     }
-    else if (key->dsize == 1 && key->dptr[0] == 'm' && value_frame(&body, &blen, v, NXS_QF_META) &&
-             blen >= META_LEN && nxs_qle_get32(body) == NXS_QUEUE_FORMAT) {
+    if (key->dsize == 5 && key->dptr[0] == 'k' &&
+        nxs_queue_value_frame(&body, &blen, v->p, v->len, NXS_QF_KEYS)) {
+        for (i = 0; i + NXS_QUEUE_KEY_LEN + 8 <= blen; i += NXS_QUEUE_KEY_LEN + 8) {
+            sl->keys += (apr_time_t)nxs_qle_get64(body + i + NXS_QUEUE_KEY_LEN) > now;
+        }
+    } else if (key->dsize == 1 && key->dptr[0] == 'm' &&
+               nxs_queue_value_frame(&body, &blen, v->p, v->len, NXS_QF_META) &&
+               blen >= NXS_QUEUE_META_LEN && nxs_qle_get32(body) == NXS_QUEUE_FORMAT) {
         sl->have_meta = 1;
         sl->covered = nxs_qle_get32(body + 4);
         sl->next_seq = nxs_qle_get64(body + 8);
-    }
-    else {
+        sl->key_bits = nxs_qle_get32(body + 40);
+        sl->key_bits = sl->key_bits > NXS_QUEUE_BITS_MAX ? NXS_QUEUE_BITS_MAX : sl->key_bits;
+    } else {
         ++sl->bad;
     }
     return APR_SUCCESS;
@@ -249,12 +488,11 @@ static apr_status_t load_all(snap_load_t *sl, apr_dbm_t *db, apr_time_t now)
 
     rv = apr_dbm_firstkey(db, &key);
     while (rv == APR_SUCCESS && key.dptr) {
-        rv = nxs_queue_snapshot_fetch(&v, &found, db, key.dptr, key.dsize);
+        rv = fetch(&v, &found, db, key.dptr, key.dsize);
         if (rv == APR_SUCCESS) {
             if (found) {
                 rv = load_value(sl, &key, &v, now);
-            }
-            else {
+            } else {
                 ++sl->bad;
             }
         }
@@ -268,13 +506,35 @@ static apr_status_t load_all(snap_load_t *sl, apr_dbm_t *db, apr_time_t now)
     return rv;
 }
 
+static int ent_cmp(const void *a, const void *b)
+{
+    const nxs_queue_ent_t *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int blk_cmp(const void *a, const void *b)
+{
+    const nxs_queue_blk_t *x = a, *y = b;
+    return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+}
+
+/* The snapshot is not usable as a whole: it is moved aside (renamed) and the
+ * logs are replayed alone.  What is lost is what lived only here: the
+ * records and the idempotency keys older than its checkpoint. */
+static apr_status_t unreadable(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
+                               nxs_queue_report_t *report)
+{
+    info->unreadable = 1;
+    report->snapshot_unreadable = 1;
+    return nxs_queue_set_aside(q, q->snap_final, 0, report) ? APR_SUCCESS
+                                                            : APR_FROM_OS_ERROR(errno);
+}
+
 apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
                                      nxs_queue_report_t *report)
 {
     const char *path = q->snap_final;
     snap_load_t sl;
-    apr_pool_t *sp = NULL;
-    apr_dbm_t *db = NULL;
     struct stat st;
     apr_size_t i;
     apr_status_t rv = APR_SUCCESS;
@@ -285,28 +545,19 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
         return errno == ENOENT ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
     }
     info->found = 1;
-    if ((rv = apr_pool_create(&sp, q->pool)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (apr_dbm_open_ex(&db, q->type, path, APR_DBM_READONLY, APR_FPROT_UREAD, sp) !=
+    if (nxs_queue_dbm_open(&q->snap, q->type, path, APR_DBM_READONLY, q->opts.dbm_remap) !=
             APR_SUCCESS ||
-        load_all(&sl, db, nxs_queue_now(q)) != APR_SUCCESS || !sl.have_meta) {
-        /* Unusable as a whole: the logs alone are replayed (what is lost is
-         * what lived only here: records and keys older than its checkpoint). */
-        if (db) {
-            apr_dbm_close(db);
-        }
-        apr_pool_destroy(sp);
+        (rv = load_all(&sl, q->snap.db, nxs_queue_now(q))) != APR_SUCCESS || !sl.have_meta) {
+        nxs_queue_dbm_close(&q->snap, 1);
         free(sl.ents);
-        info->unreadable = 1;
-        report->snapshot_unreadable = 1;
-        if (nxs_queue_move_aside(q, path, report) == NULL) {
-            rv = APR_FROM_OS_ERROR(errno);
-        }
-        return rv;
+        free(sl.blk);
+        return rv == APR_ENOMEM ? rv : unreadable(info, q, report);
     }
     if (sl.n > 1) {
         qsort(sl.ents, sl.n, sizeof(*sl.ents), ent_cmp);
+    }
+    if (sl.nblk > 1) {
+        qsort(sl.blk, sl.nblk, sizeof(*sl.blk), blk_cmp);
     }
     for (i = 0; i < sl.n && rv == APR_SUCCESS; ++i) {
         if (i == 0 || sl.ents[i].seq != sl.ents[i - 1].seq) {
@@ -314,9 +565,12 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
         }
     }
     free(sl.ents);
-    q->snap = db;
-    q->snap_pool = sp;
-    q->snap_path = path;
+    /* The walk touched every page: start the handle afresh. */
+    q->snap.since = q->snap.remap;
+    (void)nxs_queue_dbm_refresh(&q->snap);
+    q->blk = sl.blk;
+    q->nblk = sl.nblk;
+    q->key_bits = sl.key_bits;
     q->covered = sl.covered;
     q->snap_bytes = st.st_size;
     q->snap_keys = sl.keys;
@@ -326,411 +580,10 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
     report->snapshot_keys = sl.keys;
     report->snapshot_bad = sl.bad;
     if (sl.bad > 0) {
-        /* Keep what is readable (the handle stays open on the moved file)
-         * and let recovery write a clean snapshot. */
-        const char *to = nxs_queue_move_aside(q, path, report);
-        q->snap_path = to ? to : path;
+        /* What is readable is used, and recovery writes a clean snapshot
+         * over this one; a hard link keeps the damaged file for inspection. */
+        (void)nxs_queue_set_aside(q, path, 1, report);
         info->damaged = 1;
-    }
-    return rv;
-}
-
-/* ---- checkpoint ---------------------------------------------------------- */
-
-typedef struct ckpt_t {
-    nxs_queue_t *q;
-    apr_pool_t *p;
-    apr_uint32_t covered;
-    apr_uint64_t next_seq;
-    apr_dbm_t *out; /* the new snapshot */
-    apr_dbm_t *old; /* our own handle on the current one */
-    const char *tmp;
-    apr_size_t records, keys;
-    apr_off_t dirty; /* given back if the checkpoint fails */
-    nxs_qbuf_t buf;
-} ckpt_t;
-
-static apr_status_t hook(nxs_queue_t *q, nxs_queue_ckpt_step_e step)
-{
-    return q->opts.checkpoint_hook ? q->opts.checkpoint_hook(q->opts.hook_baton, step)
-                                   : APR_SUCCESS;
-}
-
-static apr_status_t store(ckpt_t *ck, const char *key, apr_size_t klen, const nxs_qbuf_t *v)
-{
-    apr_datum_t k, d;
-
-    k.dptr = (char *)key;
-    k.dsize = klen;
-    d.dptr = v->p;
-    d.dsize = v->len;
-    return apr_dbm_store(ck->out, k, d);
-}
-
-static void remove_dbm_files(ckpt_t *ck, const char *path)
-{
-    const char *u1 = NULL, *u2 = NULL;
-    const char *slash = strrchr(path, '/');
-
-    if (apr_dbm_get_usednames_ex(ck->p, ck->q->type, path, &u1, &u2) == APR_SUCCESS) {
-        (void)unlink(u1);
-        if (u2) {
-            (void)unlink(u2);
-        }
-    }
-    /* Berkeley DB creates through a "__db.NAME" file; a leftover one makes
-     * the next create of NAME loop forever (bench/primitives). */
-    (void)unlink(slash ? apr_psprintf(ck->p, "%.*s/__db.%s", (int)(slash - path), path, slash + 1)
-                       : apr_pstrcat(ck->p, "__db.", path, NULL));
-}
-
-/* Copies every live record of segments 1..covered and of the snapshot. */
-static apr_status_t copy_records(ckpt_t *ck)
-{
-    enum { SLICE = 256 };
-    nxs_queue_t *q = ck->q;
-    nxs_queue_ent_t ents[SLICE];
-    nxs_queue_seg_t *segs[SLICE];
-    apr_uint64_t after = 0;
-    apr_size_t n, i;
-    apr_status_t rv = APR_SUCCESS;
-    char key[9];
-    int more = 1;
-
-    while (more && rv == APR_SUCCESS) {
-        /* Slices, so that appends and DONEs go on meanwhile.  A record
-         * finished before it is copied is left out, which is what its DONE
-         * says; one finished after is cancelled by its DONE in a newer
-         * segment. */
-        apr_thread_mutex_lock(q->mu);
-        n = nxs_queue_index_copy(ents, SLICE, &q->idx, after);
-        for (i = 0; i < n; ++i) {
-            segs[i] = ents[i].seg ? nxs_queue_seg_by_no(q, ents[i].seg) : NULL;
-        }
-        apr_thread_mutex_unlock(q->mu);
-        more = n == SLICE;
-        for (i = 0; i < n && rv == APR_SUCCESS; ++i) {
-            if (ents[i].seg > ck->covered) {
-                more = 0;
-                break;
-            }
-            rv = nxs_queue_read_frame(&ck->buf, q, segs[i], ck->old, &ents[i]);
-            if (rv == APR_EGENERAL) {
-                /* Damaged since it was acknowledged: it cannot be delivered. */
-                apr_thread_mutex_lock(q->mu);
-                q->dropped += nxs_queue_index_remove(&q->idx, ents[i].seq);
-                apr_thread_mutex_unlock(q->mu);
-                rv = APR_SUCCESS;
-                continue;
-            }
-            if (rv != APR_SUCCESS) {
-                break;
-            }
-            if (nxs_qle_get32(ck->buf.p + NXS_QF_HDR + 8) != ents[i].attempts) {
-                nxs_qf_enqueue_set_attempts(ck->buf.p, ck->buf.len, ents[i].attempts);
-            }
-            nxs_queue_snap_key(key, ents[i].seq);
-            if ((rv = store(ck, key, sizeof(key), &ck->buf)) == APR_SUCCESS) {
-                ++ck->records;
-            }
-        }
-        if (n) {
-            after = ents[n - 1].seq;
-        }
-    }
-    return rv;
-}
-
-/* Unexpired keys: the current snapshot's, then those logged in 1..covered
- * (a later store of the same digest wins: it is the newer acceptance). */
-static apr_status_t copy_keys(ckpt_t *ck)
-{
-    nxs_queue_t *q = ck->q;
-    apr_time_t now = nxs_queue_now(q), expires;
-    unsigned char d[NXS_QUEUE_KEY_LEN];
-    nxs_queue_key_t *keys = NULL;
-    apr_datum_t key = {NULL, 0}, prev;
-    const char *body;
-    apr_uint32_t blen;
-    apr_size_t n = 0, i;
-    apr_status_t rv = APR_SUCCESS;
-    char kb[1 + NXS_QUEUE_KEY_LEN];
-    int found;
-
-    if (ck->old) {
-        rv = apr_dbm_firstkey(ck->old, &key);
-        while (rv == APR_SUCCESS && key.dptr) {
-            if (key.dsize == sizeof(kb) && key.dptr[0] == 'i' &&
-                (rv = nxs_queue_snapshot_fetch(&ck->buf, &found, ck->old, key.dptr,
-                                               key.dsize)) == APR_SUCCESS &&
-                found && value_frame(&body, &blen, &ck->buf, NXS_QF_IDEM) &&
-                nxs_qf_idem_decode(d, &expires, body, blen) == APR_SUCCESS && expires > now) {
-                if ((rv = store(ck, key.dptr, key.dsize, &ck->buf)) == APR_SUCCESS) {
-                    ++ck->keys;
-                }
-            }
-            if (rv == APR_SUCCESS) {
-                prev = key;
-                rv = apr_dbm_nextkey(ck->old, &key);
-                apr_dbm_freedatum(ck->old, prev);
-            }
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    apr_thread_mutex_lock(q->mu);
-    if (q->keys.n && (keys = malloc(q->keys.n * sizeof(*keys))) != NULL) {
-        for (i = 0; i < q->keys.cap; ++i) {
-            const nxs_queue_key_t *s = &q->keys.slot[i];
-            if (s->used && s->seg != 0 && s->seg <= ck->covered && s->expires > now) {
-                keys[n++] = *s;
-            }
-        }
-    }
-    rv = q->keys.n && keys == NULL ? APR_ENOMEM : APR_SUCCESS;
-    apr_thread_mutex_unlock(q->mu);
-    for (i = 0; i < n && rv == APR_SUCCESS; ++i) {
-        ck->buf.len = 0;
-        kb[0] = 'i';
-        memcpy(kb + 1, keys[i].d, NXS_QUEUE_KEY_LEN);
-        if ((rv = nxs_qf_idem_put(&ck->buf, keys[i].d, keys[i].expires, NULL, NULL)) ==
-                APR_SUCCESS &&
-            (rv = store(ck, kb, sizeof(kb), &ck->buf)) == APR_SUCCESS) {
-            ++ck->keys;
-        }
-    }
-    free(keys);
-    return rv;
-}
-
-static apr_status_t write_meta(ckpt_t *ck)
-{
-    char body[META_LEN];
-    apr_status_t rv;
-
-    nxs_qle_put32(body, NXS_QUEUE_FORMAT);
-    nxs_qle_put32(body + 4, ck->covered);
-    nxs_qle_put64(body + 8, ck->next_seq);
-    nxs_qle_put64(body + 16, (apr_uint64_t)apr_time_now());
-    nxs_qle_put64(body + 24, ck->records);
-    nxs_qle_put64(body + 32, ck->keys);
-    ck->buf.len = 0;
-    if ((rv = nxs_qf_put(&ck->buf, NXS_QF_META, body, sizeof(body))) == APR_SUCCESS) {
-        rv = store(ck, "m", 1, &ck->buf);
-    }
-    return rv;
-}
-
-/* Writes PATH.dbm.tmp-N and closes it. */
-static apr_status_t write_snapshot(ckpt_t *ck)
-{
-    nxs_queue_t *q = ck->q;
-    const char *cur = NULL;
-    apr_status_t rv;
-
-    ck->tmp = apr_psprintf(ck->p, "%s.dbm.tmp-%u", q->path, (unsigned)ck->covered);
-    remove_dbm_files(ck, ck->tmp);
-    apr_thread_mutex_lock(q->mu);
-    if (q->snap) {
-        cur = apr_pstrdup(ck->p, q->snap_path);
-    }
-    apr_thread_mutex_unlock(q->mu);
-    if (cur && (rv = apr_dbm_open_ex(&ck->old, q->type, cur, APR_DBM_READONLY, APR_FPROT_UREAD,
-                                     ck->p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_dbm_open_ex(&ck->out, q->type, ck->tmp, APR_DBM_RWCREATE,
-                              APR_FPROT_UREAD | APR_FPROT_UWRITE, ck->p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = copy_records(ck)) == APR_SUCCESS && (rv = copy_keys(ck)) == APR_SUCCESS) {
-        rv = write_meta(ck);
-    }
-    /* Closing writes GDBM's and DB's last pages; the sync follows. */
-    apr_dbm_close(ck->out);
-    ck->out = NULL;
-    return rv;
-}
-
-static apr_status_t sync_and_rename(ckpt_t *ck, const char *final)
-{
-    const char *t1 = NULL, *t2 = NULL, *f1 = NULL, *f2 = NULL;
-    nxs_queue_t *q = ck->q;
-    apr_status_t rv;
-
-    if ((rv = apr_dbm_get_usednames_ex(ck->p, q->type, ck->tmp, &t1, &t2)) != APR_SUCCESS ||
-        (rv = apr_dbm_get_usednames_ex(ck->p, q->type, final, &f1, &f2)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = nxs_queue_sync_path(t1)) != APR_SUCCESS ||
-        (t2 && (rv = nxs_queue_sync_path(t2)) != APR_SUCCESS) ||
-        (rv = hook(q, NXS_QUEUE_CKPT_SYNCED)) != APR_SUCCESS) {
-        return rv;
-    }
-    /* One file for GDBM and DB (open refuses types with two). */
-    if (rename(t1, f1) != 0 || (t2 && f2 && rename(t2, f2) != 0)) {
-        return APR_FROM_OS_ERROR(errno);
-    }
-    ck->tmp = NULL;
-    if ((rv = hook(q, NXS_QUEUE_CKPT_RENAMED)) == APR_SUCCESS &&
-        (rv = nxs_queue_sync_dir(q->dir)) == APR_SUCCESS) {
-        rv = hook(q, NXS_QUEUE_CKPT_DIR_SYNCED);
-    }
-    return rv;
-}
-
-/* The new snapshot is durable: serve from it and drop the covered segments. */
-static apr_status_t switch_over(ckpt_t *ck, const char *final)
-{
-    nxs_queue_t *q = ck->q;
-    apr_pool_t *np = NULL, *op;
-    apr_dbm_t *ndb = NULL, *odb;
-    nxs_queue_seg_t **gone = NULL;
-    apr_size_t ngone = 0, i, j;
-    struct stat st;
-    apr_status_t rv;
-
-    if ((rv = apr_pool_create(&np, q->pool)) != APR_SUCCESS ||
-        (rv = apr_dbm_open_ex(&ndb, q->type, final, APR_DBM_READONLY, APR_FPROT_UREAD, np)) !=
-            APR_SUCCESS) {
-        /* Still consistent: the segments stay until the next checkpoint. */
-        if (np) {
-            apr_pool_destroy(np);
-        }
-        return rv;
-    }
-    if ((gone = malloc((q->nsegs + 1) * sizeof(*gone))) == NULL) {
-        apr_dbm_close(ndb);
-        apr_pool_destroy(np);
-        return APR_ENOMEM;
-    }
-    apr_thread_mutex_lock(q->mu);
-    apr_thread_rwlock_wrlock(q->files);
-    odb = q->snap;
-    op = q->snap_pool;
-    q->snap = ndb;
-    q->snap_pool = np;
-    q->snap_path = final;
-    q->covered = ck->covered;
-    q->snap_bytes = stat(final, &st) == 0 ? st.st_size : 0;
-    q->snap_keys = ck->keys;
-    nxs_queue_index_rebase(&q->idx, ck->covered);
-    rv = nxs_queue_keys_prune(&q->keys, ck->covered);
-    for (i = j = 0; i < q->nsegs; ++i) {
-        if (q->segs[i]->no <= ck->covered) {
-            gone[ngone++] = q->segs[i];
-        }
-        else {
-            q->segs[j++] = q->segs[i];
-        }
-    }
-    q->nsegs = j;
-    apr_thread_rwlock_unlock(q->files);
-    apr_thread_mutex_unlock(q->mu);
-    if (odb) {
-        apr_dbm_close(odb);
-    }
-    if (op) {
-        apr_pool_destroy(op);
-    }
-    for (i = 0; i < ngone; ++i) {
-        if (!gone[i]->aside) {
-            (void)unlink(gone[i]->path);
-        }
-        nxs_queue_seg_free(gone[i]);
-    }
-    free(gone);
-    if (rv == APR_SUCCESS && ngone && (rv = nxs_queue_sync_dir(q->dir)) == APR_SUCCESS) {
-        rv = hook(q, NXS_QUEUE_CKPT_LOGS_DELETED);
-    }
-    return rv;
-}
-
-static apr_status_t checkpoint(ckpt_t *ck)
-{
-    nxs_queue_t *q = ck->q;
-    apr_status_t rv;
-
-    apr_thread_mutex_lock(q->mu);
-    if ((rv = q->broken) == APR_SUCCESS) {
-        nxs_queue_lead_acquire(q);
-        ck->covered = q->segs[q->nsegs - 1]->no;
-        rv = nxs_queue_rotate(q);
-        ck->next_seq = q->next_seq;
-        /* What is logged from now on is what the next checkpoint is for. */
-        ck->dirty = q->dirty;
-        q->dirty = 0;
-        nxs_queue_lead_release(q);
-    }
-    apr_thread_mutex_unlock(q->mu);
-    if (rv != APR_SUCCESS || (rv = hook(q, NXS_QUEUE_CKPT_ROTATED)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = write_snapshot(ck);
-    if (ck->old) {
-        apr_dbm_close(ck->old);
-        ck->old = NULL;
-    }
-    if (rv != APR_SUCCESS || (rv = hook(q, NXS_QUEUE_CKPT_WRITTEN)) != APR_SUCCESS ||
-        (rv = sync_and_rename(ck, q->snap_final)) != APR_SUCCESS) {
-        return rv;
-    }
-    return switch_over(ck, q->snap_final);
-}
-
-apr_status_t nxs_queue_checkpoint(nxs_queue_t *q)
-{
-    ckpt_t ck;
-    apr_time_t start = apr_time_now();
-    apr_status_t rv;
-
-    memset(&ck, 0, sizeof(ck));
-    ck.q = q;
-    apr_thread_mutex_lock(q->ckpt_mu);
-    if ((rv = apr_pool_create(&ck.p, q->pool)) == APR_SUCCESS) {
-        rv = checkpoint(&ck);
-        if (ck.tmp) {
-            /* Never renamed: it is no snapshot. */
-            remove_dbm_files(&ck, ck.tmp);
-        }
-        nxs_qbuf_free(&ck.buf);
-        apr_pool_destroy(ck.p);
-    }
-    apr_thread_mutex_lock(q->mu);
-    q->last_ckpt = nxs_queue_now(q);
-    q->last_ckpt_took = apr_time_now() - start;
-    q->last_ckpt_rv = rv;
-    q->checkpoints += rv == APR_SUCCESS;
-    if (rv != APR_SUCCESS) {
-        q->dirty += ck.dirty;
-    }
-    apr_thread_mutex_unlock(q->mu);
-    apr_thread_mutex_unlock(q->ckpt_mu);
-    return rv;
-}
-
-apr_status_t nxs_queue_maybe_checkpoint(int *did, nxs_queue_t *q)
-{
-    apr_status_t rv;
-    int due;
-
-    if (did) {
-        *did = 0;
-    }
-    if ((rv = nxs_queue_flush(q)) != APR_SUCCESS) {
-        return rv;
-    }
-    apr_thread_mutex_lock(q->mu);
-    due = nxs_queue_log_bytes(q) >= q->opts.checkpoint_bytes ||
-          (q->opts.checkpoint_interval > 0 && q->dirty > 0 &&
-           nxs_queue_now(q) - q->last_ckpt >= q->opts.checkpoint_interval);
-    apr_thread_mutex_unlock(q->mu);
-    if (due) {
-        rv = nxs_queue_checkpoint(q);
-        if (did) {
-            *did = rv == APR_SUCCESS;
-        }
     }
     return rv;
 }

@@ -167,7 +167,7 @@ int nxs_qf_parse(int *type, const char **body, apr_uint32_t *body_len, apr_size_
         return NXS_QF_BAD;
     }
     *type = (unsigned char)buf[12];
-    if ((*type & NXS_QF_TYPE) < NXS_QF_HEADER || (*type & NXS_QF_TYPE) > NXS_QF_META ||
+    if ((*type & NXS_QF_TYPE) < NXS_QF_HEADER || (*type & NXS_QF_TYPE) > NXS_QF_KEYS ||
         (*type & ~(NXS_QF_TYPE | NXS_QF_END)) != 0) {
         return NXS_QF_BAD;
     }
@@ -469,11 +469,9 @@ apr_status_t nxs_queue_seg_create(nxs_queue_seg_t **out, const char *path, const
     errno = 0;
     if (pwrite(seg->fd, b.p, b.len, 0) != (ssize_t)b.len) {
         rv = errno ? os_error() : APR_ENOSPC;
-    }
-    else if (fdatasync(seg->fd) != 0) {
+    } else if (fdatasync(seg->fd) != 0) {
         rv = os_error();
-    }
-    else {
+    } else {
         rv = nxs_queue_sync_dir(dir);
     }
     if (rv != APR_SUCCESS) {
@@ -663,8 +661,7 @@ apr_status_t nxs_queue_seg_write(int *cut_failed, nxs_queue_seg_t *seg, const st
          * were told it failed.  The cut is synced for the same reason. */
         *cut_failed = nxs_queue_seg_cut(seg, base) != APR_SUCCESS;
         seg->size = base;
-    }
-    else {
+    } else {
         seg->size = off;
     }
     return rv;

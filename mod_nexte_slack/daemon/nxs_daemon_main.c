@@ -185,6 +185,7 @@ static apr_status_t create_state(nxs_daemon_t *d)
 static void accept_loop(nxs_daemon_t *d, apr_socket_t *ls)
 {
     pid_t parent = getppid();
+    apr_time_t last_tick = 0;
 
     while (!stop_requested) {
         nxs_daemon_conn_t *conn;
@@ -196,7 +197,12 @@ static void accept_loop(nxs_daemon_t *d, apr_socket_t *ls)
         if (getppid() != parent) {
             break;
         }
-        nxs_queue_maybe_checkpoint(NULL, d->queue);
+        /* Once a second: sync buffered completions, checkpoint when due
+         * (each tick with completions pending costs an fdatasync). */
+        if (apr_time_now() - last_tick >= apr_time_from_sec(1)) {
+            nxs_queue_maybe_checkpoint(NULL, d->queue);
+            last_tick = apr_time_now();
+        }
         apr_pool_create_unmanaged_ex(&cp, NULL, NULL);
         rv = apr_socket_accept(&s, ls, cp);
         if (rv != APR_SUCCESS) {
