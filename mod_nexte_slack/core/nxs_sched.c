@@ -285,6 +285,10 @@ apr_size_t nxs_sched_account_drop(nxs_sched_t *s, const char *account, nxs_sched
         ch->orphan = ch->inflight;
         nxs_sched_chan_refresh(s, ch);
     }
+    /* A disconnected account no longer waits for a reconnect. */
+    if (a) {
+        acct_set_held(s, a, 0);
+    }
     return n;
 }
 

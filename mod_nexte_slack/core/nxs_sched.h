@@ -53,6 +53,10 @@ typedef struct nxs_sched_config_t {
     unsigned max_inflight_per_account; /* 0: unlimited; else a slow workspace cannot
                                           occupy more than this many workers */
     apr_uint64_t seed;                 /* of the jitter PRNG; fixed in tests */
+    apr_time_t spent_at;               /* 0: a channel seen for the first time starts with a
+                                          full bucket; else as if a full burst had been spent
+                                          at this time (a restarted daemon: the one before it
+                                          may have used the bucket just before it died) */
 } nxs_sched_config_t;
 
 /* One queued delivery.  The strings point into the scheduler: they stay valid

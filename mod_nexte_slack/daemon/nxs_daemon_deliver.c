@@ -307,6 +307,10 @@ static void dead_letter(void *baton, const nxs_sched_item_t *item)
     nxs_daemon_t *d = baton;
     nxs_queue_done(d->queue, item->seq);
     nxs_metrics_add(d->metrics, NXS_M_DEAD_LETTERED, 1);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
+                 "message %" APR_UINT64_T_FMT " for %s dead-lettered: its retry window ended "
+                 "while it waited",
+                 item->seq, item->channel);
 }
 
 static void submit(nxs_daemon_t *d, const nxs_sched_item_t *item)
@@ -334,10 +338,12 @@ void *APR_THREAD_FUNC nxs_daemon_dispatch(apr_thread_t *t, void *dv)
         apr_interval_time_t wait = apr_time_from_sec(1);
         nxs_sched_item_t item;
 
-        nxs_sched_expire(d->sched, now, dead_letter, d);
+        /* Hand out first, expire after: an item's last try is scheduled at
+         * its deadline exactly, and the dispatcher wakes a little after it. */
         while (nxs_sched_next(&item, &wake_at, d->sched, now)) {
             submit(d, &item);
         }
+        nxs_sched_expire(d->sched, now, dead_letter, d);
         expiry = nxs_sched_next_expiry(d->sched);
         if (expiry && (!wake_at || expiry < wake_at)) {
             wake_at = expiry;

@@ -167,6 +167,12 @@ static apr_status_t create_state(nxs_daemon_t *d)
      * (a first post that also opened the connection arriving after a later
      * one) never turns into a 429. */
     sc.burst = 2;
+    /* The daemon before this one may have spent the buckets just before it
+     * stopped: start them empty rather than full. */
+    sc.spent_at = apr_time_now();
+    /* A hanging workspace may not take every worker: other accounts keep
+     * flowing (one account's trouble never delays another's). */
+    sc.max_inflight_per_account = d->c->workers > 1 ? (unsigned)(d->c->workers + 1) / 2 : 1;
     sc.backoff_min = d->c->backoff_min;
     sc.backoff_max = d->c->backoff_max;
     sc.retry_window = d->c->retry_window;

@@ -4,6 +4,10 @@
 #include "nxs_ipc.h"
 #include "nxs_json.h"
 
+/* A healthy daemon answers within one group commit (milliseconds); a
+ * wedged one must not hold an httpd thread for long. */
+#define NXS_DAEMON_REPLY_TIMEOUT apr_time_from_sec(5)
+
 json_t *nxs_daemon_request(request_rec *r, const nxs_server_conf_t *c, json_t *request,
                            apr_interval_time_t wait)
 {
@@ -11,7 +15,7 @@ json_t *nxs_daemon_request(request_rec *r, const nxs_server_conf_t *c, json_t *r
     json_t *reply = NULL;
 
     nxs_json_own(request, r->pool);
-    if (nxs_ipc_connect(&s, c->socket_path, wait, apr_time_from_sec(10), r->pool) !=
+    if (nxs_ipc_connect(&s, c->socket_path, wait, NXS_DAEMON_REPLY_TIMEOUT, r->pool) !=
         APR_SUCCESS) {
         return NULL;
     }

@@ -10,6 +10,7 @@ package NxsMock;
 #   $mock->mode(mode => 'slack_error', error => 'channel_not_found', channel => 'C0PAYMENTS');
 #   my $calls = $mock->wait_for_calls(method => 'chat.postMessage', count => 2, timeout => 5);
 #   is(scalar @$calls, 2, 'two posts reached Slack');
+#   my $cbs = $mock->wait_for_callbacks(type => 'slack.connection_broken', count => 1, timeout => 5);
 #
 # Every method dies (croak) when the control API refuses the request, so a broken test setup
 # fails loudly instead of testing the wrong thing.
@@ -130,6 +131,23 @@ sub response_url ($self, @args) { $self->_request(POST => '/_mock/response_url',
 sub calls ($self, %filter)    { $self->_request(GET => '/_mock/calls', undef, \%filter)->{calls} }
 sub messages ($self, %filter) { $self->_request(GET => '/_mock/messages', undef, \%filter)->{messages} }
 sub last_seq ($self)          { $self->stats->{last_seq} }
+
+# The callback sink on the control port (what NexteSlackCallbackURL points at in the suite):
+# every POST is kept with its headers and raw body. callbacks(since => SEQ, type => 'slack.…')
+# lists them, oldest first: {seq, time_ms, headers, content_type, body (raw text), json, client}.
+sub callback_url ($self)          { "http://$self->{host}:$self->{control_port}/_mock/callbacks" }
+sub callbacks ($self, %filter)    { $self->_request(GET => '/_mock/callbacks', undef, \%filter)->{callbacks} }
+sub callback_status ($self, $status) { $self->_request(POST => '/_mock/callbacks/status', {status => $status})->{status} }
+
+# Poll until at least `count` callbacks match (filters: since, type), or `timeout` seconds pass.
+sub wait_for_callbacks ($self, %opt) {
+    my $count   = delete $opt{count}   // 1;
+    my $timeout = delete $opt{timeout} // 10;
+    return $self->_poll($timeout, sub {
+        my $cbs = $self->callbacks(%opt);
+        return (@$cbs >= $count, $cbs);
+    });
+}
 
 # Poll (every 50 ms) until at least `count` answered calls match the filters, or `timeout` seconds
 # pass. Returns the matching calls either way: compare their number with what you expected.

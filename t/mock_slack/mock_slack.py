@@ -50,6 +50,8 @@ CONTROL PORT (JSON in and out; every answer has "ok")
   POST /_mock/messages           inject a message by someone else {"channel","text","user","ts"?}
   GET  /_mock/stats              calls by method/status, error codes, rate violations (total, per channel),
                                  429s sent (violations vs forced), injected failures, messages, tokens, oauth
+  POST /_mock/callbacks          callback sink (stands in for Nexte core): keeps headers + raw body, answers 200
+  GET  /_mock/callbacks?since=SEQ&type=   what the sink received; POST /_mock/callbacks/status {"status": N}
 
 FAILURE MODES (POST /_mock/mode)
   {"mode": M, "method": "chat.postMessage"?, "channel": "C.."?, "count": K?, "duration_ms": D?,

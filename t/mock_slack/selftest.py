@@ -822,6 +822,45 @@ def test_reset_and_seed(t, m):
     t.eq(m.get("/_mock/config")["config"]["app"]["client_secret"], CLIENT_SECRET, "replace restores defaults")
 
 
+def test_callbacks(t, m):
+    def sink(body, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", m.control_port, timeout=10)
+        conn.request("POST", "/_mock/callbacks", body, headers or {})
+        res = conn.getresponse()
+        resp = Resp(res.status, res.getheaders(), res.read())
+        conn.close()
+        return resp
+
+    t.eq(m.get("/_mock/callbacks")["callbacks"], [], "callback sink: empty after reset")
+    raw = b'{"type":"slack.connection_broken","account_id":"acc_1", "team_id":"T0MOCK01"}'
+    resp = sink(raw, {"Content-Type": "application/json", "X-Nexte-Timestamp": "1795853702",
+                      "X-Nexte-Signature": "v1=abc"})
+    t.ok(resp.status == 200 and resp.json == {"ok": True, "seq": 1}, "callback sink: a POST is answered 200", resp)
+    sink(b"not json at all", {"Content-Type": "text/plain"})
+    got = m.get("/_mock/callbacks")
+    first = got["callbacks"][0] if got["callbacks"] else {}
+    t.ok(got["count"] == 2 and got["last_seq"] == 2 and [c["seq"] for c in got["callbacks"]] == [1, 2],
+         "callback sink: GET lists every POST, oldest first", got)
+    t.ok(first.get("body") == raw.decode() and first.get("json", {}).get("account_id") == "acc_1"
+         and first.get("headers", {}).get("X-Nexte-Signature") == "v1=abc"
+         and first.get("headers", {}).get("X-Nexte-Timestamp") == "1795853702"
+         and first.get("content_type") == "application/json" and isinstance(first.get("time_ms"), float),
+         "callback sink: raw body (byte for byte), decoded JSON, headers and time are kept", first)
+    t.ok(got["callbacks"][1]["json"] is None and got["callbacks"][1]["body"] == "not json at all",
+         "callback sink: a body that is not JSON is kept as text")
+    t.eq([c["seq"] for c in m.get("/_mock/callbacks", since=1)["callbacks"]], [2], "callback sink: since=SEQ")
+    t.eq([c["seq"] for c in m.get("/_mock/callbacks", type="slack.connection_broken")["callbacks"]], [1],
+         "callback sink: filter by the JSON body's type")
+    m.post("/_mock/callbacks/status", {"status": 503})
+    t.eq(sink(b"{}").status, 503, "callback sink: answers the status set through control")
+    t.eq(m.control("POST", "/_mock/callbacks/status", {"status": 99}).status, 400,
+         "callback sink: a bad status is refused")
+    t.eq(m.stats()["callbacks"]["received"], 3, "stats count the callbacks received")
+    m.post("/_mock/reset")
+    t.ok(m.get("/_mock/callbacks")["callbacks"] == [] and sink(b"{}").status == 200,
+         "callback sink: reset forgets callbacks and answers 200 again")
+
+
 PERL_CHECKS = r"""
 use strict; use warnings; use NxsMock;
 my $m = NxsMock->new;
@@ -847,6 +886,13 @@ my $t0 = time; my $none = $m->wait_for_calls(method => 'nothing', timeout => 0.3
 check(@$none == 0 && time - $t0 < 3, 'wait_for_calls times out with what it has');
 check($m->stats->{calls}{by_method}{'chat.postMessage'} == 2, 'stats');
 check(!eval { $m->mode(mode => 'bogus'); 1 } && $@ =~ /mode must be/, 'control errors croak');
+system('curl', '-s', '-o', '/dev/null', '-H', 'Content-Type: application/json', '-H', 'X-Nexte-Timestamp: 7',
+       '-d', '{"type":"t.one"}', $m->callback_url);
+my $cbs = $m->wait_for_callbacks(count => 1, timeout => 5);
+check(@$cbs == 1 && $cbs->[0]{json}{type} eq 't.one' && $cbs->[0]{headers}{'X-Nexte-Timestamp'} eq '7'
+      && !@{ $m->callbacks(type => 't.none') }, 'callback_url, callbacks, wait_for_callbacks');
+$m->callback_status(500);
+check(`curl -s -o /dev/null -w '%{http_code}' -d x ${\ $m->callback_url }` eq '500', 'callback_status');
 $m->reset;
 """
 
@@ -862,7 +908,7 @@ def test_perl_helper(t, m):
     lines = [line for line in proc.stdout.splitlines() if line.startswith(("pass ", "fail "))]
     for line in lines:
         t.ok(line.startswith("pass "), "NxsMock.pm: " + line[5:])
-    t.ok(proc.returncode == 0 and len(lines) == 12, "NxsMock.pm checks ran to the end", proc.stderr)
+    t.ok(proc.returncode == 0 and len(lines) == 14, "NxsMock.pm checks ran to the end", proc.stderr)
 
 
 def test_shutdown(t, m):
@@ -880,7 +926,8 @@ def test_shutdown(t, m):
 
 GROUPS = [test_startup, test_auth, test_conversations_list, test_post_message, test_blocks, test_update,
           test_oauth, test_response_url, test_rate_limit, test_modes, test_outage, test_recording,
-          test_concurrency, test_robustness, test_reset_and_seed, test_perl_helper, test_shutdown]
+          test_concurrency, test_robustness, test_reset_and_seed, test_callbacks, test_perl_helper,
+          test_shutdown]
 
 
 def main():

@@ -19,8 +19,9 @@ Apache::TestRequest::module('default');
 
 ok t_cmp($vh->{retry_window_seconds}, 3600, 'vhost override of NexteSlackRetryWindow');
 ok t_cmp($vh->{app_url}, 'https://other.nexte.test', 'vhost override of NexteSlackAppURL');
-ok t_cmp($vh->{callback_url}, 'http://127.0.0.1:9/callback', 'vhost-only NexteSlackCallbackURL');
-ok t_cmp($main->{callback_url}, undef, 'main server has no callback URL');
+ok t_cmp($vh->{callback_url}, 'http://127.0.0.1:9/callback', 'vhost override of NexteSlackCallbackURL');
+ok t_cmp($main->{callback_url}, "http://127.0.0.1:$ENV{NXS_MOCK_CONTROL_PORT}/_mock/callbacks",
+         'main server: its own NexteSlackCallbackURL (the mock\'s callback sink), not the vhost\'s');
 ok t_cmp($vh->{api_base}, $main->{api_base}, 'NexteSlackAPIBase inherited from the main server');
 ok t_cmp($vh->{workers}, 4, 'NexteSlackWorkers inherited (main-server-only setting)');
 ok t_cmp($vh->{reconnect_grace_seconds}, 30, 'NexteSlackReconnectGrace inherited');

@@ -42,7 +42,10 @@ class Control:
             ("GET", "/_mock/messages"): self.messages,
             ("POST", "/_mock/messages"): self.inject_message,
             ("GET", "/_mock/stats"): self.stats,
+            ("GET", "/_mock/callbacks"): self.callbacks,
+            ("POST", "/_mock/callbacks/status"): self.callback_status,
         }
+        # POST /_mock/callbacks is the sink itself: raw body and headers, see server.ControlHandler.
 
     def dispatch(self, http_method, path, query, body):
         """Returns (HTTP status, JSON-able body)."""
@@ -116,6 +119,19 @@ class Control:
 
     def inject_message(self, query, body):
         return {"message": self.world.inject_message(body)}
+
+    def callbacks(self, query, body):
+        calls = self.world.callback_list(since=_int(query, "since"), type_=query.get("type") or None)
+        return {"callbacks": calls, "count": len(calls), "last_seq": self.world.callback_seq}
+
+    def callback_status(self, query, body):
+        self.world.set_callback_status(body.get("status", 200))
+        return {"status": self.world.callback_status}
+
+    def record_callback(self, headers, raw, client):
+        """The sink: (HTTP status, JSON-able body)."""
+        entry = self.world.record_callback(headers, raw, client)
+        return entry["status"], {"ok": 200 <= entry["status"] < 300, "seq": entry["seq"]}
 
     def stats(self, query, body):
         return {"stats": self.world.stats_snapshot()}

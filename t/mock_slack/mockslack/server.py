@@ -311,6 +311,13 @@ class ControlHandler(_Handler):
             return
         split = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
+        if self.command == "POST" and split.path.rstrip("/") == "/_mock/callbacks":
+            # The callback sink: any body (kept raw, so tests can check its signature), any headers.
+            status, result = app.control.record_callback(
+                self.headers.items(), body, f"{self.client_address[0]}:{self.client_address[1]}")
+            data = json.dumps(result).encode("utf-8")
+            self.send_body(status, "application/json; charset=utf-8", data)
+            return
         try:
             decoded = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):

@@ -12,6 +12,7 @@ callers that need several steps to be atomic (a Web API call) hold the lock arou
 import base64
 import collections
 import copy
+import json
 import math
 import secrets
 import string
@@ -124,6 +125,9 @@ class World:
             self.seq = 0
             self.last_ts_us = 0
             self.stats = self._empty_stats()
+            self.callbacks = collections.deque(maxlen=10000)  # what the module POSTed to the callback sink
+            self.callback_seq = 0
+            self.callback_status = 200  # the sink's answer (set through control to test the module's retries)
             self._bump_modes()
             self.seed(_default_seed())
 
@@ -620,12 +624,44 @@ class World:
                 out = out[-limit:]
             return out
 
+    # ------------------------------------------------------------------ callback sink
+
+    def record_callback(self, headers, body, client):
+        """A POST to the control port's callback sink (the module's NexteSlackCallbackURL): keep it."""
+        headers = dict(headers)
+        with self.lock:
+            self.callback_seq += 1
+            text = body.decode("utf-8", "replace")
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            entry = {"seq": self.callback_seq, "time_ms": wall_ms(), "headers": dict(headers),
+                     "content_type": headers.get("Content-Type"), "body": text, "json": decoded,
+                     "client": client, "status": self.callback_status}
+            self.callbacks.append(entry)
+            return entry
+
+    def callback_list(self, since=None, type_=None):
+        with self.lock:
+            return [copy.deepcopy(c) for c in self.callbacks
+                    if (since is None or c["seq"] > since)
+                    and (type_ is None or (isinstance(c["json"], dict) and c["json"].get("type") == type_))]
+
+    def set_callback_status(self, status):
+        status = int(status)
+        if status < 200 or status > 599:
+            raise ControlError("status must be an HTTP status (200-599)")
+        with self.lock:
+            self.callback_status = status
+
     def stats_snapshot(self):
         with self.lock:
             snap = copy.deepcopy(self.stats)
             snap["last_seq"] = self.seq
             snap["messages"]["stored"] = len(self.messages)
             snap["modes"] = len(self.rules)
+            snap["callbacks"] = {"received": self.callback_seq}
             return snap
 
     def stop(self):
