@@ -458,6 +458,53 @@ static void dropping_an_account_returns_all_its_items(void **state)
     assert_int_equal(nxs_sched_account_drop(s, "nobody", collect, &got), 0);
 }
 
+static void dropping_a_held_account_ends_its_hold(void **state)
+{
+    nxs_sched_t *s = make(nxs_test_pool(state), 1.0, 3);
+    seqs_t got = {{0}, 0};
+    nxs_sched_stats_t st;
+
+    add(s, 1, "X", "x1", T0);
+    add(s, 2, "X", "x1", T0);
+    assert_int_equal(take(s, T0), 1);
+    assert_int_equal(done(s, 1, NXS_SCHED_ACCOUNT_ERROR, 0, T0), NXS_SCHED_FATE_HELD);
+    nxs_sched_stats(&st, s);
+    assert_int_equal(st.held_accounts, 1);
+    /* A disconnect drops the held messages; nothing waits for a reconnect. */
+    assert_int_equal(nxs_sched_account_drop(s, "X", collect, &got), 2);
+    nxs_sched_stats(&st, s);
+    assert_int_equal(st.held_accounts, 0);
+    assert_int_equal(nxs_sched_account_held(NULL, s, "X"), 0);
+}
+
+static void buckets_start_empty_when_a_burst_may_have_been_spent(void **state)
+{
+    nxs_sched_config_t cfg;
+    nxs_sched_t *s;
+
+    /* A restarted daemon: the previous one may have used the buckets. */
+    nxs_sched_config_default(&cfg);
+    cfg.rate = 1.0;
+    cfg.burst = 2;
+    cfg.spent_at = T0;
+    s = make_cfg(nxs_test_pool(state), &cfg);
+    add(s, 1, "X", "x1", T0);
+    add(s, 2, "X", "x1", T0);
+    add(s, 3, "X", "x1", T0);
+    assert_int_equal(none(s, T0), T0 + apr_time_from_sec(1));
+    assert_int_equal(take(s, T0 + apr_time_from_sec(1)), 1);
+    deliver(s, 1, T0 + apr_time_from_sec(1));
+    assert_int_equal(none(s, T0 + apr_time_from_sec(1)), T0 + apr_time_from_sec(2));
+    /* A channel first seen long after the start has its full burst: two
+     * sends at the same instant. */
+    s = make_cfg(nxs_test_pool(state), &cfg);
+    add(s, 4, "Y", "y1", T0 + apr_time_from_sec(60));
+    add(s, 5, "Y", "y1", T0 + apr_time_from_sec(60));
+    assert_int_equal(take(s, T0 + apr_time_from_sec(60)), 4);
+    deliver(s, 4, T0 + apr_time_from_sec(60));
+    assert_int_equal(take(s, T0 + apr_time_from_sec(60)), 5);
+}
+
 static void expiry_sweeps_waiting_items_past_the_window(void **state)
 {
     nxs_sched_config_t cfg;
@@ -820,6 +867,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(hold_applies_to_items_queued_later),
     NXS_TEST(account_cap_keeps_workers_for_other_accounts),
     NXS_TEST(dropping_an_account_returns_all_its_items),
+    NXS_TEST(dropping_a_held_account_ends_its_hold),
+    NXS_TEST(buckets_start_empty_when_a_burst_may_have_been_spent),
     NXS_TEST(expiry_sweeps_waiting_items_past_the_window),
     NXS_TEST(replay_after_restart_rebuilds_the_same_order),
     NXS_TEST(add_refuses_bad_items_and_done_unknown_seqs),
