@@ -157,7 +157,7 @@ for my $round (1 .. $ROUNDS) {
              "round $round: those two were posted (once, or twice around the crash), not once more for the retry");
     my @dup = grep { $posted->{$_} > 1 } sort keys %$posted;
     my @unknown = grep { !exists $accepted{$_} } sort keys %$posted;
-    printf "# kill9: accepted=%d lost=%d duplicated=%d\n", scalar @acc, scalar @lost, scalar @dup;
+    printf STDERR "# kill9: accepted=%d lost=%d duplicated=%d\n", scalar @acc, scalar @lost, scalar @dup;
     printf "#   round %d: %s\n", $round, $all_of_them ? 'every httpd process killed' : 'the daemon alone killed';
     printf "#   round %d: killed at %.1f s; lost: %s; duplicated: %s; posted but never acknowledged: %s\n",
         $round, $t_kill, join(',', @lost) || '-', join(',', map { "$_ x$posted->{$_}" } @dup) || '-',
