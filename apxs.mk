@@ -54,8 +54,11 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) VERSION
 	    $(PKG_CFLAGS) $(PKG_LIBS) $(CORE_SRC) $(GLUE_SRC) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
 	@! grep -E ': (warning|error):' $(OUT)/apxs/build.log
-	cp $(OUT)/apxs/mod_nexte_slack/.libs/mod_nexte_slack.so $@ 2>/dev/null \
-	    || cp $(OUT)/apxs/.libs/mod_nexte_slack.so $@
+	@# Replace the file by rename, never by writing into it: a running httpd
+	@# maps the old one, and rewriting a mapped DSO in place crashes it (SIGBUS).
+	cp $(OUT)/apxs/mod_nexte_slack/.libs/mod_nexte_slack.so $@.tmp 2>/dev/null \
+	    || cp $(OUT)/apxs/.libs/mod_nexte_slack.so $@.tmp
+	mv -f $@.tmp $@
 
 comma := ,
 
