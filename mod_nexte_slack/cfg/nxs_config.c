@@ -81,6 +81,11 @@ nxs_server_conf_t *nxs_config_get(const server_rec *s)
     return ap_get_module_config(s->module_config, &nexte_slack_module);
 }
 
+int nxs_config_https(const nxs_server_conf_t *c)
+{
+    return c->public_url && strncmp(c->public_url, "https:", 6) == 0;
+}
+
 static nxs_server_conf_t *conf_of(cmd_parms *cmd)
 {
     nxs_server_conf_t *c = nxs_config_get(cmd->server);

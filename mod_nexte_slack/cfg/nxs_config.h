@@ -65,6 +65,9 @@ void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv);
  * dir) and checks rules that span directives.  Returns NULL or a message. */
 const char *nxs_config_finish(nxs_server_conf_t *conf, server_rec *s, apr_pool_t *p);
 
+/* True when NexteSlackPublicURL is https: cookies are then marked Secure. */
+int nxs_config_https(const nxs_server_conf_t *c);
+
 /* The effective configuration of S (never NULL once the module is loaded). */
 nxs_server_conf_t *nxs_config_get(const server_rec *s);
 

@@ -85,6 +85,48 @@ const char *nxs_check_channel_id(const char *id)
     return NULL;
 }
 
+apr_status_t nxs_check_account_fields(nxs_account_t *a, const char **field, const char **why,
+                                      const json_t *fields, int strict, apr_pool_t *p)
+{
+    static const char *const names[] = {"plan", "timezone", "locale", "currency", NULL};
+    const char *(*const checks[])(const char *) = {nxs_check_plan, nxs_check_timezone,
+                                                   nxs_check_locale, nxs_check_currency};
+    const char *values[4] = {NULL, NULL, NULL, NULL};
+    const char **slots[] = {&a->plan, &a->timezone, &a->locale, &a->currency};
+    const char *key;
+    json_t *val;
+    int i;
+
+    json_object_foreach((json_t *)fields, key, val)
+    {
+        for (i = 0; names[i] && strcmp(names[i], key) != 0; ++i) {
+        }
+        if (!names[i]) {
+            if (strict) {
+                *field = key;
+                *why = "unknown field (known: plan, timezone, locale, currency)";
+                return APR_EINVAL;
+            }
+            continue;
+        }
+        *field = names[i];
+        if (!json_is_string(val)) {
+            *why = "must be a string";
+            return APR_EINVAL;
+        }
+        if ((*why = checks[i](json_string_value(val)))) {
+            return APR_EINVAL;
+        }
+        values[i] = json_string_value(val);
+    }
+    for (i = 0; names[i]; ++i) {
+        if (values[i]) {
+            *slots[i] = apr_pstrdup(p, values[i]);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static int is_decimal(const char *s)
 {
     int digits = 0, dot = 0;

@@ -8,12 +8,23 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
+#include "nxs_store.h"
+
 const char *nxs_check_plan(const char *plan);
 const char *nxs_check_locale(const char *locale);
 const char *nxs_check_timezone(const char *tz);
 const char *nxs_check_currency(const char *currency);
 const char *nxs_check_mention(const char *mention);
 const char *nxs_check_channel_id(const char *channel_id);
+
+/* Checks the account fields present in FIELDS (plan, timezone, locale,
+ * currency: the ones account.updated carries and the settings API sets) and
+ * copies them into A, which changes only when all are valid.  With STRICT,
+ * any other key is refused; without, other keys are ignored.  On APR_EINVAL
+ * *field is the offending key and *why its check's message ("plan must be
+ * solo, team or agency", "must be a string", or the unknown-field text). */
+apr_status_t nxs_check_account_fields(nxs_account_t *a, const char **field, const char **why,
+                                      const json_t *fields, int strict, apr_pool_t *p);
 
 /* Checks the filters document; *normalized gets a copy with only known keys
  * (the caller owns the reference). */

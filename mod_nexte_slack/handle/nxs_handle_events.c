@@ -45,28 +45,19 @@ static int unavailable(request_rec *r, const char *code, const char *message)
     return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, code, message);
 }
 
-/* account.updated: plan, timezone, locale, currency, each optional. */
+/* account.updated: plan, timezone, locale, currency, each optional; other
+ * keys of data are ignored (Nexte may add some). */
 static int apply_account_update(request_rec *r, nxs_db_t *db, const nxs_envelope_t *env,
                                 nxs_account_t *a)
 {
-    static const char *const fields[] = {"plan", "timezone", "locale", "currency", NULL};
-    const char *(*const checks[])(const char *) = {nxs_check_plan, nxs_check_timezone,
-                                                   nxs_check_locale, nxs_check_currency};
-    const char **slots[] = {&a->plan, &a->timezone, &a->locale, &a->currency};
     const json_t *data = json_object_get(env->root, "data");
-    int i;
+    const char *field = NULL, *why = NULL;
 
-    for (i = 0; fields[i]; ++i) {
-        const json_t *v = json_object_get(data, fields[i]);
-        const char *err;
-        if (!v) {
-            continue;
-        }
-        if (!json_is_string(v) || (err = checks[i](json_string_value(v)))) {
-            return unprocessable(r, apr_pstrcat(r->pool, "data.", fields[i], NULL),
-                                 json_is_string(v) ? strchr(err, ' ') + 1 : "must be a string");
-        }
-        *slots[i] = apr_pstrdup(r->pool, json_string_value(v));
+    if (data && nxs_check_account_fields(a, &field, &why, data, 0, r->pool) != APR_SUCCESS) {
+        /* "plan must be ..." becomes "data.plan must be ...". */
+        const char *space = strchr(why, ' ');
+        return unprocessable(r, apr_pstrcat(r->pool, "data.", field, NULL),
+                             strncmp(why, field, strlen(field)) == 0 && space ? space + 1 : why);
     }
     if (nxs_store_account_update(db, a, apr_time_sec(r->request_time), r->pool) != APR_SUCCESS) {
         return unavailable(r, "store_unavailable", "the settings store failed");

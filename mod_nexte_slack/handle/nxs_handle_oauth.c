@@ -34,11 +34,6 @@ APLOG_USE_MODULE(nexte_slack);
 #define NXS_OAUTH_STATE_TTL 600
 #define NXS_BOT_SCOPES "chat:write,chat:write.public,channels:read"
 
-static int secure_cookies(const nxs_server_conf_t *c)
-{
-    return c->public_url && strncmp(c->public_url, "https:", 6) == 0;
-}
-
 static const char *settings_url(request_rec *r, const nxs_server_conf_t *c)
 {
     return apr_pstrcat(r->pool, c->settings_path, "/", NULL);
@@ -62,7 +57,7 @@ static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr
 static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
                      const char *message)
 {
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, secure_cookies(c));
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
     return nxs_http_page(r, status, title, message, settings_url(r, c));
 }
 
@@ -102,7 +97,7 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
                          "The install could not be prepared; try again in a minute.");
     }
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, secure_cookies(c));
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, nxs_config_https(c));
     return nxs_http_redirect(
         r, apr_pstrcat(r->pool, c->authorize_url, "?client_id=",
                        ap_escape_urlencoded(r->pool, c->client_id), "&scope=",
@@ -169,7 +164,7 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     /* Messages held while the connection was broken go out again. */
     nxs_daemon_request(r, c, json_pack("{s:s, s:s}", "op", "release", "account", account),
                        apr_time_from_sec(1));
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, secure_cookies(c));
+    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
     return nxs_http_redirect(r, apr_pstrcat(r->pool, settings_url(r, c), "?connected=",
                                             ap_escape_urlencoded(r->pool, w.team_id), NULL));
 }

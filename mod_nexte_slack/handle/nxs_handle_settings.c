@@ -72,7 +72,7 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
     nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, account,
                       r->request_time + apr_time_from_sec(NXS_SESSION_LIFETIME_SEC), r->pool);
     nxs_http_set_cookie(r, NXS_SESSION_COOKIE, cookie, NXS_SESSION_LIFETIME_SEC,
-                        c->public_url && strncmp(c->public_url, "https:", 6) == 0);
+                        nxs_config_https(c));
     return nxs_http_redirect(r, apr_pstrcat(r->pool, c->settings_path, "/", NULL));
 }
 

@@ -289,40 +289,14 @@ static int put_mention(ctx_t *x)
 
 static int put_account(ctx_t *x)
 {
-    static const char *const fields[] = {"plan", "timezone", "locale", "currency", NULL};
-    const char *(*const checks[])(const char *) = {nxs_check_plan, nxs_check_timezone,
-                                                   nxs_check_locale, nxs_check_currency};
     nxs_account_t *a = NULL;
-    const char *key;
-    json_t *val;
-    int i;
+    const char *field = NULL, *why = NULL;
 
     if (load_account(&a, x) || !a) {
         return store_failed(x);
     }
-    json_object_foreach(x->in, key, val)
-    {
-        for (i = 0; fields[i] && strcmp(fields[i], key) != 0; ++i) {
-        }
-        if (!fields[i]) {
-            return invalid(x, key, "unknown field (known: plan, timezone, locale, currency)");
-        }
-        if (!json_is_string(val) || checks[i](json_string_value(val))) {
-            return invalid(x, key, json_is_string(val) ? checks[i](json_string_value(val))
-                                                       : "must be a string");
-        }
-    }
-    if ((val = json_object_get(x->in, "plan"))) {
-        a->plan = apr_pstrdup(x->r->pool, json_string_value(val));
-    }
-    if ((val = json_object_get(x->in, "timezone"))) {
-        a->timezone = apr_pstrdup(x->r->pool, json_string_value(val));
-    }
-    if ((val = json_object_get(x->in, "locale"))) {
-        a->locale = apr_pstrdup(x->r->pool, json_string_value(val));
-    }
-    if ((val = json_object_get(x->in, "currency"))) {
-        a->currency = apr_pstrdup(x->r->pool, json_string_value(val));
+    if (nxs_check_account_fields(a, &field, &why, x->in, 1, x->r->pool) != APR_SUCCESS) {
+        return invalid(x, field, why);
     }
     if (nxs_store_account_update(x->db, a, x->now, x->r->pool)) {
         return store_failed(x);
