@@ -31,7 +31,6 @@ plan tests => 26, need_lwp;
 my $config = Apache::Test::config();
 my $server = $config->server;
 my $vars = $config->{vars};
-my $conf_file = $vars->{t_conf_file};
 my $logs = $vars->{t_logs};
 my $QUEUE = File::Spec->catfile($logs, 'nexte_queue');
 my $ERROR_LOG = File::Spec->catfile($logs, 'error_log');
@@ -47,27 +46,7 @@ connect_account($ACC, categories => {payments => $CH_PAY, quotes => $CH_QUO});
 
 # ---- helpers -------------------------------------------------------------------------
 
-# Every process of this httpd (parent, children, delivery daemon): they all run with
-# this configuration file on their command line.
-sub httpd_pids {
-    my @pids;
-    opendir my $dh, '/proc' or die "/proc: $!";
-    for my $pid (grep { /^\d+$/ } readdir $dh) {
-        next if $pid == $$;
-        open my $fh, '<', "/proc/$pid/cmdline" or next;
-        local $/;
-        my $cmd = <$fh> // '';
-        close $fh;
-        push @pids, $pid if index($cmd, $conf_file) >= 0 && $cmd !~ /perl/;
-    }
-    closedir $dh;
-    return sort { $a <=> $b } @pids;
-}
 
-sub server_up {
-    my $res = new_ua(timeout => 2)->get(NxsClient::base_url() . '/nexte/status');
-    return $res->code == 200 ? 1 : 0;
-}
 
 sub daemon_up {
     my $st = eval { status_json() } // {};

@@ -24,7 +24,6 @@ plan tests => 3 + $ROUNDS * 11, need_lwp;
 my $config = Apache::Test::config();
 my $server = $config->server;
 my $vars = $config->{vars};
-my $conf_file = $vars->{t_conf_file};
 my $logs = $vars->{t_logs};
 
 my $mock = mock();
@@ -40,22 +39,6 @@ for my $n (1 .. 5) {
     push @channel_of_route, $c1, $c2;
 }
 
-# Every process of this httpd: the parent, its children and the delivery daemon all
-# run with this configuration file on their command line.
-sub httpd_pids {
-    my @pids;
-    opendir my $dh, '/proc' or die "/proc: $!";
-    for my $pid (grep { /^\d+$/ } readdir $dh) {
-        next if $pid == $$;
-        open my $fh, '<', "/proc/$pid/cmdline" or next;
-        local $/;
-        my $cmd = <$fh> // '';
-        close $fh;
-        push @pids, $pid if index($cmd, $conf_file) >= 0 && $cmd !~ /perl/;
-    }
-    closedir $dh;
-    return sort { $a <=> $b } @pids;
-}
 
 sub _state {    # a process's state letter (Z: a zombie not yet reaped)
     my ($pid) = @_;
@@ -64,10 +47,6 @@ sub _state {    # a process's state letter (Z: a zombie not yet reaped)
     return $stat =~ /\)\s+(\S)/ ? $1 : undef;
 }
 
-sub server_up {
-    my $res = new_ua(timeout => 2)->get(NxsClient::base_url() . '/nexte/status');
-    return $res->code == 200 ? 1 : 0;
-}
 
 # Starts httpd again the way Apache-Test did (its stale pid file is dealt with by
 # Apache::TestServer::start), with the chatter of start() kept out of the TAP stream.

@@ -28,11 +28,12 @@ use JSON::PP;
 use LWP::UserAgent;
 use Time::HiRes qw(sleep time);
 
+use Apache::Test ();
 use Apache::TestRequest ();
 use NxsClient qw(secret base_url launch install api json);
 use NxsMock;
 
-our @EXPORT_OK = qw(events_path fixture event event_body event_signature post_event post_raw
+our @EXPORT_OK = qw(httpd_pids server_up events_path fixture event event_body event_signature post_event post_raw
                     connect_account status_json counters prometheus wait_until wait_messages
                     marker_of markers_of mock unique_id new_ua json start_stream finish_stream);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
@@ -42,6 +43,30 @@ our %EXPORT_TAGS = (all => \@EXPORT_OK);
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub events_path () { '/nexte/events' }
+
+# Every process of the httpd under test (parent, children, delivery daemon): they all
+# run with its configuration file on their command line.
+sub httpd_pids () {
+    my $conf_file = Apache::Test::config()->{vars}{t_conf_file};
+    my @pids;
+    opendir my $dh, '/proc' or die "/proc: $!";
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        next if $pid == $$;
+        open my $fh, '<', "/proc/$pid/cmdline" or next;
+        local $/;
+        my $cmd = <$fh> // '';
+        close $fh;
+        push @pids, $pid if index($cmd, $conf_file) >= 0 && $cmd !~ /perl/;
+    }
+    closedir $dh;
+    return sort { $a <=> $b } @pids;
+}
+
+# 1 when the server answers its status page.
+sub server_up () {
+    my $res = new_ua(timeout => 2)->get(base_url() . '/nexte/status');
+    return $res->code == 200 ? 1 : 0;
+}
 
 my $MOCK;
 sub mock () { $MOCK //= NxsMock->new }

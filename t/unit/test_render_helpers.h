@@ -11,6 +11,28 @@
 #include "nxs_mrkdwn.h"
 #include "nxs_render.h"
 
+/* Every type that becomes a message: the catalog's postable types and the
+ * module's own starting-soon alert (the recap and summary have their own
+ * inputs). */
+static const char *const posted_types[] = {"invoice.paid",
+                                           "payment.failed",
+                                           "subscription.renewed",
+                                           "refund.issued",
+                                           "quote.sent",
+                                           "quote.opened",
+                                           "quote.accepted",
+                                           "quote.declined",
+                                           "lead.received",
+                                           "appointment.booked",
+                                           "appointment.cancelled",
+                                           "appointment.reschedule_requested",
+                                           "appointment.starting_soon",
+                                           "invoice.overdue",
+                                           "project.paused",
+                                           "integration.error",
+                                           "plan.quota_nearly_reached",
+                                           NULL};
+
 /* JSON written with single quotes, for envelopes that read like the spec. */
 static inline json_t *parse(const char *single_quoted, apr_pool_t *p)
 {

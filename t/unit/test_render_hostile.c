@@ -8,25 +8,6 @@
 static const nxs_render_settings_t settings = {
     "en", "EUR", "Europe/Paris", NXS_MENTION_NONE, "https://app.nexte.io", "dlv_123"};
 
-static const char *const posted_types[] = {"invoice.paid",
-                                           "payment.failed",
-                                           "subscription.renewed",
-                                           "refund.issued",
-                                           "quote.sent",
-                                           "quote.opened",
-                                           "quote.accepted",
-                                           "quote.declined",
-                                           "lead.received",
-                                           "appointment.booked",
-                                           "appointment.cancelled",
-                                           "appointment.reschedule_requested",
-                                           "appointment.starting_soon",
-                                           "invoice.overdue",
-                                           "project.paused",
-                                           "integration.error",
-                                           "plan.quota_nearly_reached",
-                                           NULL};
-
 static const char hostile_unit[] = "<!channel> <!everyone> <@U123> <https://evil|click here> "
                                    "&amp; \xF0\x9F\x8E\x89 \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\n";
 
