@@ -265,6 +265,13 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
                      d->c->socket_path);
         exit(1);
     }
+    /* Each connection holds its thread until its group commit is synced, so
+     * under load as many threads are busy as requests wait.  APR's default
+     * keeps only init_threads (4) idle and ends the others as soon as their
+     * task is done: every request then paid a pthread_create and the munmap
+     * of a stack (a TLB shootdown on every CPU), which bench/run measured as
+     * the ingest bottleneck.  Keep the threads that load needed. */
+    apr_thread_pool_idle_max_set(d->conns, 512);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "delivery daemon ready on %s (%d workers)",
                  d->c->socket_path, d->c->workers);
 
