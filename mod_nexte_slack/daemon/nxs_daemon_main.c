@@ -4,6 +4,7 @@
 #include "daemon/nxs_daemon.h"
 
 #include <apr_signal.h>
+#include <apr_support.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
 #include <http_config.h>
@@ -208,6 +209,13 @@ static void accept_loop(nxs_daemon_t *d, apr_socket_t *ls)
         if (apr_time_now() - last_tick >= apr_time_from_sec(1)) {
             nxs_queue_maybe_checkpoint(NULL, d->queue);
             last_tick = apr_time_now();
+        }
+        /* apr_socket_accept() does not wait on the socket's timeout: on a
+         * socket with a timeout it fails at once with EAGAIN.  Without this
+         * wait the loop spun, and an idle daemon used a whole CPU (found by
+         * bench/run).  Wait up to the listener's 500 ms, then check above. */
+        if (apr_wait_for_io_or_timeout(NULL, ls, 1) != APR_SUCCESS) {
+            continue;
         }
         apr_pool_create_unmanaged_ex(&cp, NULL, NULL);
         rv = apr_socket_accept(&s, ls, cp);
