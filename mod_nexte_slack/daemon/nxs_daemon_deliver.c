@@ -318,7 +318,7 @@ static void submit(nxs_daemon_t *d, const nxs_sched_item_t *item)
     apr_pool_t *tp = NULL;
     task_t *task;
 
-    apr_pool_create_unmanaged_ex(&tp, NULL, NULL);
+    apr_pool_create_unmanaged_ex(&tp, NULL, d->allocator);
     task = apr_pcalloc(tp, sizeof(*task));
     task->pool = tp;
     task->item = *item;

@@ -8,6 +8,7 @@
 #ifndef NXS_DAEMON_INT_H
 #define NXS_DAEMON_INT_H
 
+#include <apr_allocator.h>
 #include <apr_hash.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
@@ -23,6 +24,7 @@ typedef struct nxs_daemon_t {
     server_rec *s;
     const nxs_server_conf_t *c;
     apr_pool_t *pool;
+    apr_allocator_t *allocator;   /* shared by the per-connection and per-delivery pools */
     nxs_queue_t *queue;
     nxs_sched_t *sched;
     nxs_metrics_t *metrics;
@@ -38,7 +40,8 @@ typedef struct nxs_daemon_t {
 
 /* An accepted connection and its own pool.  The pool is unmanaged: tasks
  * run on many threads at once, and pools made from one shared parent would
- * contend on it.  The connection task destroys it. */
+ * contend on it.  Its blocks come from the daemon's shared allocator.  The
+ * connection task destroys it. */
 typedef struct nxs_daemon_conn_t {
     apr_socket_t *sock;
     apr_pool_t *pool;
