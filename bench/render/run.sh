@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Render cost per message: ns/message (wall clock, -O2 core) and instructions
 # per message under callgrind (Ir of N2 messages minus Ir of N1, over N2-N1).
-# Prints Markdown table rows: | render | measure | value | detail |
+# Prints Markdown table rows: | measure | value | detail |
 #   bench/render/run.sh              # RENDER_N=200000 RENDER_CG_N1=200 RENDER_CG_N2=2200
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ events=("$fx/invoice.paid.json" "$fx/quote.sent.json" "$fx/lead.received.json"
         "$fx/appointment.booked.json" "$fx/integration.error.json")
 "$out/render_bench" 2000 "${events[@]}" >/dev/null    # warm the page cache and ICU data
 read -r _ msgs _ ns _ bytes < <("$out/render_bench" "$n" "${events[@]}")
-echo "| render | wall time per message (render + compact JSON) | $ns ns | $msgs messages, 5 types, en/fr alternating, ${bytes} B/message |"
+echo "| render: wall time per message (render + compact JSON) | $ns ns | $msgs messages, 5 types, en/fr alternating, ${bytes} B/message |"
 
 ir() {
     local f="$out/callgrind.render.$1"
@@ -32,4 +32,4 @@ ir() {
 }
 ir1=$(ir "$n1")
 ir2=$(ir "$n2")
-echo "| render | instructions per message (callgrind Ir) | $(( (ir2 - ir1) / (n2 - n1) )) | (Ir($n2) - Ir($n1)) / $((n2 - n1)); $out/callgrind.render.$n2 for callgrind_annotate |"
+echo "| render: instructions per message (callgrind Ir) | $(( (ir2 - ir1) / (n2 - n1) )) | (Ir($n2) - Ir($n1)) / $((n2 - n1)); $out/callgrind.render.$n2 for callgrind_annotate |"
