@@ -32,7 +32,7 @@ for rate in $NXB_E2E_RATES; do
         else
             row "$label + 1 hot channel at $hot/s: others' 202→receipt p50 / p99 / max" \
                 "$(fmt_ms "$(get spread p50)" "$(get spread p99)" "$(get spread max)") ms" \
-                "hot channel: $(get hot sent) sent, $(get hot delivered) delivered during the run (queue grew by $(( $(get hot accepted) - $(get hot delivered) ))), its 202→receipt p50 / max $(fmt_ms "$(get hot p50)" "$(get hot max)") ms; others: $(get spread missing) not delivered; rate violations $viol"
+                "hot channel: $(get hot sent) sent, $(get hot delivered) delivered by the time the others were all in (its queue grew by $(( $(get hot accepted) - $(get hot delivered) ))); its 202→receipt p50 / max $(fmt_ms "$(get hot p50)" "$(get hot max)") ms; others: $(get spread missing) not delivered; rate violations $viol"
         fi
         e2e_seq=$((e2e_seq + 1000000))
     done
