@@ -188,6 +188,48 @@ apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const
     return rv;
 }
 
+apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const char *json_body,
+                               apr_interval_time_t timeout, apr_pool_t *p)
+{
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers = NULL;
+    collect_t c = {NULL, 0, 0, p, 0};
+    CURLcode cc;
+
+    memset(res, 0, sizeof(*res));
+    if (!curl) {
+        res->error = "transport_error";
+        return APR_SUCCESS;
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(timeout));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c);
+    cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        res->error = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT
+                         ? "bad_url"
+                         : transport_error(cc);
+    } else {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
+        if (res->http_status != 200) {
+            res->error = c.data && c.len && c.len < 64 && !strpbrk(c.data, " \r\n<")
+                             ? c.data
+                             : apr_psprintf(p, "http_%ld", res->http_status);
+        }
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return APR_SUCCESS;
+}
+
 static int in_list(const char *error, const char *const *list)
 {
     for (; error && *list; ++list) {
