@@ -211,15 +211,12 @@ static void channel_failed(nxs_daemon_t *d, const nxs_sched_item_t *item, const 
 }
 
 /* Remembers a message Slack accepted, for "Mark as handled": its ts comes
- * only from Slack's answer.  Done after settle() so that the channel's next
- * message does not wait for SQL.  A failure costs the button only (a click
- * is then answered as unknown), never the message: it is logged. */
+ * only from Slack's answer.  Handed to the recorder after settle(), so
+ * neither this channel's next message nor this worker waits for SQL. */
 static void record_posted(nxs_daemon_t *d, const nxs_queue_record_t *rec,
-                          const nxs_slack_result_t *res, apr_pool_t *p)
+                          const nxs_slack_result_t *res)
 {
     nxs_delivery_t row;
-    void *conn = NULL;
-    nxs_db_t *db;
 
     memset(&row, 0, sizeof(row));
     row.delivery_id = rec->delivery_id;
@@ -237,20 +234,7 @@ static void record_posted(nxs_daemon_t *d, const nxs_queue_record_t *rec,
     if (!row.channel_id) {
         row.channel_id = rec->channel;
     }
-    if (!(db = nxs_dbd_open(&conn, d->s, p))) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
-                     "delivery %s posted but not recorded (store unavailable): its "
-                     "\"Mark as handled\" button will not work",
-                     row.delivery_id);
-        return;
-    }
-    if (nxs_store_delivery_put(db, &row, p) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
-                     "delivery %s posted but not recorded: its \"Mark as handled\" button "
-                     "will not work",
-                     row.delivery_id);
-    }
-    nxs_dbd_close(conn, d->s);
+    nxs_daemon_record_posted(d, &row);
 }
 
 /* Applies the scheduler's verdict to the record on disk and the counters;
@@ -343,7 +327,7 @@ static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
         error = res.error;
     }
     if (settle(d, item, error, res.retry_after, task->pool) == NXS_SCHED_FATE_SENT) {
-        record_posted(d, &rec, &res, task->pool);
+        record_posted(d, &rec, &res);
     }
     apr_pool_destroy(task->pool);
     return NULL;

@@ -22,7 +22,7 @@ use NxsClient qw(base_url json);
 use NxsEvents qw(mock event post_event wait_messages new_ua);
 
 our @EXPORT_OK = qw(interactions_path signing_secret slack_signature payload_for form_body
-                    post_interaction click deliver_one handled_button delivery_of last_callback_seq);
+                    post_interaction click deliver_one wait_recorded handled_button delivery_of last_callback_seq);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 my $JSON = JSON::PP->new->canonical->utf8;
@@ -68,7 +68,23 @@ sub deliver_one ($account, $channel, $type = 'invoice.paid', %over) {
         ($found) = grep { ($_->{text} // '') =~ /\Q$marker\E/ } @$list;
     }
     croak "NxsInteract: no message for $marker in $channel" unless $found;
-    return delivery_of($found, $ev);
+    my $d = delivery_of($found, $ev);
+    wait_recorded($d);
+    return $d;
+}
+
+# The daemon records a posted message in SQL in batches, a few ms after Slack took it: waits
+# until a probe click from another team is refused as a mismatch (403: the row exists)
+# rather than as unknown (404). A refused click changes nothing.
+sub wait_recorded ($d, $timeout = 10) {
+    my $deadline = time + $timeout;
+    while (time < $deadline) {
+        my $res = click($d, team => 'T0PROBE00');
+        return 1 if $res->code == 403;
+        croak 'NxsInteract: probe click: ' . $res->status_line . ' ' . $res->content unless $res->code == 404;
+        Time::HiRes::sleep(0.02);
+    }
+    croak "NxsInteract: delivery $d->{delivery_id} not recorded within $timeout s";
 }
 
 # A block_actions payload for a click on D's button (hashref from deliver_one). Options:
