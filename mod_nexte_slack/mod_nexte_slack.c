@@ -24,7 +24,7 @@ static const struct {
     {NXS_H_STATUS, nxs_handle_status},
     {NXS_H_EVENTS, nxs_handle_events},
     {NXS_H_OAUTH, nxs_handle_oauth},
-    {NXS_H_INTERACTIONS, nxs_handle_not_implemented},
+    {NXS_H_INTERACTIONS, nxs_handle_interactions},
     {NXS_H_SETTINGS, nxs_handle_settings},
 };
 

@@ -203,6 +203,8 @@ static const char *const texts[NXS_T_COUNT][LANG_COUNT] = {
     [NXS_T_BUTTON_DASHBOARD] = {"Open dashboard", "Ouvrir le tableau de bord"},
     [NXS_T_BUTTON_VIEW] = {"View", "Voir"},
     [NXS_T_BUTTON_HANDLED] = {"Mark as handled", "Marquer comme traité"},
+    [NXS_T_HANDLED_BY] = {"\xE2\x9C\x85 Handled by {user} \xC2\xB7 {when}",
+                          "\xE2\x9C\x85 Traité par {user} \xC2\xB7 {when}"},
     [NXS_T_RECAP_REVENUE] = {"Revenue", "Chiffre d’affaires"},
     [NXS_T_RECAP_BREAKDOWN] = {"paid {paid} + renewals {renewals} − refunds {refunds}",
                                "payé {paid} + renouvellements {renewals} − remboursements "

@@ -78,6 +78,7 @@ typedef enum {
     NXS_T_BUTTON_DASHBOARD,
     NXS_T_BUTTON_VIEW,
     NXS_T_BUTTON_HANDLED,
+    NXS_T_HANDLED_BY, /* "✅ Handled by {user} · {when}" */
     NXS_T_RECAP_REVENUE,
     NXS_T_RECAP_BREAKDOWN, /* "{paid} paid + {renewals} renewals − {refunds} refunds" */
     NXS_T_RECAP_NO_REVENUE,

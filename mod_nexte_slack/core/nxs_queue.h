@@ -66,6 +66,7 @@ typedef struct nxs_queue_record_t {
     const char *event_id;
     const char *category;
     const char *delivery_id;
+    const char *record;  /* the event's record as compact JSON {"kind","id"}, "" or NULL for none */
     unsigned attempts;   /* failed tries so far (saturates at 65535) */
     const char *payload; /* the chat.postMessage JSON; NUL-terminated when loaded */
     apr_size_t payload_len;

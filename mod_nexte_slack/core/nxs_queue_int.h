@@ -22,7 +22,9 @@
 
 /* ---- Record framing (nxs_queue_wal.c) -------------------------------------
  * Every record on disk, in a log segment or as a snapshot value, is a frame:
- *   magic "NXQ1" | u32 body length | u32 CRC32C | u8 type | body
+ *   magic "NXQ2" | u32 body length | u32 CRC32C | u8 type | body
+ * ("NXQ2": version 2, whose ENQUEUE records carry the event's record; a
+ * version-1 file reads as damaged, never as wrong data.)
  * all integers little-endian; the CRC covers the length, the type and the
  * body, so a torn or flipped byte anywhere is detected.  The magic lets
  * recovery tell a torn tail (nothing valid after the damage) from a corrupt

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char qf_magic[4] = {'N', 'X', 'Q', '1'};
+static const char qf_magic[4] = {'N', 'X', 'Q', '2'};
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -176,9 +176,9 @@ int nxs_qf_parse(int *type, const char **body, apr_uint32_t *body_len, apr_size_
     return NXS_QF_OK;
 }
 
-/* ---- ENQUEUE: accepted_at | attempts | 6 strings | payload | seq -------- */
+/* ---- ENQUEUE: accepted_at | attempts | 7 strings | payload | seq -------- */
 
-#define ENQ_STRINGS 6
+#define ENQ_STRINGS 7
 
 static void record_strings(const char **s, const nxs_queue_record_t *r)
 {
@@ -188,6 +188,7 @@ static void record_strings(const char **s, const nxs_queue_record_t *r)
     s[3] = r->event_id;
     s[4] = r->category;
     s[5] = r->delivery_id;
+    s[6] = r->record ? r->record : "";
 }
 
 apr_size_t nxs_qf_enqueue_size(const nxs_queue_record_t *r)
@@ -287,6 +288,7 @@ apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_
         r->event_id = s[3];
         r->category = s[4];
         r->delivery_id = s[5];
+        r->record = s[6];
     }
     return APR_SUCCESS;
 }

@@ -17,6 +17,7 @@
 #define NXS_ACTION_HANDLED     "nxs_handled"     /* "Mark as handled"; value = delivery id */
 #define NXS_ACTION_OPEN_RECORD "nxs_open_record" /* URL buttons (summary items add "_<n>") */
 #define NXS_BLOCK_ACTIONS      "nxs_actions"     /* the block holding the buttons */
+#define NXS_BLOCK_HANDLED      "nxs_handled_by"  /* what replaces it once handled */
 
 /* Slack's limits, in characters (Unicode code points). */
 #define NXS_LIMIT_BLOCKS       50
@@ -93,6 +94,18 @@ apr_status_t nxs_render_recap_read(nxs_recap_t **recap, const char **why, const 
  * per event, at most NXS_SUMMARY_MAX_ITEMS, then "…and N more".  An event
  * that cannot be rendered is counted in N rather than failing the rest. */
 apr_status_t nxs_render_summary(json_t **msg, const char **why, const json_t *events,
+                                const nxs_render_settings_t *s, apr_pool_t *p);
+
+/* The message POSTED (the chat.postMessage JSON as it was sent) once
+ * handled: its buttons replaced by "✅ Handled by <@USER_ID> · <date>",
+ * in the settings' locale, the date as a Slack date token (each reader
+ * sees their own time zone; the fallback uses the settings' zone).  *MSG
+ * has "blocks" and "text"; the caller adds "channel" and "ts" for
+ * chat.update.  Rendering an already handled message again replaces its
+ * line, so the result is the same whoever clicks.  APR_EINVAL with *why
+ * for a POSTED that is not a message or a USER_ID that is not Slack's. */
+apr_status_t nxs_render_handled(json_t **msg, const char **why, const char *posted,
+                                const char *user_id, apr_time_t at,
                                 const nxs_render_settings_t *s, apr_pool_t *p);
 
 #endif

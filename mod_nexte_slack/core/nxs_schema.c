@@ -56,7 +56,30 @@ static const char *const MIGRATION_1[] = {
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1};
+/* Posted messages, for "Mark as handled" (SPEC §7): the daemon adds a row
+ * when Slack accepted the message (the ts Slack gave it and the message as
+ * posted, to rebuild it without its buttons); the interactions handler
+ * records the first handler.  Rows go NXS_DELIVERY_KEEP after posting. */
+static const char *const MIGRATION_2[] = {
+    "CREATE TABLE nxs_deliveries ("
+    " delivery_id TEXT PRIMARY KEY,"
+    " account_id TEXT NOT NULL,"
+    " team_id TEXT NOT NULL,"
+    " channel_id TEXT NOT NULL,"
+    " message_ts TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " record_json TEXT NOT NULL,"
+    " message_json TEXT NOT NULL,"
+    " posted_at BIGINT NOT NULL,"
+    " handled_by TEXT,"
+    " handled_name TEXT,"
+    " handled_at BIGINT,"
+    " reported_at BIGINT)",
+    "CREATE INDEX nxs_deliveries_posted ON nxs_deliveries (posted_at)",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)

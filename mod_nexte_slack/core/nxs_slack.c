@@ -121,6 +121,23 @@ static void interpret(nxs_slack_result_t *res, collect_t *c, apr_pool_t *p)
     }
 }
 
+/* The options every POST here shares: http(s) only, no signals (threads),
+ * a 3 s connect and a total timeout, the answer collected into C. */
+static void set_post(CURL *curl, const char *url, struct curl_slist *headers, const char *body,
+                     apr_interval_time_t timeout, collect_t *c)
+{
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(timeout));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, c);
+}
+
 apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char *api_base,
                                const char *method, const nxs_slack_auth_t *auth,
                                const apr_table_t *form, const char *json_body,
@@ -143,16 +160,7 @@ apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char
         headers = curl_slist_append(headers,
                                     apr_pstrcat(p, "Authorization: Bearer ", auth->bearer, NULL));
     }
-    curl_easy_setopt(curl, CURLOPT_URL, apr_pstrcat(p, api_base, "/", method, NULL));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(timeout));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c);
+    set_post(curl, apr_pstrcat(p, api_base, "/", method, NULL), headers, body, timeout, &c);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
     if (auth && auth->basic_user) {
@@ -186,6 +194,39 @@ apr_status_t nxs_slack_call(nxs_slack_result_t *res, const char *api_base, const
     rv = nxs_slack_call_on(curl, res, api_base, method, auth, form, json_body, timeout, p);
     curl_easy_cleanup(curl);
     return rv;
+}
+
+apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const char *json_body,
+                               apr_interval_time_t timeout, apr_pool_t *p)
+{
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers = NULL;
+    collect_t c = {NULL, 0, 0, p, 0};
+    CURLcode cc;
+
+    memset(res, 0, sizeof(*res));
+    if (!curl) {
+        res->error = "transport_error";
+        return APR_SUCCESS;
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    set_post(curl, url, headers, json_body, timeout, &c);
+    cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        res->error = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT
+                         ? "bad_url"
+                         : transport_error(cc);
+    } else {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
+        if (res->http_status != 200) {
+            res->error = c.data && c.len && c.len < 64 && !strpbrk(c.data, " \r\n<")
+                             ? c.data
+                             : apr_psprintf(p, "http_%ld", res->http_status);
+        }
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return APR_SUCCESS;
 }
 
 static int in_list(const char *error, const char *const *list)

@@ -39,6 +39,13 @@ apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char
                                const apr_table_t *form, const char *json_body,
                                apr_interval_time_t timeout, apr_pool_t *p);
 
+/* POSTs JSON_BODY to a response_url Slack gave with an interaction.  Slack
+ * answers those with text: RES->error is NULL on 200, else the text it
+ * sent ("used_url", "expired_url", ...), "http_<status>" or a transport
+ * code.  Only http and https URLs are followed. */
+apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const char *json_body,
+                               apr_interval_time_t timeout, apr_pool_t *p);
+
 /* True for errors worth retrying later (network, timeouts, 5xx, 429 and the
  * Slack codes that mean "try again"). */
 int nxs_slack_error_is_transient(const char *error);

@@ -75,6 +75,20 @@ const nxs_db_statement_t nxs_db_statements[] = {
      * come from Nexte core (account.updated), not from the Slack settings. */
     {"nxs_purge_accounts", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
                            "disconnected_at IS NOT NULL AND disconnected_at < %lld"},
+    {"nxs_purge_deliveries", "DELETE FROM nxs_deliveries WHERE posted_at < %lld"},
+    {"nxs_delivery_put",
+     "INSERT INTO nxs_deliveries (delivery_id, account_id, team_id, channel_id, message_ts, "
+     "event_id, record_json, message_json, posted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+     "%lld) ON CONFLICT (delivery_id) DO NOTHING"},
+    {"nxs_delivery_get",
+     "SELECT delivery_id, account_id, team_id, channel_id, message_ts, event_id, record_json, "
+     "message_json, posted_at, handled_by, handled_name, handled_at, reported_at "
+     "FROM nxs_deliveries WHERE delivery_id = %s"},
+    /* "AND handled_by IS NULL": of two clicks racing, one row update wins. */
+    {"nxs_delivery_handle", "UPDATE nxs_deliveries SET handled_by = %s, handled_name = %s, "
+                            "handled_at = %lld WHERE delivery_id = %s AND handled_by IS NULL"},
+    {"nxs_delivery_reported",
+     "UPDATE nxs_deliveries SET reported_at = %lld WHERE delivery_id = %s"},
     {"nxs_purge_oauth", "DELETE FROM nxs_oauth_states WHERE expires_at < %lld"},
     {"nxs_purge_launch", "DELETE FROM nxs_launch_used WHERE expires_at < %lld"},
     {NULL, NULL},
@@ -372,7 +386,7 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
     return APR_SUCCESS;
 }
 
-apr_status_t nxs_store_launch_use(int *first, nxs_db_t *db, const char *sig,
+apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig,
                                   apr_int64_t expires_at, apr_pool_t *p)
 {
     int n = 0;
@@ -396,9 +410,66 @@ apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int
         (rv = EXEC(db, NULL, "nxs_purge_filters", p, cutoff)) ||
         (rv = EXEC(db, purged, "nxs_purge_accounts", p, cutoff)) ||
         (rv = EXEC(db, NULL, "nxs_purge_oauth", p, t)) ||
-        (rv = EXEC(db, NULL, "nxs_purge_launch", p, t))) {
+        (rv = EXEC(db, NULL, "nxs_purge_launch", p, t)) ||
+        (rv = EXEC(db, NULL, "nxs_purge_deliveries", p, i64(now - NXS_DELIVERY_KEEP, p)))) {
         nxs_db_rollback(db, p);
         return rv;
     }
     return nxs_db_commit(db, p);
+}
+
+apr_status_t nxs_store_delivery_put(nxs_db_t *db, const nxs_delivery_t *d, apr_pool_t *p)
+{
+    return EXEC(db, NULL, "nxs_delivery_put", p, d->delivery_id, d->account_id, d->team_id,
+                d->channel_id, d->message_ts, d->event_id, d->record_json ? d->record_json : "",
+                d->message_json, i64(d->posted_at, p));
+}
+
+apr_status_t nxs_store_delivery_get(nxs_delivery_t **out, nxs_db_t *db, const char *delivery_id,
+                                    apr_pool_t *p)
+{
+    apr_array_header_t *rows = NULL;
+    apr_status_t rv = SELECT(&rows, db, "nxs_delivery_get", 13, p, delivery_id);
+    const char **r;
+    nxs_delivery_t *d;
+
+    *out = NULL;
+    if (rv != APR_SUCCESS || rows->nelts == 0) {
+        return rv;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const char **);
+    d = apr_pcalloc(p, sizeof(*d));
+    d->delivery_id = r[0];
+    d->account_id = r[1];
+    d->team_id = r[2];
+    d->channel_id = r[3];
+    d->message_ts = r[4];
+    d->event_id = r[5];
+    d->record_json = r[6];
+    d->message_json = r[7];
+    d->posted_at = to_i64(r[8]);
+    d->handled_by = r[9];
+    d->handled_name = r[10];
+    d->handled_at = to_i64(r[11]);
+    d->reported_at = to_i64(r[12]);
+    *out = d;
+    return APR_SUCCESS;
+}
+
+apr_status_t nxs_store_delivery_handle(int *first, nxs_db_t *db, const char *delivery_id,
+                                       const char *user, const char *name, apr_int64_t at,
+                                       apr_pool_t *p)
+{
+    int n = 0;
+    apr_status_t rv =
+        EXEC(db, &n, "nxs_delivery_handle", p, user, name, i64(at, p), delivery_id);
+
+    *first = rv == APR_SUCCESS && n == 1;
+    return rv;
+}
+
+apr_status_t nxs_store_delivery_reported(nxs_db_t *db, const char *delivery_id, apr_int64_t at,
+                                         apr_pool_t *p)
+{
+    return EXEC(db, NULL, "nxs_delivery_reported", p, i64(at, p), delivery_id);
 }

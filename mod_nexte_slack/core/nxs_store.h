@@ -108,15 +108,51 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
                                         nxs_db_t *db, const char *state_hash, apr_int64_t now,
                                         apr_pool_t *p);
 
-/* Records a launch link signature; *first is 0 when it was used before. */
-apr_status_t nxs_store_launch_use(int *first, nxs_db_t *db, const char *sig,
+/* Records a one-time signature (a settings launch link, a Slack interaction
+ * request) until EXPIRES_AT; *first is 0 when it was used before. */
+apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig,
                                   apr_int64_t expires_at, apr_pool_t *p);
+
+/* A message Slack accepted, as "Mark as handled" needs it. */
+typedef struct nxs_delivery_t {
+    const char *delivery_id;  /* the button's value: "d_" + random */
+    const char *account_id;
+    const char *team_id;
+    const char *channel_id;
+    const char *message_ts;   /* Slack's id of the message in its channel */
+    const char *event_id;
+    const char *record_json;  /* {"kind","id","number"} of the event, or "" */
+    const char *message_json; /* the chat.postMessage body as posted */
+    apr_int64_t posted_at;
+    const char *handled_by;   /* Slack user id of the first handler, or NULL */
+    const char *handled_name; /* their name as Slack sent it, or NULL */
+    apr_int64_t handled_at;   /* 0 while nobody has handled it */
+    apr_int64_t reported_at;  /* 0 until Nexte core took the callback */
+} nxs_delivery_t;
+
+/* Deliveries are kept this long after posting (seconds); a click on an
+ * older message is answered as unknown. */
+#define NXS_DELIVERY_KEEP (90 * 24 * 3600)
+
+/* Records a posted message (a second row for the same id is ignored). */
+apr_status_t nxs_store_delivery_put(nxs_db_t *db, const nxs_delivery_t *d, apr_pool_t *p);
+/* Reads DELIVERY_ID; *out is NULL when there is no such row. */
+apr_status_t nxs_store_delivery_get(nxs_delivery_t **out, nxs_db_t *db, const char *delivery_id,
+                                    apr_pool_t *p);
+/* Records USER (and NAME, may be NULL) as the handler at AT unless someone
+ * was first: *first is 1 only for the one call that set it. */
+apr_status_t nxs_store_delivery_handle(int *first, nxs_db_t *db, const char *delivery_id,
+                                       const char *user, const char *name, apr_int64_t at,
+                                       apr_pool_t *p);
+/* Notes that Nexte core took the "handled" callback at AT. */
+apr_status_t nxs_store_delivery_reported(nxs_db_t *db, const char *delivery_id, apr_int64_t at,
+                                         apr_pool_t *p);
 
 /* Deletes the Slack settings (categories, mentions, filters) of accounts
  * disconnected before NOW - GRACE and clears their disconnected mark; the
  * account's own fields (plan, time zone, locale, currency) stay.  Also
- * deletes expired OAuth states and launch records.  *purged counts the
- * accounts. */
+ * deletes expired OAuth states, one-time signatures, and deliveries posted
+ * more than NXS_DELIVERY_KEEP ago.  *purged counts the accounts. */
 apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int64_t grace,
                              apr_pool_t *p);
 

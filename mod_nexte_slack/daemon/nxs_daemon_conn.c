@@ -53,6 +53,7 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
         recs[i].event_id = str(e, "event_id");
         recs[i].category = str(e, "category");
         recs[i].delivery_id = str(e, "delivery_id");
+        recs[i].record = str(e, "record");
         recs[i].payload = str(e, "payload");
         if (!recs[i].account || !recs[i].team || !recs[i].channel || !recs[i].payload) {
             return fail("bad_request");

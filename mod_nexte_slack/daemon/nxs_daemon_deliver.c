@@ -210,9 +210,37 @@ static void channel_failed(nxs_daemon_t *d, const nxs_sched_item_t *item, const 
     }
 }
 
-/* Applies the scheduler's verdict to the record on disk and the counters. */
-static void settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, const char *error,
-                   apr_interval_time_t retry_after, apr_pool_t *p)
+/* Remembers a message Slack accepted, for "Mark as handled": its ts comes
+ * only from Slack's answer.  Handed to the recorder after settle(), so
+ * neither this channel's next message nor this worker waits for SQL. */
+static void record_posted(nxs_daemon_t *d, const nxs_queue_record_t *rec,
+                          const nxs_slack_result_t *res)
+{
+    nxs_delivery_t row;
+
+    memset(&row, 0, sizeof(row));
+    row.delivery_id = rec->delivery_id;
+    row.account_id = rec->account;
+    row.team_id = rec->team;
+    row.channel_id = nxs_json_path_str(res->body, "channel");
+    row.message_ts = nxs_json_path_str(res->body, "ts");
+    row.event_id = rec->event_id;
+    row.record_json = rec->record;
+    row.message_json = rec->payload;
+    row.posted_at = apr_time_sec(apr_time_now());
+    if (!row.delivery_id || !*row.delivery_id || !row.message_ts) {
+        return; /* nothing can be clicked (no button), or Slack gave no ts */
+    }
+    if (!row.channel_id) {
+        row.channel_id = rec->channel;
+    }
+    nxs_daemon_record_posted(d, &row);
+}
+
+/* Applies the scheduler's verdict to the record on disk and the counters;
+ * returns the fate. */
+static nxs_sched_fate_e settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, const char *error,
+                               apr_interval_time_t retry_after, apr_pool_t *p)
 {
     nxs_sched_outcome_e outcome = classify(d, sent->seq, error);
     nxs_sched_fate_e fate = NXS_SCHED_FATE_RETRY;
@@ -227,7 +255,7 @@ static void settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, const char *er
         APR_SUCCESS) {
         apr_thread_cond_signal(d->wake);
         apr_thread_mutex_unlock(d->lock);
-        return;
+        return NXS_SCHED_FATE_DROPPED; /* no longer the scheduler's: nothing to do */
     }
     if (fate == NXS_SCHED_FATE_SENT || fate == NXS_SCHED_FATE_DEAD ||
         fate == NXS_SCHED_FATE_DROPPED) {
@@ -269,6 +297,7 @@ static void settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, const char *er
         }
         break;
     }
+    return fate;
 }
 
 static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
@@ -297,7 +326,9 @@ static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
                           rec.payload, POST_TIMEOUT, task->pool);
         error = res.error;
     }
-    settle(d, item, error, res.retry_after, task->pool);
+    if (settle(d, item, error, res.retry_after, task->pool) == NXS_SCHED_FATE_SENT) {
+        record_posted(d, &rec, &res);
+    }
     apr_pool_destroy(task->pool);
     return NULL;
 }

@@ -3,7 +3,8 @@
  * and the process set-up (nxs_daemon_main.c).
  *
  * Thread safety: `lock` guards the scheduler, the token cache and
- * `possibly_posted`; the queue and the metrics lock themselves; the rest is
+ * `possibly_posted`; the queue, the metrics and the recorder lock
+ * themselves; the rest is
  * written once at start-up. */
 #ifndef NXS_DAEMON_INT_H
 #define NXS_DAEMON_INT_H
@@ -19,6 +20,10 @@
 #include "nxs_metrics.h"
 #include "nxs_queue.h"
 #include "nxs_sched.h"
+#include "nxs_store.h"
+
+/* Writes the rows of posted messages in batches (nxs_daemon_record.c). */
+typedef struct nxs_daemon_recorder_t nxs_daemon_recorder_t;
 
 typedef struct nxs_daemon_t {
     server_rec *s;
@@ -34,6 +39,7 @@ typedef struct nxs_daemon_t {
     apr_thread_pool_t *conns;     /* one task per connection from a child */
     apr_hash_t *tokens;           /* "account/team" -> nxs_daemon_token_t * */
     apr_hash_t *possibly_posted;  /* seq (u64 key) -> non-NULL: got internal/fatal_error */
+    nxs_daemon_recorder_t *recorder; /* locks itself */
     apr_time_t started;
     volatile int stopping;
 } nxs_daemon_t;
@@ -52,6 +58,13 @@ void *APR_THREAD_FUNC nxs_daemon_conn(apr_thread_t *t, void *conn);
 
 /* The dispatcher thread: hands ready deliveries to the workers. */
 void *APR_THREAD_FUNC nxs_daemon_dispatch(apr_thread_t *t, void *d);
+
+/* Starts and stops (after the workers: what is pending is written) the
+ * recorder thread. */
+apr_status_t nxs_daemon_recorder_start(nxs_daemon_t *d);
+void nxs_daemon_recorder_stop(nxs_daemon_t *d);
+/* Queues ROW (copied) for the recorder; never waits for SQL. */
+void nxs_daemon_record_posted(nxs_daemon_t *d, const nxs_delivery_t *row);
 
 /* Forgets cached tokens of ACCOUNT (after a reconnect or a token error). */
 void nxs_daemon_tokens_forget(nxs_daemon_t *d, const char *account);

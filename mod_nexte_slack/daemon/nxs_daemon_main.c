@@ -280,6 +280,7 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
         (rv = apr_thread_pool_create(&d->workers, (apr_size_t)d->c->workers,
                                      (apr_size_t)d->c->workers, p)) ||
         (rv = apr_thread_pool_create(&d->conns, 4, 512, p)) ||
+        (rv = nxs_daemon_recorder_start(d)) ||
         (rv = apr_thread_create(&dispatcher, NULL, nxs_daemon_dispatch, d, p))) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "delivery daemon cannot start (socket %s)",
                      d->c->socket_path);
@@ -307,6 +308,7 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     apr_thread_mutex_unlock(d->lock);
     apr_thread_join(&trv, dispatcher);
     apr_thread_pool_destroy(d->workers);
+    nxs_daemon_recorder_stop(d);
     nxs_queue_close(d->queue);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "delivery daemon stopped");
     exit(0);

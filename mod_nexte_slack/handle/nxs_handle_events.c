@@ -65,6 +65,29 @@ static int apply_account_update(request_rec *r, nxs_db_t *db, const nxs_envelope
     return DECLINED;
 }
 
+/* The event's record as the interactions handler reports it back to Nexte
+ * when someone marks the message handled: {"kind", "id", "number"} (the
+ * fields present), or "" when the event has no record. */
+static const char *record_of(const nxs_envelope_t *env, apr_pool_t *p)
+{
+    static const char *const keys[] = {"kind", "id", "number"};
+    const json_t *rec = json_object_get(env->root, "record");
+    json_t *out;
+    apr_size_t i;
+
+    if (!json_is_object(rec)) {
+        return "";
+    }
+    out = nxs_json_own(json_object(), p);
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); ++i) {
+        const json_t *v = json_object_get(rec, keys[i]);
+        if (json_is_string(v)) {
+            json_object_set(out, keys[i], (json_t *)v);
+        }
+    }
+    return nxs_json_dump(out, JSON_COMPACT, p);
+}
+
 /* Renders the message for ROUTE; *delivery is the frame entry for the daemon. */
 static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
                   const nxs_envelope_t *env, const nxs_account_t *a, const nxs_route_t *route)
@@ -93,10 +116,10 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     }
     json_object_set_new(msg, "channel", json_string(route->channel));
     payload = nxs_json_dump(msg, JSON_COMPACT, r->pool);
-    *delivery = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "account", env->account_id,
+    *delivery = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "account", env->account_id,
                           "team", route->team, "channel", route->channel, "event_id", env->id,
-                          "category", env->category, "delivery_id", delivery_id, "payload",
-                          payload);
+                          "category", env->category, "delivery_id", delivery_id, "record",
+                          record_of(env, r->pool), "payload", payload);
     return DECLINED;
 }
 

@@ -56,7 +56,7 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
                              NULL);
     }
     nxs_sign_parse_unix(&exp_sec, exp);
-    if (nxs_store_launch_use(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
+    if (nxs_store_once(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
         return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
                              "The settings store failed; try again in a minute.", NULL);
     }

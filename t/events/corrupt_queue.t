@@ -115,7 +115,7 @@ sub corrupt_files {
     return @f;
 }
 
-# The frames of a log segment (mod_nexte_slack/core/nxs_queue_int.h): magic "NXQ1" | u32
+# The frames of a log segment (mod_nexte_slack/core/nxs_queue_int.h): magic "NXQ2" | u32
 # body length | u32 CRC32C | u8 type (0x80: last frame of its group) | body. Grouped: the
 # frames of one append end with the one that has 0x80. Each group lists the markers of
 # its ENQUEUE frames (type 2) matching RE.
@@ -125,7 +125,7 @@ sub layout {
     my (@frames, @groups);
     my $off = 0;
     my $cur;
-    while ($off + 13 <= length $d && substr($d, $off, 4) eq 'NXQ1') {
+    while ($off + 13 <= length $d && substr($d, $off, 4) eq 'NXQ2') {
         my ($len, $crc, $type) = unpack 'V V C', substr($d, $off + 4, 9);
         last if $off + 13 + $len > length $d;
         my $f = {off => $off, len => 13 + $len, type => $type & 0x7f, end => $type & 0x80 ? 1 : 0};
@@ -161,7 +161,7 @@ sub garbage {
     my ($seed, $n) = @_;
     srand $seed;
     my $g = join '', map { chr int rand 256 } 1 .. $n;
-    $g =~ s/NXQ1/nxq1/g;
+    $g =~ s/NXQ2/nxq2/g;
     return $g;
 }
 

@@ -89,7 +89,10 @@ static void the_index_of_100000_records_stays_small(void **state)
     }
     nxs_queue_stats(&st, q);
     assert_int_equal(st.live, 0);
-    assert_true(st.index_bytes < 4096);
+    print_message("# index with none left: %lu bytes\n", (unsigned long)st.index_bytes);
+    /* What stays is the snapshot's block directory (16 B per 64 KB block of
+     * the last checkpoint) until the next checkpoint replaces it. */
+    assert_true(st.index_bytes < 8192);
 }
 
 static apr_time_t fake_now;

@@ -20,7 +20,7 @@ static void drop_all(nxs_db_t *db)
 {
     static const char *const tables[] = {"nxs_schema",   "nxs_accounts",     "nxs_workspaces",
                                          "nxs_categories", "nxs_filters",    "nxs_oauth_states",
-                                         "nxs_launch_used", NULL};
+                                         "nxs_launch_used", "nxs_deliveries", NULL};
     int i, n = 0;
 
     for (i = 0; tables[i]; ++i) {
@@ -214,9 +214,9 @@ static void launch_link_is_used_once(void **state)
     nxs_db_t *db = open_db(p, &path);
     int first = 0;
 
-    assert_int_equal(nxs_store_launch_use(&first, db, "sig", 100, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_once(&first, db, "sig", 100, p), APR_SUCCESS);
     assert_true(first);
-    assert_int_equal(nxs_store_launch_use(&first, db, "sig", 100, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_once(&first, db, "sig", 100, p), APR_SUCCESS);
     assert_false(first);
     close_db(db, path, p);
 }
@@ -256,6 +256,78 @@ static void purge_removes_slack_settings_after_the_grace_only(void **state)
     close_db(db, path, p);
 }
 
+static nxs_delivery_t delivery(const char *id, apr_int64_t posted_at)
+{
+    nxs_delivery_t d;
+
+    memset(&d, 0, sizeof(d));
+    d.delivery_id = id;
+    d.account_id = "acc_1";
+    d.team_id = "T1";
+    d.channel_id = "C1";
+    d.message_ts = "1764320000.000100";
+    d.event_id = "evt_1";
+    d.record_json = "{\"kind\":\"invoice\",\"id\":\"inv_1\"}";
+    d.message_json = "{\"text\":\"hi\"}";
+    d.posted_at = posted_at;
+    return d;
+}
+
+static void delivery_is_stored_once_and_handled_by_the_first_only(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_delivery_t d = delivery("d_1", 1000), again = delivery("d_1", 2000), *got = NULL;
+    int first = -1;
+
+    assert_int_equal(nxs_store_delivery_get(&got, db, "d_1", p), APR_SUCCESS);
+    assert_null(got);
+    assert_int_equal(nxs_store_delivery_put(db, &d, p), APR_SUCCESS);
+    again.message_ts = "1764329999.000200";
+    assert_int_equal(nxs_store_delivery_put(db, &again, p), APR_SUCCESS); /* ignored */
+    assert_int_equal(nxs_store_delivery_get(&got, db, "d_1", p), APR_SUCCESS);
+    assert_non_null(got);
+    assert_string_equal(got->message_ts, "1764320000.000100");
+    assert_string_equal(got->record_json, d.record_json);
+    assert_string_equal(got->message_json, d.message_json);
+    assert_int_equal(got->posted_at, 1000);
+    assert_null(got->handled_by);
+    assert_int_equal(got->handled_at, 0);
+
+    assert_int_equal(nxs_store_delivery_handle(&first, db, "d_1", "U1", "ana", 1100, p), 0);
+    assert_true(first);
+    assert_int_equal(nxs_store_delivery_handle(&first, db, "d_1", "U2", NULL, 1200, p), 0);
+    assert_false(first);
+    assert_int_equal(nxs_store_delivery_handle(&first, db, "d_404", "U2", NULL, 1200, p), 0);
+    assert_false(first);
+    assert_int_equal(nxs_store_delivery_reported(db, "d_1", 1300, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_delivery_get(&got, db, "d_1", p), APR_SUCCESS);
+    assert_string_equal(got->handled_by, "U1");
+    assert_string_equal(got->handled_name, "ana");
+    assert_int_equal(got->handled_at, 1100);
+    assert_int_equal(got->reported_at, 1300);
+    close_db(db, path, p);
+}
+
+static void deliveries_are_purged_after_the_keep_period(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_delivery_t old = delivery("d_old", 1000), recent = delivery("d_new", 5000), *got = NULL;
+    int purged = 0;
+
+    assert_int_equal(nxs_store_delivery_put(db, &old, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_delivery_put(db, &recent, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_purge(&purged, db, 1001 + NXS_DELIVERY_KEEP, 30, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_delivery_get(&got, db, "d_old", p), APR_SUCCESS);
+    assert_null(got);
+    assert_int_equal(nxs_store_delivery_get(&got, db, "d_new", p), APR_SUCCESS);
+    assert_non_null(got);
+    close_db(db, path, p);
+}
+
 static void hostile_strings_are_data_not_sql(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -282,6 +354,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(oauth_state_is_taken_once_and_expires),
     NXS_TEST(launch_link_is_used_once),
     NXS_TEST(purge_removes_slack_settings_after_the_grace_only),
+    NXS_TEST(delivery_is_stored_once_and_handled_by_the_first_only),
+    NXS_TEST(deliveries_are_purged_after_the_keep_period),
     NXS_TEST(hostile_strings_are_data_not_sql),
 };
 

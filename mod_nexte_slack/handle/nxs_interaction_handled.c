@@ -1,0 +1,249 @@
+/* "Mark as handled" (SPEC §7).  What is trusted comes from the store: the
+ * click only names a delivery (the button's value) and who clicked; the
+ * team and channel it came from must be the delivery's.  The first click
+ * is recorded (one row update wins a race); every click, the first or a
+ * later one by anyone, makes the message show the first handler.
+ *
+ * Slack wants an answer within 3 s, so the 200 is flushed to Slack as soon
+ * as the click is recorded; the Slack update and the report to Nexte core
+ * (with its retries) run after it on this request's thread. */
+#include "handle/nxs_interactions.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <string.h>
+
+#include "handle/nxs_respond.h"
+#include "nxs_callback.h"
+#include "nxs_json.h"
+#include "nxs_render.h"
+#include "nxs_slack.h"
+#include "nxs_store.h"
+#include "nxs_token.h"
+
+APLOG_USE_MODULE(nexte_slack);
+
+#define SLACK_TIMEOUT     apr_time_from_sec(5)
+#define CALLBACK_ATTEMPTS 3
+
+/* The ids the events handler makes: "d_" and URL-safe base64. */
+static int delivery_id_ok(const char *id)
+{
+    apr_size_t n = id ? strlen(id) : 0, i;
+
+    if (n < 3 || n > 80 || strncmp(id, "d_", 2) != 0) {
+        return 0;
+    }
+    for (i = 2; i < n; ++i) {
+        if (!apr_isalnum(id[i]) && id[i] != '-' && id[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int refuse(request_rec *r, int status, const char *code, const char *message)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Mark as handled refused: %s", code);
+    return nxs_respond_error(r, status, code, message);
+}
+
+static nxs_render_settings_t settings_of(const nxs_account_t *a)
+{
+    nxs_render_settings_t s;
+
+    memset(&s, 0, sizeof(s));
+    s.locale = a ? a->locale : NULL;
+    s.timezone = a ? a->timezone : NULL;
+    s.currency = a ? a->currency : NULL;
+    return s;
+}
+
+/* The bot token of the delivery's workspace, or NULL (disconnected since,
+ * or its token unusable): the update then goes through response_url. */
+static const char *token_of(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                            const nxs_delivery_t *d)
+{
+    nxs_slack_app_t app = {c->api_base, c->client_id, c->client_secret.value, c->token_key};
+    apr_array_header_t *all = NULL;
+    const char *token = NULL, *error = NULL;
+    int i;
+
+    if (nxs_store_workspaces_list(&all, db, d->account_id, r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    for (i = 0; i < all->nelts; ++i) {
+        nxs_workspace_t *w = APR_ARRAY_IDX(all, i, nxs_workspace_t *);
+        if (strcmp(w->team_id, d->team_id) == 0 &&
+            nxs_token_get(&token, &error, db, w, &app, apr_time_sec(apr_time_now()), r->pool) !=
+                APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "account %s, team %s: no usable token (%s)", d->account_id, d->team_id,
+                          error ? error : "unknown");
+            token = NULL;
+        }
+    }
+    return token;
+}
+
+/* Shows the handler on the message: chat.update with the bot token, and
+ * when that fails, the click's response_url. */
+static void update_message(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                           const nxs_delivery_t *d, json_t *msg, const char *response_url)
+{
+    const char *token = token_of(r, c, db, d);
+    nxs_slack_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    res.error = "no_token";
+    if (token) {
+        nxs_slack_auth_t auth = {token, NULL, NULL};
+        json_t *update = json_deep_copy(msg);
+        json_object_set_new(update, "channel", json_string(d->channel_id));
+        json_object_set_new(update, "ts", json_string(d->message_ts));
+        nxs_slack_call(&res, c->api_base, "chat.update", &auth, NULL,
+                       nxs_json_dump(nxs_json_own(update, r->pool), JSON_COMPACT, r->pool),
+                       SLACK_TIMEOUT, r->pool);
+        if (!res.error) {
+            return;
+        }
+    }
+    if (!response_url) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "delivery %s: chat.update failed (%s) and the click has no response_url",
+                      d->delivery_id, res.error);
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "delivery %s: chat.update failed (%s); updating through response_url",
+                  d->delivery_id, res.error);
+    json_object_set_new(msg, "replace_original", json_true());
+    nxs_slack_respond(&res, response_url, nxs_json_dump(msg, JSON_COMPACT, r->pool),
+                      SLACK_TIMEOUT, r->pool);
+    if (res.error) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "delivery %s: the message could not be updated (response_url: %s)",
+                      d->delivery_id, res.error);
+    }
+}
+
+/* Tells Nexte core, signed and with retries, who handled the event. */
+static void report(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                   const nxs_delivery_t *d)
+{
+    json_t *record = NULL, *body;
+    const char *why = NULL;
+
+    if (!c->callback_url) {
+        return;
+    }
+    if (!d->record_json || !*d->record_json ||
+        nxs_json_load(&record, &why, d->record_json, strlen(d->record_json), r->pool) !=
+            APR_SUCCESS) {
+        record = NULL;
+    }
+    body = nxs_json_own(
+        json_pack("{s:s, s:s, s:s, s:s, s:O?, s:{s:s, s:s?, s:s}, s:{s:s, s:s}, s:I}", "type",
+                  "slack.message_handled", "account_id", d->account_id, "event_id", d->event_id,
+                  "delivery_id", d->delivery_id, "record", record, "handled_by", "slack_user_id",
+                  d->handled_by, "slack_user_name", d->handled_name, "team_id", d->team_id,
+                  "message", "channel_id", d->channel_id, "ts", d->message_ts, "handled_at",
+                  (json_int_t)d->handled_at),
+        r->pool);
+    if (nxs_callback_post(c->callback_url, c->event_secret.value, c->event_secret.len, body,
+                          CALLBACK_ATTEMPTS, r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "delivery %s: NexteSlackCallbackURL did not take the handled report after "
+                      "%d tries",
+                      d->delivery_id, CALLBACK_ATTEMPTS);
+        return;
+    }
+    nxs_store_delivery_reported(db, d->delivery_id, apr_time_sec(apr_time_now()), r->pool);
+}
+
+/* 400 naming the first field of the click that is missing. */
+static int missing_field(request_rec *r, const nxs_interaction_t *ix)
+{
+    const char *field = !delivery_id_ok(ix->value) ? "actions[0].value"
+                        : !ix->team_id             ? "team.id"
+                        : !ix->user_id             ? "user.id"
+                        : !ix->channel_id          ? "channel.id"
+                                                   : NULL;
+    if (!field) {
+        return DECLINED;
+    }
+    return refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+                  apr_pstrcat(r->pool, field, " is missing or malformed", NULL));
+}
+
+/* The message with the handler shown, rendered in the account's language. */
+static apr_status_t render(json_t **msg, const char **why, const nxs_delivery_t *d,
+                           const char *user, apr_int64_t at, const nxs_account_t *a,
+                           apr_pool_t *p)
+{
+    nxs_render_settings_t s = settings_of(a);
+    return nxs_render_handled(msg, why, d->message_json, user, apr_time_from_sec(at), &s, p);
+}
+
+int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                                 const nxs_interaction_t *ix)
+{
+    apr_int64_t now = apr_time_sec(r->request_time);
+    nxs_delivery_t *d = NULL;
+    nxs_account_t *a = NULL;
+    json_t *msg = NULL;
+    const char *why = NULL;
+    int rc, first = 0;
+
+    if ((rc = missing_field(r, ix)) != DECLINED) {
+        return rc;
+    }
+    if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS ||
+        (d && nxs_store_account_get(&a, db, d->account_id, r->pool) != APR_SUCCESS)) {
+        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                                 "the settings store failed");
+    }
+    if (!d) {
+        return refuse(r, HTTP_NOT_FOUND, "unknown_delivery",
+                      "no message with this id was posted (or it is older than 90 days)");
+    }
+    if (strcmp(d->team_id, ix->team_id) != 0 || strcmp(d->channel_id, ix->channel_id) != 0 ||
+        (ix->message_ts && strcmp(d->message_ts, ix->message_ts) != 0)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "click on delivery %s from team %s, channel %s: it was posted to team "
+                      "%s, channel %s",
+                      d->delivery_id, ix->team_id, ix->channel_id, d->team_id, d->channel_id);
+        return refuse(r, HTTP_FORBIDDEN, "delivery_mismatch",
+                      "this message was not posted where the click came from");
+    }
+    /* Rendered once before anything is recorded: a user id that is not
+     * Slack's is refused here, not after the row is written. */
+    if (render(&msg, &why, d, ix->user_id, now, a, r->pool) != APR_SUCCESS) {
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+                      apr_pstrcat(r->pool, "cannot show the handler: ", why, NULL));
+    }
+    if (nxs_store_delivery_handle(&first, db, d->delivery_id, ix->user_id, ix->user_name, now,
+                                  r->pool) != APR_SUCCESS ||
+        nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS || !d ||
+        !d->handled_by) {
+        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                                 "the settings store failed");
+    }
+    if (!first && render(&msg, &why, d, d->handled_by, d->handled_at, a, r->pool) !=
+                      APR_SUCCESS) {
+        return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "delivery %s marked handled by %s%s",
+                  d->delivery_id, d->handled_by, first ? "" : " (earlier click)");
+
+    /* Slack has its answer now; the rest must not hold it. */
+    nxs_respond_text(r, HTTP_OK, "text/plain", "");
+    ap_rflush(r);
+    update_message(r, c, db, d, msg, ix->response_url);
+    if (first) {
+        report(r, c, db, d);
+    }
+    return OK;
+}

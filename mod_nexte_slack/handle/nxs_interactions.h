@@ -1,0 +1,20 @@
+/* Shared by the interactions handler (checks and dispatch) and the "Mark
+ * as handled" action it runs. */
+#ifndef NXS_INTERACTIONS_H
+#define NXS_INTERACTIONS_H
+
+#include <httpd.h>
+
+#include "cfg/nxs_config.h"
+#include "nxs_db.h"
+#include "nxs_interaction.h"
+
+/* "Mark as handled" on a verified click IX: checks it against the stored
+ * delivery, records the first handler, answers Slack 200 at once, then
+ * replaces the buttons (chat.update, else response_url) and, for the first
+ * handler only, reports to NexteSlackCallbackURL.  Returns the handler's
+ * status (OK once answered). */
+int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                                 const nxs_interaction_t *ix);
+
+#endif
