@@ -4,8 +4,12 @@
 #include "nxs_schema.h"
 
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Tries of a migration that met another process's (see nxs_schema_migrate). */
+#define MIGRATE_ATTEMPTS 8
 
 /* Any fixed number: PostgreSQL advisory locks are keyed by a bigint. */
 #define NXS_PG_MIGRATION_LOCK "7265001"
@@ -162,32 +166,57 @@ static apr_status_t apply_pending(int *version, const char **err, nxs_db_t *db, 
                p);
 }
 
+/* WAL lets readers in other processes go on while one writes; the mode is
+ * stored in the file, so setting it again is harmless. */
+static apr_status_t sqlite_wal(const char **err, nxs_db_t *db, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    /* The PRAGMA answers a row, so it is a select, read to the end. */
+    if (apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA journal_mode=WAL", 0) != 0) {
+        *err = "PRAGMA journal_mode=WAL failed";
+        return APR_EGENERAL;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t nxs_schema_migrate(int *version, const char **err, nxs_db_t *db, apr_pool_t *p)
 {
-    apr_status_t rv;
+    int sqlite = strcmp(nxs_db_dialect(db), "sqlite3") == 0, attempt;
     const char *ignored = NULL;
+    apr_status_t rv = APR_EGENERAL;
 
     *version = 0;
-    if (strcmp(nxs_db_dialect(db), "sqlite3") == 0) {
-        /* WAL lets readers in other processes go on while one writes; the
-         * mode is stored in the file, so setting it again is harmless. */
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        /* The PRAGMA answers a row, so it is a select, read to the end. */
-        if (apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA journal_mode=WAL", 0) != 0) {
-            *err = "PRAGMA journal_mode=WAL failed";
-            return APR_EGENERAL;
+    if (nxs_db_connection_setup(db, p) != APR_SUCCESS) {
+        *err = "setting up the connection (PRAGMA busy_timeout) failed";
+        return APR_EGENERAL;
+    }
+    /* Several processes meet a fresh SQLite file at start (the children and
+     * the delivery daemon), and two things there fail at once rather than
+     * wait on the busy timeout: the change to WAL while another connection
+     * has the file open, and a statement prepared on a connection whose
+     * schema cache is older than the file ("database schema has changed":
+     * apr_dbd prepares with SQLite's legacy API, which does not re-prepare).
+     * Both pass when tried again a moment later, and every step here is
+     * idempotent, so the whole migration is tried again. */
+    for (attempt = 0; attempt < MIGRATE_ATTEMPTS; ++attempt) {
+        if (attempt) {
+            apr_sleep(apr_time_from_msec(20 * attempt));
         }
-        while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if ((sqlite && (rv = sqlite_wal(err, db, p))) || (rv = begin_locked(err, db, p))) {
+            continue;
+        }
+        rv = apply_pending(version, err, db, p);
+        if (rv == APR_SUCCESS && (rv = run(err, db, "COMMIT", p)) == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+        run(&ignored, db, "ROLLBACK", p);
+        if (rv == APR_EINVAL) {
+            break; /* a newer schema than this module: final */
         }
     }
-    if ((rv = begin_locked(err, db, p))) {
-        return rv;
-    }
-    rv = apply_pending(version, err, db, p);
-    if (rv == APR_SUCCESS) {
-        return run(err, db, "COMMIT", p);
-    }
-    run(&ignored, db, "ROLLBACK", p);
     return rv;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nxs_schema.h"
@@ -79,6 +80,60 @@ static void migration_is_idempotent_and_refuses_newer_schemas(void **state)
     assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_EINVAL);
     assert_non_null(strstr(err, "newer than this module"));
     close_db(db, path, p);
+}
+
+/* Several httpd processes meet a fresh SQLite file at once (the children
+ * and the daemon at start): each must get through the migration and its
+ * first write, waiting for the others' locks rather than failing.  SQLite
+ * file locking, so SQLite even when the other tests run on PostgreSQL.
+ * Before the fix: 63-66 of 80 processes failed. */
+static void processes_racing_on_a_fresh_sqlite_file_all_succeed(void **state)
+{
+    enum { ROUNDS = 10, PROCS = 8 };
+    apr_pool_t *p = nxs_test_pool(state);
+    int round, failures = 0;
+
+    for (round = 0; round < ROUNDS; ++round) {
+        const char *path = apr_psprintf(p, "/tmp/nxs-race-%ld-%d.sqlite", (long)getpid(), round);
+        int go[2], i, status;
+        pid_t pids[PROCS];
+
+        assert_int_equal(pipe(go), 0);
+        for (i = 0; i < PROCS; ++i) {
+            if ((pids[i] = fork()) == 0) {
+                apr_pool_t *cp = NULL;
+                nxs_db_t db;
+                const char *err = NULL;
+                char c;
+                int version = 0, ok;
+
+                close(go[1]);
+                apr_pool_create(&cp, NULL);
+                memset(&db, 0, sizeof(db));
+                ok = apr_dbd_get_driver(cp, "sqlite3", &db.driver) == APR_SUCCESS &&
+                     apr_dbd_open(db.driver, cp, path, &db.handle) == APR_SUCCESS;
+                (void)!read(go[0], &c, 1); /* all start together */
+                ok = ok && nxs_schema_migrate(&version, &err, &db, cp) == APR_SUCCESS &&
+                     nxs_db_prepare_all(&db, cp) == APR_SUCCESS &&
+                     nxs_store_account_ensure(&db, apr_psprintf(cp, "acc_%d", i), 1, cp) ==
+                         APR_SUCCESS;
+                _exit(ok ? 0 : 1);
+            }
+            assert_true(pids[i] > 0);
+        }
+        close(go[0]);
+        close(go[1]); /* EOF releases every child at once */
+        for (i = 0; i < PROCS; ++i) {
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        unlink(path);
+        unlink(apr_pstrcat(p, path, "-wal", NULL));
+        unlink(apr_pstrcat(p, path, "-shm", NULL));
+    }
+    if (failures) {
+        fail_msg("%d of %d processes failed on a fresh database", failures, ROUNDS * PROCS);
+    }
 }
 
 static void account_defaults_then_update(void **state)
@@ -348,6 +403,7 @@ static void hostile_strings_are_data_not_sql(void **state)
 
 static const struct CMUnitTest tests[] = {
     NXS_TEST(migration_is_idempotent_and_refuses_newer_schemas),
+    NXS_TEST(processes_racing_on_a_fresh_sqlite_file_all_succeed),
     NXS_TEST(account_defaults_then_update),
     NXS_TEST(reinstall_replaces_token_and_last_install_is_active),
     NXS_TEST(categories_list_all_six_with_mentions),
