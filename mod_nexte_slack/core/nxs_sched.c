@@ -15,6 +15,7 @@ void nxs_sched_config_default(nxs_sched_config_t *cfg)
     cfg->backoff_min = apr_time_from_sec(1);
     cfg->backoff_max = apr_time_from_sec(600);
     cfg->retry_window = apr_time_from_sec(24 * 3600);
+    cfg->outage_gap = apr_time_from_sec(5);
     cfg->seed = 1;
 }
 
@@ -25,6 +26,9 @@ static apr_status_t config_check(const nxs_sched_config_t *c)
     }
     if (c->backoff_min <= 0 || c->backoff_max < c->backoff_min ||
         c->backoff_max > NXS_SCHED_TIME_MAX) {
+        return APR_EINVAL;
+    }
+    if (c->outage_gap < 0 || c->outage_gap > NXS_SCHED_TIME_MAX) {
         return APR_EINVAL;
     }
     if (c->retry_window <= 0 || c->retry_window > NXS_SCHED_TIME_MAX) {
@@ -194,6 +198,8 @@ static nxs_sched_fate_e outcome_apply(nxs_sched_t *s, nxs_sched_chan_t *ch,
         /* Clamped to the deadline: the last try is at the deadline itself. */
         at = now + nxs_sched_backoff(&s->cfg, attempts, &s->rng);
         ch->paused_until = at < deadline ? at : deadline;
+        ch->backoff = 1;
+        s->failed_since_success = 1;
         return NXS_SCHED_FATE_RETRY;
     case NXS_SCHED_RATE_LIMITED:
         /* The whole channel waits, even when this item cannot: Slack said
@@ -203,6 +209,7 @@ static nxs_sched_fate_e outcome_apply(nxs_sched_t *s, nxs_sched_chan_t *ch,
         }
         ch->paused_until =
             now + (retry_after < NXS_SCHED_TIME_MAX ? retry_after : NXS_SCHED_TIME_MAX);
+        ch->backoff = 0;
         return ch->paused_until > deadline ? NXS_SCHED_FATE_DEAD : NXS_SCHED_FATE_RETRY;
     case NXS_SCHED_ACCOUNT_ERROR:
         acct_set_held(s, ch->acct, 1);
@@ -212,6 +219,37 @@ static nxs_sched_fate_e outcome_apply(nxs_sched_t *s, nxs_sched_chan_t *ch,
     default:
         return NXS_SCHED_FATE_SENT;
     }
+}
+
+/* Slack answers again after an outage (see "Recovery" in nxs_sched.h):
+ * every channel in a transient backoff is ready now.  O(channels), once per
+ * outage. */
+static void recover(nxs_sched_t *s, apr_time_t now)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, s->channels); hi; hi = apr_hash_next(hi)) {
+        nxs_sched_chan_t *ch = apr_hash_this_val(hi);
+        if (ch->backoff && ch->paused_until > now) {
+            ch->paused_until = now;
+            ch->backoff = 0;
+            nxs_sched_chan_refresh(s, ch);
+        }
+    }
+}
+
+/* Keeps the success history that "Recovery" looks at. */
+static void note_outcome(nxs_sched_t *s, nxs_sched_outcome_e outcome, apr_time_t now)
+{
+    if (outcome != NXS_SCHED_DELIVERED) {
+        return;
+    }
+    if (s->cfg.outage_gap > 0 && s->failed_since_success &&
+        now - s->last_success >= s->cfg.outage_gap) {
+        recover(s, now);
+    }
+    s->last_success = now;
+    s->failed_since_success = 0;
 }
 
 apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_sched_t *s,
@@ -240,6 +278,7 @@ apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_
         chan_take(item, s, ch, 0);
     }
     nxs_sched_refresh_after(s, ch, was_blocked);
+    note_outcome(s, outcome, now);
     return APR_SUCCESS;
 }
 

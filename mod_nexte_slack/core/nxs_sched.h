@@ -34,6 +34,14 @@
  * - Backoff: the N-th transient failure of an item waits "equal jitter" of
  *   d = min(backoff_min * 2^(N-1), backoff_max): ceil(d/2) fixed plus a
  *   uniform [0, floor(d/2)] from a seeded PRNG, so within [d/2, d].
+ * - Recovery: a delivery that succeeds after no delivery succeeded for
+ *   outage_gap, with transient failures in that time, means Slack is back
+ *   from an outage: every channel waiting out a transient backoff is ready
+ *   at once (its attempts count is kept, so if it fails again it backs off
+ *   further).  Without this, after an outage each channel would wait out
+ *   its own backoff (up to backoff_max) although Slack answers again.  A
+ *   channel failing on its own among succeeding ones is not woken: the gap
+ *   does not open.  Retry-After pauses are never shortened.
  */
 #ifndef NXS_SCHED_H
 #define NXS_SCHED_H
@@ -53,6 +61,7 @@ typedef struct nxs_sched_config_t {
     unsigned max_inflight_per_account; /* 0: unlimited; else a slow workspace cannot
                                           occupy more than this many workers */
     apr_uint64_t seed;                 /* of the jitter PRNG; fixed in tests */
+    apr_interval_time_t outage_gap;    /* see "Recovery"; 0: never wake backoffs early */
     apr_time_t spent_at;               /* 0: a channel seen for the first time starts with a
                                           full bucket; else as if a full burst had been spent
                                           at this time (a restarted daemon: the one before it
@@ -104,7 +113,7 @@ typedef struct nxs_sched_stats_t {
 typedef void nxs_sched_item_fn(void *baton, const nxs_sched_item_t *item);
 
 /* The defaults of SPEC: 1 message/s with a burst of 3, backoff 1s..10m,
- * a 24h retry window, no per-account cap, seed 1. */
+ * a 24h retry window, no per-account cap, an outage gap of 5 s, seed 1. */
 void nxs_sched_config_default(nxs_sched_config_t *cfg);
 
 /* Creates an empty scheduler.  Memory that grows and shrinks with the queue

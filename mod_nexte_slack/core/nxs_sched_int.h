@@ -59,6 +59,7 @@ struct nxs_sched_chan_t {
     apr_uint64_t inflight_seq; /* key of the in-flight hash while in flight */
     unsigned inflight : 1;     /* the head is handed out */
     unsigned orphan : 1;       /* ... and its account was dropped meanwhile */
+    unsigned backoff : 1;      /* paused_until is a transient backoff (not a Retry-After) */
     const char *team;          /* into key */
     const char *channel;       /* into key */
     apr_size_t keylen;
@@ -89,6 +90,8 @@ struct nxs_sched_t {
     apr_hash_t *inflight;          /* seq -> nxs_sched_chan_t */
     nxs_sched_heap_t heaps[NXS_HEAP_COUNT];
     apr_uint64_t stamp; /* order in which channels became ready */
+    apr_time_t last_success;  /* of any delivery; 0 before the first */
+    int failed_since_success; /* a transient failure came after last_success */
     apr_uint64_t rng;
     apr_size_t queued, in_flight, nchans, held;
     apr_size_t bytes; /* what stats report as memory owned */

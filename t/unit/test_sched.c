@@ -852,6 +852,95 @@ static void drains_100k_items_exactly_at_the_rate_limit(void **state)
     free(seen);
 }
 
+
+/* Every channel fails during an outage and backs off; the first delivery
+ * after it (a channel whose backoff ended first) wakes the others at once
+ * instead of each waiting out its own backoff. */
+static void the_first_success_after_an_outage_wakes_every_backoff(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_sched_t *s = make(p, 1.0, 2);
+    static const char *const chans[] = {"C1", "C2", "C3", "C4"};
+    apr_time_t now = T0, wake;
+    apr_uint64_t seq;
+    int i, round;
+
+    for (i = 0; i < 4; ++i) {
+        add(s, (apr_uint64_t)i + 1, "acc", chans[i], T0);
+    }
+    /* Eight rounds of failure: backoffs grow towards minutes. */
+    for (round = 0; round < 8; ++round) {
+        for (;;) {
+            nxs_sched_item_t it;
+            if (!nxs_sched_next(&it, &wake, s, now)) {
+                break;
+            }
+            assert_int_equal(done(s, it.seq, NXS_SCHED_TRANSIENT, 0, now), NXS_SCHED_FATE_RETRY);
+        }
+        now = wake;
+    }
+    /* Slack is back: the earliest channel succeeds... */
+    seq = take(s, now);
+    deliver(s, seq, now);
+    /* ...and the three others are ready right away, not at their backoff. */
+    for (i = 0; i < 3; ++i) {
+        deliver(s, take(s, now), now);
+    }
+    assert_int_equal(none(s, now), 0);
+}
+
+/* One channel failing among channels that succeed is not woken: its
+ * backoff stands (no storm of retries against a broken channel).  CGOOD
+ * delivers every second for a minute while CBAD fails whenever it is
+ * handed out: with its backoff doubling from 1 s, CBAD is tried at most 7
+ * times (about 60 if every success woke it). */
+static void a_lone_failing_channel_keeps_its_backoff(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_sched_t *s = make(p, 1.0, 2);
+    apr_time_t now = T0;
+    apr_uint64_t seq = 100;
+    int tries = 0;
+
+    add(s, 1, "acc", "CBAD", T0);
+    for (; now < T0 + SEC(60); now += MS(100)) {
+        nxs_sched_item_t it;
+        apr_time_t wake;
+        if ((now - T0) % SEC(1) == 0) {
+            add(s, ++seq, "acc", "CGOOD", now);
+        }
+        while (nxs_sched_next(&it, &wake, s, now)) {
+            if (it.seq == 1) {
+                ++tries;
+                assert_int_equal(done(s, 1, NXS_SCHED_TRANSIENT, 0, now), NXS_SCHED_FATE_RETRY);
+            } else {
+                deliver(s, it.seq, now);
+            }
+        }
+    }
+    print_message("# CBAD tried %d times in 60 s among successes\n", tries);
+    assert_true(tries >= 5 && tries <= 7);
+}
+
+/* A Retry-After pause is Slack's word: recovery never shortens it. */
+static void recovery_leaves_retry_after_pauses_alone(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_sched_t *s = make(p, 1.0, 2);
+    apr_time_t now = T0;
+
+    add(s, 1, "acc", "C429", T0);
+    add(s, 2, "acc", "CDOWN", T0);
+    assert_int_equal(take(s, now), 1);
+    assert_int_equal(take(s, now), 2);
+    assert_int_equal(done(s, 1, NXS_SCHED_RATE_LIMITED, SEC(60), now), NXS_SCHED_FATE_RETRY);
+    assert_int_equal(done(s, 2, NXS_SCHED_TRANSIENT, 0, now), NXS_SCHED_FATE_RETRY);
+    now += SEC(10); /* past CDOWN's first backoff (0.5..1 s) and the outage gap */
+    assert_int_equal(take(s, now), 2);
+    deliver(s, 2, now);
+    assert_int_equal(none(s, now), T0 + SEC(60));
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(keeps_fifo_per_channel_with_interleaved_channels),
     NXS_TEST(hands_out_one_item_per_channel_at_a_time),
@@ -876,6 +965,9 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(idle_channels_are_forgotten_once_their_bucket_is_full),
     NXS_TEST(outage_shorter_than_the_window_loses_nothing),
     NXS_TEST(drains_100k_items_exactly_at_the_rate_limit),
+    NXS_TEST(the_first_success_after_an_outage_wakes_every_backoff),
+    NXS_TEST(a_lone_failing_channel_keeps_its_backoff),
+    NXS_TEST(recovery_leaves_retry_after_pauses_alone),
 };
 
 NXS_RUN_TESTS(tests)
