@@ -1,7 +1,6 @@
 /* Prepared-statement execution over apr_dbd, shared by every store. */
 #include "nxs_db.h"
 
-#include <apr_general.h>
 #include <apr_strings.h>
 #include <string.h>
 
@@ -13,11 +12,7 @@ static apr_dbd_prepared_t *statement(nxs_db_t *db, const char *label)
 apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p)
 {
     const nxs_db_statement_t *s;
-    apr_status_t rv;
 
-    if ((rv = nxs_db_connection_setup(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
     if (!db->prepared) {
         db->prepared = apr_hash_make(p);
     }
@@ -92,24 +87,6 @@ apr_status_t nxs_db_select(apr_array_header_t **rows, const char **err, nxs_db_t
             }
         }
         APR_ARRAY_PUSH(*rows, const char **) = cols;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t nxs_db_connection_setup(nxs_db_t *db, apr_pool_t *p)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-
-    if (strcmp(nxs_db_dialect(db), "sqlite3") != 0) {
-        return APR_SUCCESS;
-    }
-    /* The PRAGMA answers a row, so it is a select, read to the end. */
-    if (apr_dbd_select(db->driver, p, db->handle, &res,
-                       "PRAGMA busy_timeout = " APR_STRINGIFY(NXS_DB_BUSY_MS), 0) != 0) {
-        return APR_EGENERAL;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
     }
     return APR_SUCCESS;
 }

@@ -45,14 +45,6 @@ apr_status_t nxs_db_select(apr_array_header_t **rows, const char **err, nxs_db_t
                            const char *label, int ncols, int nargs, const char *const *args,
                            apr_pool_t *p);
 
-/* Per-connection settings, run once on each new connection before anything
- * else (nxs_schema_migrate and nxs_db_prepare_all do): on SQLite, a busy
- * timeout, so that a connection meeting another process's lock waits for it
- * (up to NXS_DB_BUSY_MS) instead of failing at once.  apr_dbd retries a
- * busy step but not a busy prepare or a journal-mode change. */
-#define NXS_DB_BUSY_MS 5000
-apr_status_t nxs_db_connection_setup(nxs_db_t *db, apr_pool_t *p);
-
 /* Transactions around several statements. */
 apr_status_t nxs_db_begin(nxs_db_t *db, apr_pool_t *p);
 apr_status_t nxs_db_commit(nxs_db_t *db, apr_pool_t *p);

@@ -190,18 +190,18 @@ apr_status_t nxs_schema_migrate(int *version, const char **err, nxs_db_t *db, ap
     apr_status_t rv = APR_EGENERAL;
 
     *version = 0;
-    if (nxs_db_connection_setup(db, p) != APR_SUCCESS) {
-        *err = "setting up the connection (PRAGMA busy_timeout) failed";
-        return APR_EGENERAL;
-    }
     /* Several processes meet a fresh SQLite file at start (the children and
-     * the delivery daemon), and two things there fail at once rather than
-     * wait on the busy timeout: the change to WAL while another connection
+     * the delivery daemon), and two things there fail at once: the change
+     * to WAL while another connection
      * has the file open, and a statement prepared on a connection whose
      * schema cache is older than the file ("database schema has changed":
      * apr_dbd prepares with SQLite's legacy API, which does not re-prepare).
      * Both pass when tried again a moment later, and every step here is
-     * idempotent, so the whole migration is tried again. */
+     * idempotent, so the whole migration is tried again.  (Not SQLite's
+     * busy_timeout: apr_dbd runs every step under one process-wide mutex,
+     * so a thread sleeping in SQLite's busy handler would keep the thread
+     * that holds the lock from ever committing.  apr_dbd's own retry of a
+     * busy step sleeps with that mutex released.) */
     for (attempt = 0; attempt < MIGRATE_ATTEMPTS; ++attempt) {
         if (attempt) {
             apr_sleep(apr_time_from_msec(20 * attempt));
