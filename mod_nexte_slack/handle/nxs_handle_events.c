@@ -198,13 +198,9 @@ int nxs_handle_events(request_rec *r)
     if ((rc = nxs_respond_unless_method(r, "POST")) != DECLINED) {
         return rc;
     }
-    rv = nxs_http_read_body(&body, &len, r, NXS_EVENT_BODY_MAX);
-    if (rv == APR_ENOSPC) {
-        return nxs_respond_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                                 "an event body is at most 64 KiB");
-    }
-    if (rv != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_EVENT_BODY_MAX,
+                                      "an event body is at most 64 KiB")) != DECLINED) {
+        return rc;
     }
     rv = nxs_sign_nexte_verify(&why, c->event_secret.value, c->event_secret.len,
                                apr_table_get(r->headers_in, "X-Nexte-Timestamp"),

@@ -27,7 +27,7 @@ APLOG_USE_MODULE(nexte_slack);
  * which it could be accepted at all. */
 #define NXS_REPLAY_KEEP 360
 
-static int refuse(request_rec *r, int status, const char *code, const char *message)
+int nxs_interaction_refuse(request_rec *r, int status, const char *code, const char *message)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Slack interaction refused: %s", code);
     return nxs_respond_error(r, status, code, message);
@@ -45,8 +45,8 @@ static int refuse_replay(request_rec *r, nxs_db_t *db)
                                  "the settings store failed");
     }
     if (!first) {
-        return refuse(r, HTTP_CONFLICT, "replayed_request",
-                      "this signed request was already received");
+        return nxs_interaction_refuse(r, HTTP_CONFLICT, "replayed_request",
+                                      "this signed request was already received");
     }
     return DECLINED;
 }
@@ -55,11 +55,13 @@ static int dispatch(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
                     const nxs_interaction_t *ix)
 {
     if (strcmp(ix->type, "block_actions") != 0) {
-        return refuse(r, HTTP_BAD_REQUEST, "unknown_payload_type",
-                      apr_psprintf(r->pool, "payload type %s is not handled here", ix->type));
+        return nxs_interaction_refuse(
+            r, HTTP_BAD_REQUEST, "unknown_payload_type",
+            apr_psprintf(r->pool, "payload type %s is not handled here", ix->type));
     }
     if (!ix->action_id) {
-        return refuse(r, HTTP_BAD_REQUEST, "missing_action", "the payload has no action");
+        return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "missing_action",
+                                      "the payload has no action");
     }
     /* URL buttons open the link in the browser; Slack still tells the app,
      * and wants only a 200. */
@@ -69,9 +71,9 @@ static int dispatch(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
     if (strcmp(ix->action_id, NXS_ACTION_HANDLED) == 0) {
         return nxs_interaction_mark_handled(r, c, db, ix);
     }
-    return refuse(r, HTTP_BAD_REQUEST, "unknown_action",
-                  apr_psprintf(r->pool, "action %s is not one of this app's",
-                               ap_escape_logitem(r->pool, ix->action_id)));
+    return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "unknown_action",
+                                  apr_psprintf(r->pool, "action %s is not one of this app's",
+                                               ap_escape_logitem(r->pool, ix->action_id)));
 }
 
 int nxs_handle_interactions(request_rec *r)
@@ -87,13 +89,11 @@ int nxs_handle_interactions(request_rec *r)
     if ((rc = nxs_respond_unless_method(r, "POST")) != DECLINED) {
         return rc;
     }
-    rv = nxs_http_read_body(&body, &len, r, NXS_INTERACTION_BODY_MAX);
-    if (rv == APR_ENOSPC) {
-        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                      "an interaction body is at most 128 KiB");
-    }
-    if (rv != APR_SUCCESS) {
-        return refuse(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_INTERACTION_BODY_MAX,
+                                      "an interaction body is at most 128 KiB")) != DECLINED) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Slack interaction refused: status %d",
+                      r->status);
+        return rc;
     }
     rv = nxs_sign_slack_verify(&why, c->signing_secret.value, c->signing_secret.len,
                                apr_table_get(r->headers_in, "X-Slack-Request-Timestamp"),
@@ -104,9 +104,10 @@ int nxs_handle_interactions(request_rec *r)
             return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
                                      "the signature could not be checked");
         }
-        return refuse(r, HTTP_UNAUTHORIZED, why,
-                      "X-Slack-Request-Timestamp / X-Slack-Signature are missing, stale or "
-                      "wrong");
+        return nxs_interaction_refuse(
+            r, HTTP_UNAUTHORIZED, why,
+            "X-Slack-Request-Timestamp / X-Slack-Signature are missing, stale or "
+            "wrong");
     }
     if (!(db = nxs_dbd_acquire(r))) {
         return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
@@ -117,11 +118,12 @@ int nxs_handle_interactions(request_rec *r)
     }
     ct = apr_table_get(r->headers_in, "Content-Type");
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                      "Slack sends application/x-www-form-urlencoded");
+        return nxs_interaction_refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                      "Slack sends application/x-www-form-urlencoded");
     }
     if (nxs_interaction_parse(&ix, &why, body, len, r->pool) != APR_SUCCESS) {
-        return refuse(r, HTTP_BAD_REQUEST, why, "the body is not a Slack interaction payload");
+        return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, why,
+                                      "the body is not a Slack interaction payload");
     }
     return dispatch(r, c, db, &ix);
 }

@@ -81,16 +81,11 @@ static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
     const char *body = NULL;
     apr_size_t len = 0;
     nxs_caller_t caller;
-    apr_status_t rv;
     int rc;
 
-    rv = nxs_http_read_body(&body, &len, r, NXS_SETTINGS_BODY_MAX);
-    if (rv == APR_ENOSPC) {
-        return nxs_respond_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                                 "settings requests are at most 64 KiB");
-    }
-    if (rv != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_SETTINGS_BODY_MAX,
+                                      "settings requests are at most 64 KiB")) != DECLINED) {
+        return rc;
     }
     if ((rc = nxs_caller_authenticate(&caller, r, c, body, len)) != DECLINED) {
         return rc;

@@ -45,6 +45,20 @@ apr_status_t nxs_http_read_body(const char **body, apr_size_t *len, request_rec 
     return APR_SUCCESS;
 }
 
+int nxs_http_body_or_refuse(const char **body, apr_size_t *len, request_rec *r, apr_size_t limit,
+                            const char *too_large)
+{
+    apr_status_t rv = nxs_http_read_body(body, len, r, limit);
+
+    if (rv == APR_ENOSPC) {
+        return nxs_respond_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", too_large);
+    }
+    if (rv != APR_SUCCESS) {
+        return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
+    }
+    return DECLINED;
+}
+
 const char *nxs_http_cookie(request_rec *r, const char *name)
 {
     const char *value = NULL;

@@ -11,6 +11,13 @@
 apr_status_t nxs_http_read_body(const char **body, apr_size_t *len, request_rec *r,
                                 apr_size_t limit);
 
+/* Reads the body as nxs_http_read_body does and answers the failures the
+ * way every handler does: 413 too_large with TOO_LARGE as the message, 400
+ * bad_body.  Returns DECLINED when *body is there to use, else OK (the
+ * response is sent), like nxs_respond_unless_method. */
+int nxs_http_body_or_refuse(const char **body, apr_size_t *len, request_rec *r, apr_size_t limit,
+                            const char *too_large);
+
 /* The value of cookie NAME, or NULL. */
 const char *nxs_http_cookie(request_rec *r, const char *name);
 

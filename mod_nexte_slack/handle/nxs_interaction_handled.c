@@ -44,12 +44,6 @@ static int delivery_id_ok(const char *id)
     return 1;
 }
 
-static int refuse(request_rec *r, int status, const char *code, const char *message)
-{
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Mark as handled refused: %s", code);
-    return nxs_respond_error(r, status, code, message);
-}
-
 static nxs_render_settings_t settings_of(const nxs_account_t *a)
 {
     nxs_render_settings_t s;
@@ -120,8 +114,8 @@ static void update_message(request_rec *r, const nxs_server_conf_t *c, nxs_db_t 
                   "delivery %s: chat.update failed (%s); updating through response_url",
                   d->delivery_id, res.error);
     json_object_set_new(msg, "replace_original", json_true());
-    nxs_slack_respond(&res, response_url, nxs_json_dump(msg, JSON_COMPACT, r->pool),
-                      SLACK_TIMEOUT, r->pool);
+    nxs_slack_respond(&res, response_url, nxs_json_dump(msg, JSON_COMPACT, r->pool), SLACK_TIMEOUT,
+                      r->pool);
     if (res.error) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "delivery %s: the message could not be updated (response_url: %s)",
@@ -174,14 +168,13 @@ static int missing_field(request_rec *r, const nxs_interaction_t *ix)
     if (!field) {
         return DECLINED;
     }
-    return refuse(r, HTTP_BAD_REQUEST, "invalid_field",
-                  apr_pstrcat(r->pool, field, " is missing or malformed", NULL));
+    return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+                                  apr_pstrcat(r->pool, field, " is missing or malformed", NULL));
 }
 
 /* The message with the handler shown, rendered in the account's language. */
 static apr_status_t render(json_t **msg, const char **why, const nxs_delivery_t *d,
-                           const char *user, apr_int64_t at, const nxs_account_t *a,
-                           apr_pool_t *p)
+                           const char *user, apr_int64_t at, const nxs_account_t *a, apr_pool_t *p)
 {
     nxs_render_settings_t s = settings_of(a);
     return nxs_render_handled(msg, why, d->message_json, user, apr_time_from_sec(at), &s, p);
@@ -206,8 +199,9 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
                                  "the settings store failed");
     }
     if (!d) {
-        return refuse(r, HTTP_NOT_FOUND, "unknown_delivery",
-                      "no message with this id was posted (or it is older than 90 days)");
+        return nxs_interaction_refuse(
+            r, HTTP_NOT_FOUND, "unknown_delivery",
+            "no message with this id was posted (or it is older than 90 days)");
     }
     if (strcmp(d->team_id, ix->team_id) != 0 || strcmp(d->channel_id, ix->channel_id) != 0 ||
         (ix->message_ts && strcmp(d->message_ts, ix->message_ts) != 0)) {
@@ -215,25 +209,34 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
                       "click on delivery %s from team %s, channel %s: it was posted to team "
                       "%s, channel %s",
                       d->delivery_id, ix->team_id, ix->channel_id, d->team_id, d->channel_id);
-        return refuse(r, HTTP_FORBIDDEN, "delivery_mismatch",
-                      "this message was not posted where the click came from");
+        return nxs_interaction_refuse(r, HTTP_FORBIDDEN, "delivery_mismatch",
+                                      "this message was not posted where the click came from");
     }
     /* Rendered once before anything is recorded: a user id that is not
      * Slack's is refused here, not after the row is written. */
     if (render(&msg, &why, d, ix->user_id, now, a, r->pool) != APR_SUCCESS) {
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_field",
-                      apr_pstrcat(r->pool, "cannot show the handler: ", why, NULL));
+        return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+                                      apr_pstrcat(r->pool, "cannot show the handler: ", why, NULL));
     }
     if (nxs_store_delivery_handle(&first, db, d->delivery_id, ix->user_id, ix->user_name, now,
-                                  r->pool) != APR_SUCCESS ||
-        nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS || !d ||
-        !d->handled_by) {
+                                  r->pool) != APR_SUCCESS) {
         return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
                                  "the settings store failed");
     }
-    if (!first && render(&msg, &why, d, d->handled_by, d->handled_at, a, r->pool) !=
-                      APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
+    if (first) {
+        d->handled_by = ix->user_id;
+        d->handled_name = ix->user_name;
+        d->handled_at = now;
+    } else {
+        /* Someone was first: show them, as the store has them. */
+        if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS || !d ||
+            !d->handled_by) {
+            return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                                     "the settings store failed");
+        }
+        if (render(&msg, &why, d, d->handled_by, d->handled_at, a, r->pool) != APR_SUCCESS) {
+            return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
+        }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "delivery %s marked handled by %s%s",
                   d->delivery_id, d->handled_by, first ? "" : " (earlier click)");

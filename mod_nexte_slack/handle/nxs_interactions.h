@@ -9,6 +9,10 @@
 #include "nxs_db.h"
 #include "nxs_interaction.h"
 
+/* Answers a refused interaction (a 4xx that changes nothing) and logs its
+ * CODE at info level.  Returns OK. */
+int nxs_interaction_refuse(request_rec *r, int status, const char *code, const char *message);
+
 /* "Mark as handled" on a verified click IX: checks it against the stored
  * delivery, records the first handler, answers Slack 200 at once, then
  * replaces the buttons (chat.update, else response_url) and, for the first
