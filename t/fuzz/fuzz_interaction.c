@@ -11,17 +11,11 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "fuzz_require.h"
 #include "nxs_interaction.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static apr_pool_t *root;
 

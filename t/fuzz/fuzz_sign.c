@@ -13,6 +13,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include "fuzz_require.h"
 #include "nxs_crypto.h"
 #include "nxs_session.h"
 #include "nxs_sign.h"
@@ -29,14 +30,6 @@ static apr_pool_t *root;
 static unsigned char token_key[NXS_KEY_LEN];
 static unsigned char session_key[NXS_KEY_LEN];
 static unsigned char csrf_key[NXS_KEY_LEN];
-
-/* A violated property is a finding, reported the way a crash is. */
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
