@@ -29,7 +29,7 @@ typedef struct nxs_daemon_t {
     server_rec *s;
     const nxs_server_conf_t *c;
     apr_pool_t *pool;
-    apr_allocator_t *allocator;   /* shared by the per-connection and per-delivery pools */
+    apr_allocator_t *allocator;   /* shared by the connection, delivery and recorder pools */
     nxs_queue_t *queue;
     nxs_sched_t *sched;
     nxs_metrics_t *metrics;

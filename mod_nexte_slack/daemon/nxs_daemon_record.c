@@ -25,6 +25,7 @@ APLOG_USE_MODULE(nexte_slack);
 #define PENDING_MAX 100000
 
 struct nxs_daemon_recorder_t {
+    apr_allocator_t *allocator; /* the daemon's shared one (see create_state) */
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
     apr_pool_t *pool;          /* owns the pending rows; replaced at each take */
@@ -36,7 +37,7 @@ struct nxs_daemon_recorder_t {
 
 static void fresh_list(nxs_daemon_recorder_t *rec)
 {
-    apr_pool_create_unmanaged_ex(&rec->pool, NULL, NULL);
+    apr_pool_create_unmanaged_ex(&rec->pool, NULL, rec->allocator);
     rec->rows = apr_array_make(rec->pool, BATCH_ROWS, sizeof(nxs_delivery_t));
 }
 
@@ -156,6 +157,7 @@ apr_status_t nxs_daemon_recorder_start(nxs_daemon_t *d)
         (rv = apr_thread_cond_create(&rec->wake, d->pool))) {
         return rv;
     }
+    rec->allocator = d->allocator;
     fresh_list(rec);
     d->recorder = rec;
     return apr_thread_create(&rec->thread, NULL, recorder_main, d, d->pool);
