@@ -102,3 +102,25 @@ apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
     }
     return APR_SUCCESS;
 }
+
+apr_status_t nxs_token_for_team(const char **token, const char **error, nxs_db_t *db,
+                                const char *account, const char *team,
+                                const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p)
+{
+    apr_array_header_t *all = NULL;
+    int i;
+
+    *token = NULL;
+    if (nxs_store_workspaces_list(&all, db, account, p) != APR_SUCCESS) {
+        *error = "store_unavailable";
+        return APR_EGENERAL;
+    }
+    for (i = 0; i < all->nelts; ++i) {
+        nxs_workspace_t *w = APR_ARRAY_IDX(all, i, nxs_workspace_t *);
+        if (strcmp(w->team_id, team) == 0) {
+            return nxs_token_get(token, error, db, w, app, now, p);
+        }
+    }
+    *error = "not_connected";
+    return APR_EGENERAL;
+}

@@ -25,4 +25,11 @@ apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
                            nxs_workspace_t *w, const nxs_slack_app_t *app, apr_int64_t now,
                            apr_pool_t *p);
 
+/* The usable bot token of ACCOUNT's workspace TEAM, as nxs_token_get.  Also
+ * *error "store_unavailable" (the workspaces could not be read) or
+ * "not_connected" (the account has no such workspace any more). */
+apr_status_t nxs_token_for_team(const char **token, const char **error, nxs_db_t *db,
+                                const char *account, const char *team,
+                                const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p);
+
 #endif

@@ -66,28 +66,15 @@ static const char *fetch_token(const char **error, nxs_daemon_t *d, const char *
 {
     nxs_slack_app_t app = {d->c->api_base, d->c->client_id, d->c->client_secret.value,
                            d->c->token_key};
-    apr_array_header_t *all = NULL;
     const char *token = NULL;
     void *conn = NULL;
     nxs_db_t *db = nxs_dbd_open(&conn, d->s, p);
-    int i;
 
-    *error = "store_unavailable";
     if (!db) {
+        *error = "store_unavailable";
         return NULL;
     }
-    if (nxs_store_workspaces_list(&all, db, account, p) == APR_SUCCESS) {
-        *error = "not_connected";
-        for (i = 0; i < all->nelts; ++i) {
-            nxs_workspace_t *w = APR_ARRAY_IDX(all, i, nxs_workspace_t *);
-            if (strcmp(w->team_id, team) == 0) {
-                *error = NULL;
-                if (nxs_token_get(&token, error, db, w, &app, apr_time_sec(apr_time_now()), p)) {
-                    token = NULL;
-                }
-            }
-        }
-    }
+    nxs_token_for_team(&token, error, db, account, team, &app, apr_time_sec(apr_time_now()), p);
     nxs_dbd_close(conn, d->s);
     return token;
 }

@@ -61,23 +61,18 @@ static const char *token_of(request_rec *r, const nxs_server_conf_t *c, nxs_db_t
                             const nxs_delivery_t *d)
 {
     nxs_slack_app_t app = {c->api_base, c->client_id, c->client_secret.value, c->token_key};
-    apr_array_header_t *all = NULL;
     const char *token = NULL, *error = NULL;
-    int i;
 
-    if (nxs_store_workspaces_list(&all, db, d->account_id, r->pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    for (i = 0; i < all->nelts; ++i) {
-        nxs_workspace_t *w = APR_ARRAY_IDX(all, i, nxs_workspace_t *);
-        if (strcmp(w->team_id, d->team_id) == 0 &&
-            nxs_token_get(&token, &error, db, w, &app, apr_time_sec(apr_time_now()), r->pool) !=
-                APR_SUCCESS) {
+    if (nxs_token_for_team(&token, &error, db, d->account_id, d->team_id, &app,
+                           apr_time_sec(apr_time_now()), r->pool) != APR_SUCCESS) {
+        error = error ? error : "unknown";
+        /* Gone or unreadable workspaces are not news; a broken token is. */
+        if (strcmp(error, "not_connected") != 0 && strcmp(error, "store_unavailable") != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "account %s, team %s: no usable token (%s)", d->account_id, d->team_id,
-                          error ? error : "unknown");
-            token = NULL;
+                          "account %s, team %s: no usable token (%s)", d->account_id,
+                          d->team_id, error);
         }
+        token = NULL;
     }
     return token;
 }
