@@ -21,10 +21,8 @@ static const struct {
     const char *name;
     nxs_handler_fn fn;
 } HANDLERS[] = {
-    {NXS_H_STATUS, nxs_handle_status},
-    {NXS_H_EVENTS, nxs_handle_events},
-    {NXS_H_OAUTH, nxs_handle_oauth},
-    {NXS_H_INTERACTIONS, nxs_handle_interactions},
+    {NXS_H_STATUS, nxs_handle_status},     {NXS_H_EVENTS, nxs_handle_events},
+    {NXS_H_OAUTH, nxs_handle_oauth},       {NXS_H_INTERACTIONS, nxs_handle_interactions},
     {NXS_H_SETTINGS, nxs_handle_settings},
 };
 
@@ -68,8 +66,7 @@ static apr_status_t nxs_curl_cleanup(void *unused)
 }
 
 /* libcurl's global state must be set up while httpd is still one thread. */
-static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                           server_rec *s)
+static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
 
@@ -99,7 +96,7 @@ static void nxs_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(nexte_slack) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                    /* per-directory config: none, every setting is per server */
+    NULL, /* per-directory config: none, every setting is per server */
     NULL,
     nxs_config_create_server,
     nxs_config_merge_server,

@@ -24,9 +24,9 @@ APLOG_USE_MODULE(nexte_slack);
 
 static apr_thread_mutex_t *schema_lock;
 static volatile int schema_ready;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 
 void nxs_dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {

@@ -35,7 +35,7 @@ void *nxs_config_create_server(apr_pool_t *p, server_rec *s)
     return c;
 }
 
-#define MERGE_PTR(f)  m->f = add->f ? add->f : base->f
+#define MERGE_PTR(f)        m->f = add->f ? add->f : base->f
 #define MERGE_VAL(f, unset) m->f = add->f != (unset) ? add->f : base->f
 
 void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
@@ -220,8 +220,9 @@ static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_settings_path(cmd_parms *cmd, void *dc, const char *arg)
 {
     if (arg[0] != '/' || arg[1] == '/' || strpbrk(arg, "?#\\ \t")) {
-        return bad_value(cmd, arg, "a URL path such as /slack/settings (no host, query or "
-                                   "fragment)");
+        return bad_value(cmd, arg,
+                         "a URL path such as /slack/settings (no host, query or "
+                         "fragment)");
     }
     conf_of(cmd)->settings_path = apr_pstrdup(cmd->pool, arg);
     return NULL;
@@ -292,7 +293,8 @@ static const char *set_retry_backoff(cmd_parms *cmd, void *dc, const char *min, 
         return err;
     }
     if (c->backoff_min > c->backoff_max) {
-        return apr_psprintf(cmd->pool, "%s: invalid value '%s %s'; expected MIN MAX with MIN <= MAX",
+        return apr_psprintf(cmd->pool,
+                            "%s: invalid value '%s %s'; expected MIN MAX with MIN <= MAX",
                             cmd->cmd->name, min, max);
     }
     return NULL;
@@ -355,8 +357,9 @@ static const char *check_queue_dir(nxs_server_conf_t *c, apr_pool_t *p)
         *slash = '\0';
     }
     if (apr_stat(&fi, dir, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_DIR) {
-        return apr_psprintf(p, "%s: invalid value '%s %s'; expected a path in an existing "
-                               "directory (%s does not exist)",
+        return apr_psprintf(p,
+                            "%s: invalid value '%s %s'; expected a path in an existing "
+                            "directory (%s does not exist)",
                             NXS_D_QUEUE, c->queue_type, c->queue_path, dir);
     }
     return NULL;
@@ -397,8 +400,7 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     if (c->event_secret.value &&
         (nxs_derive_key(c->session_key, c->event_secret.value, c->event_secret.len, "session") ||
          nxs_derive_key(c->csrf_key, c->event_secret.value, c->event_secret.len, "csrf") ||
-         nxs_derive_key(c->state_key, c->event_secret.value, c->event_secret.len,
-                        "oauth-state"))) {
+         nxs_derive_key(c->state_key, c->event_secret.value, c->event_secret.len, "oauth-state"))) {
         return "deriving keys from " NXS_D_EVENT_SECRET " failed (OpenSSL HKDF)";
     }
     if (!c->configured) {
@@ -420,8 +422,9 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
         }
         /* sun_path holds 108 bytes on Linux, the daemon's socket included. */
         if (strlen(c->socket_path) > 100) {
-            return apr_psprintf(p, "%s: the path %s is too long; expected at most 95 "
-                                   "characters (its socket %s must fit a Unix socket address)",
+            return apr_psprintf(p,
+                                "%s: the path %s is too long; expected at most 95 "
+                                "characters (its socket %s must fit a Unix socket address)",
                                 NXS_D_QUEUE, c->queue_path, c->socket_path);
         }
     }

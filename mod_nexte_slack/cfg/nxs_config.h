@@ -20,8 +20,8 @@
 #define NXS_DEFAULT_BACKOFF_MAX     apr_time_from_sec(600)
 #define NXS_DEFAULT_RECONNECT_GRACE apr_time_from_sec(30 * 24 * 3600)
 /* HMAC keys shorter than this are guessable; Slack's own secrets are 32 hex. */
-#define NXS_MIN_SECRET_LEN          16
-#define NXS_DEFAULT_SETTINGS_PATH   "/slack/settings"
+#define NXS_MIN_SECRET_LEN        16
+#define NXS_DEFAULT_SETTINGS_PATH "/slack/settings"
 
 typedef struct nxs_server_conf_t {
     const char *client_id;

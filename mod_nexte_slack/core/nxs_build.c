@@ -17,6 +17,6 @@ json_t *nxs_build_libraries(void)
     u_getVersion(icu);
     u_versionToString(icu, icu_text);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "apr", apr_version_string(), "apr_util",
-                     apu_version_string(), "jansson", jansson_version_str(), "curl",
-                     curl->version, "openssl", OpenSSL_version(OPENSSL_VERSION), "icu", icu_text);
+                     apu_version_string(), "jansson", jansson_version_str(), "curl", curl->version,
+                     "openssl", OpenSSL_version(OPENSSL_VERSION), "icu", icu_text);
 }

@@ -55,8 +55,8 @@ apr_status_t nxs_callback_post(const char *url, const char *secret, apr_size_t s
         const char *ts = NULL, *sig = NULL;
         long status;
         /* Signed afresh for each try: the timestamp must stay in the window. */
-        if (nxs_sign_nexte_make(&ts, &sig, secret, secret_len, text, strlen(text),
-                                apr_time_now(), p) != APR_SUCCESS) {
+        if (nxs_sign_nexte_make(&ts, &sig, secret, secret_len, text, strlen(text), apr_time_now(),
+                                p) != APR_SUCCESS) {
             return APR_EGENERAL;
         }
         status = post_once(url, ts, sig, text, p);

@@ -34,8 +34,8 @@ static apr_status_t bad(const char **field, const char **why, const char *f, con
 }
 
 /* An optional {"id": "...", "name": "..."} party; *id gets its id. */
-static apr_status_t party(const char **id, const char **field, const char **why,
-                          const json_t *root, const char *name, apr_pool_t *p)
+static apr_status_t party(const char **id, const char **field, const char **why, const json_t *root,
+                          const char *name, apr_pool_t *p)
 {
     const json_t *v = json_object_get(root, name), *pid, *pname;
 
@@ -94,7 +94,8 @@ static apr_status_t record(const char **field, const char **why, const json_t *r
         return APR_SUCCESS;
     }
     if (!json_is_object(r)) {
-        return bad(field, why, "record", "must be an object {\"kind\", \"id\", \"number\", \"url\"}");
+        return bad(field, why, "record",
+                   "must be an object {\"kind\", \"id\", \"number\", \"url\"}");
     }
     for (i = 0; keys[i]; ++i) {
         v = json_object_get(r, keys[i]);
@@ -129,8 +130,7 @@ apr_status_t nxs_envelope_parse(nxs_envelope_t *env, const char **field, const c
     }
     env->account_id = json_string_value(json_object_get(root, "account_id"));
     if (!nxs_sign_account_ok(env->account_id)) {
-        return bad(field, why, "account_id",
-                   "is required: 1 to 64 characters of A-Z a-z 0-9 _ -");
+        return bad(field, why, "account_id", "is required: 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     occurred = json_string_value(json_object_get(root, "occurred_at"));
     if (!occurred || nxs_l10n_parse_rfc3339(&env->occurred_at, occurred) != APR_SUCCESS) {
@@ -154,6 +154,7 @@ apr_status_t nxs_envelope_parse(nxs_envelope_t *env, const char **field, const c
         return bad(field, why, "data", "must be an object");
     }
     env->category = nxs_event_category(env->type);
-    env->postable = env->category && nxs_event_is_postable(env->type, json_object_get(root, "data"));
+    env->postable =
+        env->category && nxs_event_is_postable(env->type, json_object_get(root, "data"));
     return APR_SUCCESS;
 }

@@ -9,19 +9,19 @@
 #include <jansson.h>
 
 typedef struct nxs_envelope_t {
-    const char *id;          /* idempotency key within the account */
-    const char *type;        /* from the catalog */
+    const char *id;   /* idempotency key within the account */
+    const char *type; /* from the catalog */
     const char *account_id;
     apr_time_t occurred_at;
-    const char *category;    /* NULL for types that are never posted */
-    int postable;            /* 0 for account.updated, appointment.rescheduled,
-                                invoice.overdue with days_overdue <= 7 */
-    const char *amount;      /* decimal string, or NULL */
-    const char *currency;    /* ISO 4217 of the amount, or NULL */
-    const char *member_id;   /* member.id, or NULL */
-    const char *client_id;   /* client.id, or NULL */
-    const char *project_id;  /* project.id, or NULL */
-    const json_t *root;      /* the whole document (owned by the caller's pool) */
+    const char *category;   /* NULL for types that are never posted */
+    int postable;           /* 0 for account.updated, appointment.rescheduled,
+                               invoice.overdue with days_overdue <= 7 */
+    const char *amount;     /* decimal string, or NULL */
+    const char *currency;   /* ISO 4217 of the amount, or NULL */
+    const char *member_id;  /* member.id, or NULL */
+    const char *client_id;  /* client.id, or NULL */
+    const char *project_id; /* project.id, or NULL */
+    const json_t *root;     /* the whole document (owned by the caller's pool) */
 } nxs_envelope_t;
 
 /* Checks ROOT (a parsed JSON document).  On APR_EINVAL, *field names the

@@ -31,8 +31,7 @@ static const char *form_decode(const char *s, apr_size_t len, apr_pool_t *p)
 }
 
 /* The "payload" field of the form, decoded, into *out; or why not. */
-static const char *payload_field(const char **out, const char *body, apr_size_t len,
-                                 apr_pool_t *p)
+static const char *payload_field(const char **out, const char *body, apr_size_t len, apr_pool_t *p)
 {
     const char *end = body + len, *field = body, *value = NULL;
     apr_size_t value_len = 0;

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 typedef struct nxs_interaction_t {
-    const char *type;         /* "block_actions", "view_submission", ... */
+    const char *type; /* "block_actions", "view_submission", ... */
     const char *team_id;
     const char *user_id;
     const char *user_name;    /* user.username, else user.name; may be NULL */
@@ -19,7 +19,7 @@ typedef struct nxs_interaction_t {
     const char *action_id;    /* of the first action; NULL without actions */
     const char *value;        /* of the first action; may be NULL (URL buttons) */
     const char *action_ts;
-    json_t *payload;          /* the whole payload (pool-owned) */
+    json_t *payload; /* the whole payload (pool-owned) */
 } nxs_interaction_t;
 
 /* Decodes BODY (application/x-www-form-urlencoded, one "payload" field

@@ -71,8 +71,8 @@ apr_status_t nxs_ipc_recv(json_t **v, apr_socket_t *s, apr_pool_t *p)
     if ((rv = recv_all(s, (char *)head, 4)) != APR_SUCCESS) {
         return rv;
     }
-    len = ((apr_size_t)head[0] << 24) | ((apr_size_t)head[1] << 16) |
-          ((apr_size_t)head[2] << 8) | head[3];
+    len = ((apr_size_t)head[0] << 24) | ((apr_size_t)head[1] << 16) | ((apr_size_t)head[2] << 8) |
+          head[3];
     if (len == 0 || len > NXS_IPC_MAX_FRAME) {
         return APR_EINVAL;
     }

@@ -9,7 +9,7 @@
 static const char *const NAMES[NXS_M_COUNT] = {"accepted", "duplicates",    "delivered",
                                                "retried",  "dead_lettered", "dropped"};
 
-const double nxs_metrics_buckets[NXS_METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+const double nxs_metrics_buckets[NXS_METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,  0.25,
                                                          0.5,   1.0,  2.5,   5.0,  10.0, INFINITY};
 
 struct nxs_metrics_t {
@@ -97,8 +97,9 @@ json_t *nxs_metrics_json(nxs_metrics_t *m)
     }
     for (i = 0; i < NXS_METRICS_BUCKETS; ++i) {
         cumulative += m->buckets[i];
-        json_array_append_new(le, isinf(nxs_metrics_buckets[i]) ? json_string("+Inf")
-                                                                 : json_real(nxs_metrics_buckets[i]));
+        json_array_append_new(le, isinf(nxs_metrics_buckets[i])
+                                      ? json_string("+Inf")
+                                      : json_real(nxs_metrics_buckets[i]));
         json_array_append_new(counts, json_integer((json_int_t)cumulative));
     }
     json_object_set_new(out, "slack_errors", errors);

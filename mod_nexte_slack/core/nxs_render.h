@@ -105,7 +105,7 @@ apr_status_t nxs_render_summary(json_t **msg, const char **why, const json_t *ev
  * line, so the result is the same whoever clicks.  APR_EINVAL with *why
  * for a POSTED that is not a message or a USER_ID that is not Slack's. */
 apr_status_t nxs_render_handled(json_t **msg, const char **why, const char *posted,
-                                const char *user_id, apr_time_t at,
-                                const nxs_render_settings_t *s, apr_pool_t *p);
+                                const char *user_id, apr_time_t at, const nxs_render_settings_t *s,
+                                apr_pool_t *p);
 
 #endif

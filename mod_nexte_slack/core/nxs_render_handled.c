@@ -32,8 +32,8 @@ static int is_block(const json_t *block, const char *block_id)
 }
 
 apr_status_t nxs_render_handled(json_t **msg, const char **why, const char *posted,
-                                const char *user_id, apr_time_t at,
-                                const nxs_render_settings_t *s, apr_pool_t *p)
+                                const char *user_id, apr_time_t at, const nxs_render_settings_t *s,
+                                apr_pool_t *p)
 {
     nxs_render_t r;
     json_t *sent = NULL, *blocks, *line;
@@ -57,11 +57,10 @@ apr_status_t nxs_render_handled(json_t **msg, const char **why, const char *post
         rv = nxs_render_fail(&r, "message: not a posted message with blocks and text");
         goto leave;
     }
-    line = nxs_render_context(
-        nxs_l10n_format(r.l10n, p, NXS_T_HANDLED_BY, "user",
-                        apr_pstrcat(p, "<@", user_id, ">", NULL), "when",
-                        nxs_render_date(&r, at, 0), NULL),
-        p);
+    line = nxs_render_context(nxs_l10n_format(r.l10n, p, NXS_T_HANDLED_BY, "user",
+                                              apr_pstrcat(p, "<@", user_id, ">", NULL), "when",
+                                              nxs_render_date(&r, at, 0), NULL),
+                              p);
     json_object_set_new(line, "block_id", json_string(NXS_BLOCK_HANDLED));
 
     /* The line takes the buttons' place; an earlier line is replaced. */

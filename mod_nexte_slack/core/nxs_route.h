@@ -12,10 +12,10 @@
 #include "nxs_store.h"
 
 typedef struct nxs_route_t {
-    const char *reason;   /* NULL when there is a delivery; else not_posted,
-                             not_connected or category_unmapped */
-    const char *team;     /* workspace to post in */
-    const char *channel;  /* Slack channel ID */
+    const char *reason;  /* NULL when there is a delivery; else not_posted,
+                            not_connected or category_unmapped */
+    const char *team;    /* workspace to post in */
+    const char *channel; /* Slack channel ID */
     nxs_mention_e mention;
 } nxs_route_t;
 

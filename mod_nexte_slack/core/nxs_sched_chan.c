@@ -124,8 +124,7 @@ static apr_status_t chan_create(nxs_sched_chan_t **out, nxs_sched_t *s, nxs_sche
     /* A new channel's bucket is full: as if it last sent long ago; or, when
      * the caller says a burst may have been spent at cfg.spent_at, empty at
      * that time (GCRA: the next send is allowed at tat - tolerance). */
-    ch->tat = s->cfg.spent_at ? s->cfg.spent_at + s->interval + s->tolerance
-                              : APR_INT64_MIN / 2;
+    ch->tat = s->cfg.spent_at ? s->cfg.spent_at + s->interval + s->tolerance : APR_INT64_MIN / 2;
     ch->paused_until = APR_INT64_MIN / 2;
     ch->next = a->chans;
     if (a->chans) {

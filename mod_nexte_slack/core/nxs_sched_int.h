@@ -89,7 +89,7 @@ struct nxs_sched_t {
     apr_hash_t *channels;          /* key -> nxs_sched_chan_t */
     apr_hash_t *inflight;          /* seq -> nxs_sched_chan_t */
     nxs_sched_heap_t heaps[NXS_HEAP_COUNT];
-    apr_uint64_t stamp; /* order in which channels became ready */
+    apr_uint64_t stamp;       /* order in which channels became ready */
     apr_time_t last_success;  /* of any delivery; 0 before the first */
     int failed_since_success; /* a transient failure came after last_success */
     apr_uint64_t rng;

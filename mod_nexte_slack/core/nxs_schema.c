@@ -145,8 +145,9 @@ static apr_status_t apply_pending(int *version, const char **err, nxs_db_t *db, 
         return rv;
     }
     if (*version > TARGET_VERSION) {
-        *err = apr_psprintf(p, "the database schema is version %d, newer than this module "
-                               "(%d); upgrade the module",
+        *err = apr_psprintf(p,
+                            "the database schema is version %d, newer than this module "
+                            "(%d); upgrade the module",
                             *version, TARGET_VERSION);
         return APR_EINVAL;
     }

@@ -27,8 +27,9 @@ static apr_status_t read_small_file(char **buf, apr_size_t *len, int *world_read
         return APR_EINVAL;
     }
     if ((apr_size_t)fi.size > max) {
-        *why = apr_psprintf(p, "a file of at most %" APR_SIZE_T_FMT " bytes (%s has %" APR_OFF_T_FMT ")",
-                            max, path, fi.size);
+        *why = apr_psprintf(
+            p, "a file of at most %" APR_SIZE_T_FMT " bytes (%s has %" APR_OFF_T_FMT ")", max, path,
+            fi.size);
         return APR_EINVAL;
     }
     *world_readable = (fi.protection & APR_FPROT_WREAD) != 0;
@@ -63,8 +64,8 @@ apr_status_t nxs_secret_load(nxs_secret_t *out, const char **why, const char *ar
             *why = "file: followed by an absolute path";
             return APR_EINVAL;
         }
-        rv = read_small_file(&buf, &len, &out->world_readable, why, out->path,
-                             NXS_SECRET_FILE_MAX, p);
+        rv = read_small_file(&buf, &len, &out->world_readable, why, out->path, NXS_SECRET_FILE_MAX,
+                             p);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -86,8 +87,9 @@ apr_status_t nxs_secret_load(nxs_secret_t *out, const char **why, const char *ar
         out->len = strlen(arg);
     }
     if (out->len < min_len) {
-        *why = apr_psprintf(p, "a secret of at least %" APR_SIZE_T_FMT " bytes (got %" APR_SIZE_T_FMT ")",
-                            min_len, out->len);
+        *why = apr_psprintf(
+            p, "a secret of at least %" APR_SIZE_T_FMT " bytes (got %" APR_SIZE_T_FMT ")", min_len,
+            out->len);
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -104,15 +106,17 @@ apr_status_t nxs_keyfile_load(unsigned char *key, int *world_readable, const cha
     rv = read_small_file(&buf, &len, world_readable, why, path, NXS_TOKEN_KEY_LEN + 1, p);
     if (rv != APR_SUCCESS) {
         if (rv == APR_EINVAL && buf == NULL) {
-            *why = apr_psprintf(p, "a file of exactly %d random bytes, e.g. from "
-                                   "'head -c 32 /dev/urandom' (%s is larger)",
+            *why = apr_psprintf(p,
+                                "a file of exactly %d random bytes, e.g. from "
+                                "'head -c 32 /dev/urandom' (%s is larger)",
                                 NXS_TOKEN_KEY_LEN, path);
         }
         return rv;
     }
     if (len != NXS_TOKEN_KEY_LEN) {
-        *why = apr_psprintf(p, "a file of exactly %d random bytes, e.g. from "
-                               "'head -c 32 /dev/urandom' (%s has %" APR_SIZE_T_FMT ")",
+        *why = apr_psprintf(p,
+                            "a file of exactly %d random bytes, e.g. from "
+                            "'head -c 32 /dev/urandom' (%s has %" APR_SIZE_T_FMT ")",
                             NXS_TOKEN_KEY_LEN, path, len);
         return APR_EINVAL;
     }

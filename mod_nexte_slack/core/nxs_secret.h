@@ -6,14 +6,14 @@
 #include <apr_errno.h>
 #include <apr_pools.h>
 
-#define NXS_TOKEN_KEY_LEN 32
+#define NXS_TOKEN_KEY_LEN   32
 #define NXS_SECRET_FILE_MAX 4096
 
 typedef struct nxs_secret_t {
-    const char *value;   /* the secret bytes, NUL-terminated, never logged */
+    const char *value; /* the secret bytes, NUL-terminated, never logged */
     apr_size_t len;
-    const char *path;    /* file it came from, or NULL when inline */
-    int world_readable;  /* the file grants read to "other": the caller warns */
+    const char *path;   /* file it came from, or NULL when inline */
+    int world_readable; /* the file grants read to "other": the caller warns */
 } nxs_secret_t;
 
 /* Loads ARG: "file:/abs/path" reads the file (one trailing newline removed),

@@ -177,13 +177,15 @@ static const char *check_thresholds(const json_t *v, apr_pool_t *p)
     json_object_foreach((json_t *)v, key, val)
     {
         if (!one_of(key, amount_categories)) {
-            return apr_psprintf(p, "amount_thresholds.%s: only payments, quotes and alerts "
-                                   "carry amounts",
+            return apr_psprintf(p,
+                                "amount_thresholds.%s: only payments, quotes and alerts "
+                                "carry amounts",
                                 key);
         }
         if (!json_is_string(val) || !is_decimal(json_string_value(val))) {
-            return apr_psprintf(p, "amount_thresholds.%s must be a decimal string such as "
-                                   "\"500.00\"",
+            return apr_psprintf(p,
+                                "amount_thresholds.%s must be a decimal string such as "
+                                "\"500.00\"",
                                 key);
         }
     }
@@ -204,8 +206,7 @@ static const char *check_routes(const json_t *v, const char *name, apr_pool_t *p
             return apr_psprintf(p, "%s: '%s' is not a Nexte id", name, key);
         }
         if (!json_is_string(val) || nxs_check_channel_id(json_string_value(val))) {
-            return apr_psprintf(p, "%s.%s must be a Slack channel ID such as C0123ABCD", name,
-                                key);
+            return apr_psprintf(p, "%s.%s must be a Slack channel ID such as C0123ABCD", name, key);
         }
     }
     return NULL;
@@ -255,8 +256,9 @@ static const char *check_active_hours(const json_t *v, apr_pool_t *p)
     json_array_foreach(d, i, day)
     {
         if (!one_of(json_string_value(day), days)) {
-            return apr_psprintf(p, "active_hours.days[%lu] must be one of mon tue wed thu fri "
-                                   "sat sun",
+            return apr_psprintf(p,
+                                "active_hours.days[%lu] must be one of mon tue wed thu fri "
+                                "sat sun",
                                 (unsigned long)i);
         }
     }
@@ -286,8 +288,9 @@ const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_po
         } else if (strcmp(key, "active_hours") == 0) {
             err = json_is_null(val) ? NULL : check_active_hours(val, p);
         } else {
-            err = apr_psprintf(p, "unknown filter '%s' (known: amount_thresholds, "
-                                  "client_channels, project_channels, members, active_hours)",
+            err = apr_psprintf(p,
+                               "unknown filter '%s' (known: amount_thresholds, "
+                               "client_channels, project_channels, members, active_hours)",
                                key);
         }
         if (err) {

@@ -241,24 +241,27 @@ static int in_list(const char *error, const char *const *list)
 
 int nxs_slack_error_is_transient(const char *error)
 {
-    static const char *const codes[] = {"unreachable",     "timeout",        "transport_error",
-                                        "bad_response",    "ratelimited",    "internal_error",
-                                        "fatal_error",     "service_unavailable",
-                                        "request_timeout", NULL};
+    static const char *const codes[] = {
+        "unreachable",    "timeout",     "transport_error",     "bad_response",    "ratelimited",
+        "internal_error", "fatal_error", "service_unavailable", "request_timeout", NULL};
     return in_list(error, codes) || (error && strncmp(error, "http_5", 6) == 0);
 }
 
 int nxs_slack_error_is_account(const char *error)
 {
-    static const char *const codes[] = {"invalid_auth",     "token_revoked", "token_expired",
-                                        "account_inactive", "missing_scope", "not_authed",
+    static const char *const codes[] = {"invalid_auth",
+                                        "token_revoked",
+                                        "token_expired",
+                                        "account_inactive",
+                                        "missing_scope",
+                                        "not_authed",
                                         NULL};
     return in_list(error, codes);
 }
 
 int nxs_slack_error_is_channel(const char *error)
 {
-    static const char *const codes[] = {"channel_not_found", "is_archived", "not_in_channel",
+    static const char *const codes[] = {"channel_not_found", "is_archived",    "not_in_channel",
                                         "msg_too_long",      "invalid_blocks", NULL};
     return in_list(error, codes);
 }
@@ -300,11 +303,11 @@ apr_status_t nxs_slack_channels_all(apr_array_header_t **channels, const char **
                 !json_is_string(json_object_get(ch, "name"))) {
                 continue;
             }
-            APR_ARRAY_PUSH(*channels, json_t *) = nxs_json_own(
-                json_pack("{s:O, s:O, s:b}", "id", json_object_get(ch, "id"), "name",
-                          json_object_get(ch, "name"), "is_private",
-                          json_is_true(json_object_get(ch, "is_private"))),
-                p);
+            APR_ARRAY_PUSH(*channels, json_t *) =
+                nxs_json_own(json_pack("{s:O, s:O, s:b}", "id", json_object_get(ch, "id"), "name",
+                                       json_object_get(ch, "name"), "is_private",
+                                       json_is_true(json_object_get(ch, "is_private"))),
+                             p);
         }
         cursor = nxs_json_path_str(res.body, "response_metadata.next_cursor");
         if (!cursor || !*cursor) {

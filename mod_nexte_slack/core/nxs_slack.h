@@ -12,16 +12,16 @@
 #include <jansson.h>
 
 typedef struct nxs_slack_result_t {
-    long http_status;      /* 0 when no HTTP answer arrived */
-    json_t *body;          /* parsed answer (pool-owned), or NULL */
-    const char *error;     /* NULL on ok:true; else Slack's "error" or a transport code:
-                              "unreachable", "timeout", "http_<status>", "bad_response" */
+    long http_status;                /* 0 when no HTTP answer arrived */
+    json_t *body;                    /* parsed answer (pool-owned), or NULL */
+    const char *error;               /* NULL on ok:true; else Slack's "error" or a transport code:
+                                        "unreachable", "timeout", "http_<status>", "bad_response" */
     apr_interval_time_t retry_after; /* from Retry-After on 429, else 0 */
 } nxs_slack_result_t;
 
 typedef struct nxs_slack_auth_t {
-    const char *bearer;      /* bot token, or NULL */
-    const char *basic_user;  /* HTTP Basic client auth (oauth.v2.access), or NULL */
+    const char *bearer;     /* bot token, or NULL */
+    const char *basic_user; /* HTTP Basic client auth (oauth.v2.access), or NULL */
     const char *basic_pass;
 } nxs_slack_auth_t;
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const nxs_store_category_names[] = {"payments", "quotes", "contacts",
-                                                "booking",  "alerts", "recap", NULL};
+const char *const nxs_store_category_names[] = {"payments", "quotes", "contacts", "booking",
+                                                "alerts",   "recap",  NULL};
 
 const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_account_get", "SELECT account_id, plan, timezone, locale, currency, disconnected_at "
@@ -41,9 +41,8 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_ws_delete_all", "DELETE FROM nxs_workspaces WHERE account_id = %s"},
     {"nxs_ws_needs_reconnect", "UPDATE nxs_workspaces SET needs_reconnect = %d "
                                "WHERE account_id = %s AND team_id = %s"},
-    {"nxs_cat_channel_error",
-     "UPDATE nxs_categories SET last_error = %s, last_error_at = %lld "
-     "WHERE account_id = %s AND channel_id = %s"},
+    {"nxs_cat_channel_error", "UPDATE nxs_categories SET last_error = %s, last_error_at = %lld "
+                              "WHERE account_id = %s AND channel_id = %s"},
     {"nxs_cat_list", "SELECT category, channel_id, channel_name, mention, last_error, "
                      "last_error_at FROM nxs_categories WHERE account_id = %s"},
     {"nxs_cat_set_channel",
@@ -116,15 +115,14 @@ static apr_int64_t to_i64(const char *s)
     return s ? (apr_int64_t)apr_atoi64(s) : 0;
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__})
+#define ARGS(...)  ((const char *const[]){__VA_ARGS__})
 #define NARGS(...) ((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
-#define EXEC(db, nrows, label, p, ...)                                                           \
+#define EXEC(db, nrows, label, p, ...)                                                             \
     nxs_db_exec(nrows, NULL, db, label, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
-#define SELECT(rows, db, label, ncols, p, ...)                                                   \
+#define SELECT(rows, db, label, ncols, p, ...)                                                     \
     nxs_db_select(rows, NULL, db, label, ncols, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
 
-apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char *id,
-                                   apr_pool_t *p)
+apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char *id, apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
     apr_status_t rv = SELECT(&rows, db, "nxs_account_get", 6, p, id);
@@ -145,8 +143,7 @@ apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char
     return APR_SUCCESS;
 }
 
-apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now,
-                                      apr_pool_t *p)
+apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now, apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_account_ensure", p, id, i64(now, p));
 }
@@ -203,8 +200,8 @@ static nxs_workspace_t *workspace_from_row(const char **r, apr_pool_t *p)
     return w;
 }
 
-apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db,
-                                       const char *account, apr_pool_t *p)
+apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db, const char *account,
+                                       apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
     apr_status_t rv = SELECT(&rows, db, "nxs_ws_list", 11, p, account);
@@ -266,8 +263,8 @@ apr_status_t nxs_store_workspace_set_tokens(nxs_db_t *db, const char *account, c
                                             const char *token_sealed, const char *refresh_sealed,
                                             apr_int64_t expires_at, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_ws_set_tokens", p, token_sealed, refresh_sealed,
-                i64(expires_at, p), account, team);
+    return EXEC(db, NULL, "nxs_ws_set_tokens", p, token_sealed, refresh_sealed, i64(expires_at, p),
+                account, team);
 }
 
 apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_pool_t *p)
@@ -276,7 +273,7 @@ apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_
 }
 
 apr_status_t nxs_store_workspace_set_needs_reconnect(nxs_db_t *db, const char *account,
-                                                    const char *team, int needed, apr_pool_t *p)
+                                                     const char *team, int needed, apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_ws_needs_reconnect", p, needed ? "1" : "0", account, team);
 }
@@ -287,8 +284,8 @@ apr_status_t nxs_store_channel_error(nxs_db_t *db, const char *account, const ch
     return EXEC(db, NULL, "nxs_cat_channel_error", p, error, i64(at, p), account, channel);
 }
 
-apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db,
-                                       const char *account, apr_pool_t *p)
+apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db, const char *account,
+                                       apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
     apr_status_t rv = SELECT(&rows, db, "nxs_cat_list", 6, p, account);
@@ -317,17 +314,16 @@ apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db,
     return APR_SUCCESS;
 }
 
-apr_status_t nxs_store_category_set_channel(nxs_db_t *db, const char *account,
-                                            const char *category, const char *channel_id,
-                                            const char *channel_name, apr_pool_t *p)
+apr_status_t nxs_store_category_set_channel(nxs_db_t *db, const char *account, const char *category,
+                                            const char *channel_id, const char *channel_name,
+                                            apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_cat_set_channel", p, account, category, channel_id,
                 channel_id ? channel_name : NULL);
 }
 
-apr_status_t nxs_store_category_set_mention(nxs_db_t *db, const char *account,
-                                            const char *category, const char *mention,
-                                            apr_pool_t *p)
+apr_status_t nxs_store_category_set_mention(nxs_db_t *db, const char *account, const char *category,
+                                            const char *mention, apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_cat_set_mention", p, account, category, mention);
 }
@@ -386,8 +382,8 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
     return APR_SUCCESS;
 }
 
-apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig,
-                                  apr_int64_t expires_at, apr_pool_t *p)
+apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig, apr_int64_t expires_at,
+                            apr_pool_t *p)
 {
     int n = 0;
     apr_status_t rv = EXEC(db, &n, "nxs_launch_use", p, sig, i64(expires_at, p));
@@ -461,8 +457,7 @@ apr_status_t nxs_store_delivery_handle(int *first, nxs_db_t *db, const char *del
                                        apr_pool_t *p)
 {
     int n = 0;
-    apr_status_t rv =
-        EXEC(db, &n, "nxs_delivery_handle", p, user, name, i64(at, p), delivery_id);
+    apr_status_t rv = EXEC(db, &n, "nxs_delivery_handle", p, user, name, i64(at, p), delivery_id);
 
     *first = rv == APR_SUCCESS && n == 1;
     return rv;

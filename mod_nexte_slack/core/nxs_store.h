@@ -11,10 +11,10 @@
 
 typedef struct nxs_account_t {
     const char *id;
-    const char *plan;     /* solo | team | agency */
-    const char *timezone; /* IANA */
-    const char *locale;   /* en | fr */
-    const char *currency; /* ISO 4217 */
+    const char *plan;            /* solo | team | agency */
+    const char *timezone;        /* IANA */
+    const char *locale;          /* en | fr */
+    const char *currency;        /* ISO 4217 */
     apr_int64_t disconnected_at; /* 0 when connected or never connected */
 } nxs_account_t;
 
@@ -24,8 +24,8 @@ typedef struct nxs_workspace_t {
     const char *team_name;
     const char *bot_user_id;
     const char *scopes;
-    const char *token_sealed;   /* AES-GCM sealed bot token (never plaintext) */
-    const char *refresh_sealed; /* sealed refresh token, or NULL without rotation */
+    const char *token_sealed;     /* AES-GCM sealed bot token (never plaintext) */
+    const char *refresh_sealed;   /* sealed refresh token, or NULL without rotation */
     apr_int64_t token_expires_at; /* 0 without rotation */
     apr_int64_t installed_at;
     int active;
@@ -34,10 +34,10 @@ typedef struct nxs_workspace_t {
 
 typedef struct nxs_category_t {
     const char *category;
-    const char *channel_id;   /* NULL when unmapped */
+    const char *channel_id; /* NULL when unmapped */
     const char *channel_name;
-    const char *mention;      /* none | here | channel */
-    const char *last_error;   /* last channel error from Slack, or NULL */
+    const char *mention;    /* none | here | channel */
+    const char *last_error; /* last channel error from Slack, or NULL */
     apr_int64_t last_error_at;
 } nxs_category_t;
 
@@ -45,8 +45,7 @@ typedef struct nxs_category_t {
 apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char *id,
                                    apr_pool_t *p);
 /* Creates the account with defaults if it does not exist yet. */
-apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now,
-                                      apr_pool_t *p);
+apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now, apr_pool_t *p);
 /* Writes plan, timezone, locale and currency of A (the row must exist). */
 apr_status_t nxs_store_account_update(nxs_db_t *db, const nxs_account_t *a, apr_int64_t now,
                                       apr_pool_t *p);
@@ -58,8 +57,8 @@ apr_status_t nxs_store_account_set_disconnected(nxs_db_t *db, const char *id, ap
  * account; re-installing a team replaces its token.  One transaction. */
 apr_status_t nxs_store_workspace_install(nxs_db_t *db, const nxs_workspace_t *w, apr_pool_t *p);
 /* Every workspace of ACCOUNT (array of nxs_workspace_t *), oldest first. */
-apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db,
-                                       const char *account, apr_pool_t *p);
+apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db, const char *account,
+                                       apr_pool_t *p);
 /* The active workspace of ACCOUNT, or *out NULL. */
 apr_status_t nxs_store_workspace_active(nxs_workspace_t **out, nxs_db_t *db, const char *account,
                                         apr_pool_t *p);
@@ -75,22 +74,21 @@ apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_
 
 /* Marks (NEEDED 1) or clears the "reconnect needed" state of a workspace. */
 apr_status_t nxs_store_workspace_set_needs_reconnect(nxs_db_t *db, const char *account,
-                                                    const char *team, int needed, apr_pool_t *p);
+                                                     const char *team, int needed, apr_pool_t *p);
 
 /* Records Slack's ERROR on every category of ACCOUNT mapped to CHANNEL. */
 apr_status_t nxs_store_channel_error(nxs_db_t *db, const char *account, const char *channel,
                                      const char *error, apr_int64_t at, apr_pool_t *p);
 
 /* The six categories in a fixed order, with defaults for unset ones. */
-apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db,
-                                       const char *account, apr_pool_t *p);
+apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db, const char *account,
+                                       apr_pool_t *p);
 /* Maps CATEGORY to CHANNEL_ID (NULL unmaps) and remembers its name. */
-apr_status_t nxs_store_category_set_channel(nxs_db_t *db, const char *account,
-                                            const char *category, const char *channel_id,
-                                            const char *channel_name, apr_pool_t *p);
-apr_status_t nxs_store_category_set_mention(nxs_db_t *db, const char *account,
-                                            const char *category, const char *mention,
+apr_status_t nxs_store_category_set_channel(nxs_db_t *db, const char *account, const char *category,
+                                            const char *channel_id, const char *channel_name,
                                             apr_pool_t *p);
+apr_status_t nxs_store_category_set_mention(nxs_db_t *db, const char *account, const char *category,
+                                            const char *mention, apr_pool_t *p);
 
 /* Advanced filters as a JSON text; *json NULL when none were saved. */
 apr_status_t nxs_store_filters_get(const char **json, nxs_db_t *db, const char *account,
@@ -110,16 +108,16 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
 
 /* Records a one-time signature (a settings launch link, a Slack interaction
  * request) until EXPIRES_AT; *first is 0 when it was used before. */
-apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig,
-                                  apr_int64_t expires_at, apr_pool_t *p);
+apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig, apr_int64_t expires_at,
+                            apr_pool_t *p);
 
 /* A message Slack accepted, as "Mark as handled" needs it. */
 typedef struct nxs_delivery_t {
-    const char *delivery_id;  /* the button's value: "d_" + random */
+    const char *delivery_id; /* the button's value: "d_" + random */
     const char *account_id;
     const char *team_id;
     const char *channel_id;
-    const char *message_ts;   /* Slack's id of the message in its channel */
+    const char *message_ts; /* Slack's id of the message in its channel */
     const char *event_id;
     const char *record_json;  /* {"kind","id","number"} of the event, or "" */
     const char *message_json; /* the chat.postMessage body as posted */

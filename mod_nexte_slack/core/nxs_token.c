@@ -31,8 +31,8 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
     }
     apr_table_setn(form, "grant_type", "refresh_token");
     apr_table_setn(form, "refresh_token", refresh_token);
-    nxs_slack_call(&res, app->api_base, "oauth.v2.access", &auth, form, NULL,
-                   apr_time_from_sec(10), p);
+    nxs_slack_call(&res, app->api_base, "oauth.v2.access", &auth, form, NULL, apr_time_from_sec(10),
+                   p);
     if (res.error) {
         *error = res.error;
         return APR_EGENERAL;
@@ -79,9 +79,8 @@ static int reload(nxs_db_t *db, nxs_workspace_t *w, apr_int64_t now, apr_pool_t 
     return 0;
 }
 
-apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
-                           nxs_workspace_t *w, const nxs_slack_app_t *app, apr_int64_t now,
-                           apr_pool_t *p)
+apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db, nxs_workspace_t *w,
+                           const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p)
 {
     const char *aad = nxs_token_aad(w->account_id, w->team_id, p);
 
@@ -104,8 +103,8 @@ apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
 }
 
 apr_status_t nxs_token_for_team(const char **token, const char **error, nxs_db_t *db,
-                                const char *account, const char *team,
-                                const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p)
+                                const char *account, const char *team, const nxs_slack_app_t *app,
+                                apr_int64_t now, apr_pool_t *p)
 {
     apr_array_header_t *all = NULL;
     int i;

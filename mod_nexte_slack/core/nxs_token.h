@@ -21,15 +21,14 @@ const char *nxs_token_aad(const char *account, const char *team, apr_pool_t *p);
 /* The usable bot token of W, refreshing it first when needed (the new
  * tokens are stored).  *error is a Slack or transport code on failure
  * (e.g. invalid_refresh_token, unreachable) or "undecryptable". */
-apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
-                           nxs_workspace_t *w, const nxs_slack_app_t *app, apr_int64_t now,
-                           apr_pool_t *p);
+apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db, nxs_workspace_t *w,
+                           const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p);
 
 /* The usable bot token of ACCOUNT's workspace TEAM, as nxs_token_get.  Also
  * *error "store_unavailable" (the workspaces could not be read) or
  * "not_connected" (the account has no such workspace any more). */
 apr_status_t nxs_token_for_team(const char **token, const char **error, nxs_db_t *db,
-                                const char *account, const char *team,
-                                const nxs_slack_app_t *app, apr_int64_t now, apr_pool_t *p);
+                                const char *account, const char *team, const nxs_slack_app_t *app,
+                                apr_int64_t now, apr_pool_t *p);
 
 #endif

@@ -5,15 +5,13 @@
 #include <apr_uri.h>
 #include <string.h>
 
-apr_status_t nxs_url_check_base(const char **out, const char **why, const char *text,
-                                apr_pool_t *p)
+apr_status_t nxs_url_check_base(const char **out, const char **why, const char *text, apr_pool_t *p)
 {
     apr_uri_t u;
     char *copy;
     size_t n;
 
-    if (apr_uri_parse(p, text, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
-        !*u.hostname) {
+    if (apr_uri_parse(p, text, &u) != APR_SUCCESS || !u.scheme || !u.hostname || !*u.hostname) {
         *why = "an absolute URL such as https://host/path";
         return APR_EINVAL;
     }

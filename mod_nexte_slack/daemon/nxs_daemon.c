@@ -79,8 +79,7 @@ static apr_status_t fork_daemon(daemon_t *d)
     /* Stopped with the configuration: SIGTERM, then SIGKILL after 3 s. */
     apr_pool_note_subprocess(d->pconf, &d->proc, APR_KILL_AFTER_TIMEOUT);
     apr_proc_other_child_register(&d->proc, maintenance, d, NULL, d->pconf);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, d->s, "delivery daemon started (pid %d)",
-                 d->proc.pid);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, d->s, "delivery daemon started (pid %d)", d->proc.pid);
     return APR_SUCCESS;
 }
 

@@ -71,8 +71,8 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     }
     apr_thread_mutex_lock(d->lock);
     for (i = 0; i < n; ++i) {
-        nxs_sched_item_t item = {first + i, recs[i].account, recs[i].team, recs[i].channel,
-                                 recs[i].accepted_at, 0};
+        nxs_sched_item_t item = {first + i,       recs[i].account,     recs[i].team,
+                                 recs[i].channel, recs[i].accepted_at, 0};
         nxs_sched_add(d->sched, &item);
     }
     apr_thread_cond_signal(d->wake);

@@ -168,13 +168,13 @@ static void connection_broken(nxs_daemon_t *d, const nxs_sched_item_t *item, con
     }
     nxs_daemon_tokens_forget(d, item->account);
     if (d->c->callback_url) {
-        json_t *body = nxs_json_own(
-            json_pack("{s:s, s:s, s:s, s:s, s:I}", "type", "slack.connection_broken",
-                      "account_id", item->account, "team_id", item->team, "error", error, "at",
-                      (json_int_t)apr_time_sec(apr_time_now())),
-            p);
-        if (nxs_callback_post(d->c->callback_url, d->c->event_secret.value,
-                              d->c->event_secret.len, body, 3, p) != APR_SUCCESS) {
+        json_t *body =
+            nxs_json_own(json_pack("{s:s, s:s, s:s, s:s, s:I}", "type", "slack.connection_broken",
+                                   "account_id", item->account, "team_id", item->team, "error",
+                                   error, "at", (json_int_t)apr_time_sec(apr_time_now())),
+                         p);
+        if (nxs_callback_post(d->c->callback_url, d->c->event_secret.value, d->c->event_secret.len,
+                              body, 3, p) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
                          "NexteSlackCallbackURL did not take the connection_broken notice");
         }

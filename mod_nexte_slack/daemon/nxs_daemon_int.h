@@ -29,16 +29,16 @@ typedef struct nxs_daemon_t {
     server_rec *s;
     const nxs_server_conf_t *c;
     apr_pool_t *pool;
-    apr_allocator_t *allocator;   /* shared by the connection, delivery and recorder pools */
+    apr_allocator_t *allocator; /* shared by the connection, delivery and recorder pools */
     nxs_queue_t *queue;
     nxs_sched_t *sched;
     nxs_metrics_t *metrics;
     apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;      /* signalled when the dispatcher may have work */
-    apr_thread_pool_t *workers;   /* NexteSlackWorkers delivery threads */
-    apr_thread_pool_t *conns;     /* one task per connection from a child */
-    apr_hash_t *tokens;           /* "account/team" -> nxs_daemon_token_t * */
-    apr_hash_t *possibly_posted;  /* seq (u64 key) -> non-NULL: got internal/fatal_error */
+    apr_thread_cond_t *wake;         /* signalled when the dispatcher may have work */
+    apr_thread_pool_t *workers;      /* NexteSlackWorkers delivery threads */
+    apr_thread_pool_t *conns;        /* one task per connection from a child */
+    apr_hash_t *tokens;              /* "account/team" -> nxs_daemon_token_t * */
+    apr_hash_t *possibly_posted;     /* seq (u64 key) -> non-NULL: got internal/fatal_error */
     nxs_daemon_recorder_t *recorder; /* locks itself */
     apr_time_t started;
     volatile int stopping;

@@ -95,8 +95,8 @@ typedef struct replay_t {
 static apr_status_t replay_one(void *baton, const nxs_queue_record_t *rec)
 {
     replay_t *r = baton;
-    nxs_sched_item_t item = {rec->seq, rec->account, rec->team, rec->channel, rec->accepted_at,
-                             rec->attempts};
+    nxs_sched_item_t item = {rec->seq,     rec->account,     rec->team,
+                             rec->channel, rec->accepted_at, rec->attempts};
     ++r->n;
     return nxs_sched_add(r->d->sched, &item);
 }
@@ -239,8 +239,8 @@ static void accept_loop(nxs_daemon_t *d, apr_socket_t *ls)
         conn = apr_palloc(cp, sizeof(*conn));
         conn->sock = s;
         conn->pool = cp;
-        if (apr_thread_pool_push(d->conns, nxs_daemon_conn, conn,
-                                 APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS) {
+        if (apr_thread_pool_push(d->conns, nxs_daemon_conn, conn, APR_THREAD_TASK_PRIORITY_NORMAL,
+                                 NULL) != APR_SUCCESS) {
             apr_socket_close(s);
             apr_pool_destroy(cp);
         }

@@ -28,8 +28,8 @@ struct nxs_daemon_recorder_t {
     apr_allocator_t *allocator; /* the daemon's shared one (see create_state) */
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
-    apr_pool_t *pool;          /* owns the pending rows; replaced at each take */
-    apr_array_header_t *rows;  /* nxs_delivery_t */
+    apr_pool_t *pool;         /* owns the pending rows; replaced at each take */
+    apr_array_header_t *rows; /* nxs_delivery_t */
     apr_size_t dropped;
     int stopping;
     apr_thread_t *thread;
@@ -94,8 +94,8 @@ static void write_batch(nxs_daemon_t *d, apr_array_header_t *rows, apr_pool_t *p
         nxs_db_rollback(db, p);
     }
     for (i = 0, failed = 0; i < rows->nelts; ++i) {
-        failed += nxs_store_delivery_put(db, &APR_ARRAY_IDX(rows, i, nxs_delivery_t), p) !=
-                  APR_SUCCESS;
+        failed +=
+            nxs_store_delivery_put(db, &APR_ARRAY_IDX(rows, i, nxs_delivery_t), p) != APR_SUCCESS;
     }
     if (failed) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,

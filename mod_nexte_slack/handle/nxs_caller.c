@@ -15,8 +15,8 @@ APLOG_USE_MODULE(nexte_slack);
 const char *nxs_caller_canonical(request_rec *r, const char *account, const char *body,
                                  apr_size_t body_len, apr_size_t *len)
 {
-    const char *head = apr_pstrcat(r->pool, r->method, " ", r->unparsed_uri, "\n", account, "\n",
-                                   NULL);
+    const char *head =
+        apr_pstrcat(r->pool, r->method, " ", r->unparsed_uri, "\n", account, "\n", NULL);
     apr_size_t hl = strlen(head);
     char *out = apr_palloc(r->pool, hl + body_len + 1);
 

@@ -9,13 +9,13 @@
 
 #include "cfg/nxs_config.h"
 
-#define NXS_SESSION_COOKIE "nxs_session"
+#define NXS_SESSION_COOKIE       "nxs_session"
 #define NXS_SESSION_LIFETIME_SEC (12 * 3600)
 
 typedef struct nxs_caller_t {
     const char *account;
-    int by_session;     /* 1: browser session; 0: Nexte core signature */
-    const char *csrf;   /* the session's CSRF token (sessions only) */
+    int by_session;   /* 1: browser session; 0: Nexte core signature */
+    const char *csrf; /* the session's CSRF token (sessions only) */
 } nxs_caller_t;
 
 /* Authenticates the request whose body (already read) is BODY.  Returns

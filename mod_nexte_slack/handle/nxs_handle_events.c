@@ -30,7 +30,7 @@ APLOG_USE_MODULE(nexte_slack);
 #define NXS_EVENT_BODY_MAX (64 * 1024)
 /* How long a request waits for the daemon (e.g. during a graceful restart)
  * before answering 503 so that Nexte core retries. */
-#define NXS_DAEMON_WAIT    apr_time_from_sec(2)
+#define NXS_DAEMON_WAIT apr_time_from_sec(2)
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
@@ -110,9 +110,9 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     if (nxs_render_event(&msg, &why, env->root, &rs, r->pool) != APR_SUCCESS) {
         /* The renderer names the field: "data.days_overdue: required for ..." */
         const char *colon = why ? strchr(why, ':') : NULL;
-        return unprocessable(r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why))
-                                      : "data",
-                             colon ? colon + 2 : (why ? why : "cannot be rendered"));
+        return unprocessable(
+            r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why)) : "data",
+            colon ? colon + 2 : (why ? why : "cannot be rendered"));
     }
     json_object_set_new(msg, "channel", json_string(route->channel));
     payload = nxs_json_dump(msg, JSON_COMPACT, r->pool);
@@ -139,9 +139,9 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
      * SQLite's write lock even when it ends up doing nothing, and under load
      * every event then queued on that one lock (bench/run: ~900 events/s). */
     if (!db || nxs_store_account_get(&a, db, env->account_id, r->pool) ||
-        (!a && (nxs_store_account_ensure(db, env->account_id, apr_time_sec(r->request_time),
-                                         r->pool) ||
-                nxs_store_account_get(&a, db, env->account_id, r->pool))) ||
+        (!a &&
+         (nxs_store_account_ensure(db, env->account_id, apr_time_sec(r->request_time), r->pool) ||
+          nxs_store_account_get(&a, db, env->account_id, r->pool))) ||
         !a) {
         return unavailable(r, "store_unavailable", "the settings store cannot be reached");
     }
@@ -177,8 +177,9 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
         return nxs_respond_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));
     }
     if (reason) {
-        return nxs_respond_json(r, HTTP_ACCEPTED, json_pack("{s:s, s:i, s:s}", "status", "queued",
-                                                            "deliveries", 0, "reason", reason));
+        return nxs_respond_json(
+            r, HTTP_ACCEPTED,
+            json_pack("{s:s, s:i, s:s}", "status", "queued", "deliveries", 0, "reason", reason));
     }
     return nxs_respond_json(r, HTTP_ACCEPTED,
                             json_pack("{s:s, s:I}", "status", "queued", "deliveries",

@@ -30,9 +30,9 @@
 
 APLOG_USE_MODULE(nexte_slack);
 
-#define NXS_OAUTH_COOKIE "nxs_oauth"
+#define NXS_OAUTH_COOKIE    "nxs_oauth"
 #define NXS_OAUTH_STATE_TTL 600
-#define NXS_BOT_SCOPES "chat:write,chat:write.public,channels:read"
+#define NXS_BOT_SCOPES      "chat:write,chat:write.public,channels:read"
 
 static const char *settings_url(request_rec *r, const nxs_server_conf_t *c)
 {
@@ -99,11 +99,11 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
     }
     nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, nxs_config_https(c));
     return nxs_http_redirect(
-        r, apr_pstrcat(r->pool, c->authorize_url, "?client_id=",
-                       ap_escape_urlencoded(r->pool, c->client_id), "&scope=",
-                       ap_escape_urlencoded(r->pool, NXS_BOT_SCOPES), "&redirect_uri=",
-                       ap_escape_urlencoded(r->pool, redirect_uri(r, c, sub)), "&state=",
-                       ap_escape_urlencoded(r->pool, state), NULL));
+        r, apr_pstrcat(r->pool, c->authorize_url,
+                       "?client_id=", ap_escape_urlencoded(r->pool, c->client_id),
+                       "&scope=", ap_escape_urlencoded(r->pool, NXS_BOT_SCOPES),
+                       "&redirect_uri=", ap_escape_urlencoded(r->pool, redirect_uri(r, c, sub)),
+                       "&state=", ap_escape_urlencoded(r->pool, state), NULL));
 }
 
 /* Exchanges CODE and stores the workspace for ACCOUNT. */
@@ -119,8 +119,8 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
 
     apr_table_setn(form, "code", code);
     apr_table_setn(form, "redirect_uri", redirect_uri(r, c, sub));
-    nxs_slack_call(&res, c->api_base, "oauth.v2.access", &auth, form, NULL,
-                   apr_time_from_sec(10), r->pool);
+    nxs_slack_call(&res, c->api_base, "oauth.v2.access", &auth, form, NULL, apr_time_from_sec(10),
+                   r->pool);
     if (res.error && !res.body) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "oauth.v2.access failed: %s", res.error);
         return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack could not be reached",
@@ -129,9 +129,9 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     }
     if (res.error) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "oauth.v2.access refused: %s", res.error);
-        return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
-                         apr_pstrcat(r->pool, "Slack answered: ", res.error,
-                                     ". Try connecting again.", NULL));
+        return fail_page(
+            r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
+            apr_pstrcat(r->pool, "Slack answered: ", res.error, ". Try connecting again.", NULL));
     }
     memset(&w, 0, sizeof(w));
     w.account_id = account;
@@ -202,11 +202,11 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
                          "browser, or was already used. Start again from the settings.");
     }
     if (error) {
-        return fail_page(r, c, HTTP_OK, "Slack was not connected",
-                         strcmp(error, "access_denied") == 0
-                             ? "You cancelled the install in Slack. Nothing was changed."
-                             : apr_pstrcat(r->pool, "Slack answered: ", error,
-                                           ". Nothing was changed.", NULL));
+        return fail_page(
+            r, c, HTTP_OK, "Slack was not connected",
+            strcmp(error, "access_denied") == 0
+                ? "You cancelled the install in Slack. Nothing was changed."
+                : apr_pstrcat(r->pool, "Slack answered: ", error, ". Nothing was changed.", NULL));
     }
     return finish_install(r, c, db, account, code, sub);
 }

@@ -38,22 +38,20 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
     account = apr_table_get(q, "account");
     exp = apr_table_get(q, "exp");
     sig = apr_table_get(q, "sig");
-    if (nxs_sign_launch_verify(&why, c->event_secret.value, c->event_secret.len, account, exp,
-                               sig, r->request_time, r->pool) != APR_SUCCESS) {
+    if (nxs_sign_launch_verify(&why, c->event_secret.value, c->event_secret.len, account, exp, sig,
+                               r->request_time, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "launch link refused: %s", why);
-        return nxs_http_page(r, HTTP_FORBIDDEN, "This link cannot be used",
-                             apr_pstrcat(r->pool,
-                                         strcmp(why ? why : "", "expired_link") == 0
-                                             ? "The link has expired. "
-                                             : "The link is not valid. ",
-                                         "Open the Slack settings from Nexte again (", why,
-                                         ").", NULL),
-                             NULL);
+        return nxs_http_page(
+            r, HTTP_FORBIDDEN, "This link cannot be used",
+            apr_pstrcat(r->pool,
+                        strcmp(why ? why : "", "expired_link") == 0 ? "The link has expired. "
+                                                                    : "The link is not valid. ",
+                        "Open the Slack settings from Nexte again (", why, ").", NULL),
+            NULL);
     }
     if (!(db = nxs_dbd_acquire(r))) {
         return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
-                             "The settings store cannot be reached; try again in a minute.",
-                             NULL);
+                             "The settings store cannot be reached; try again in a minute.", NULL);
     }
     nxs_sign_parse_unix(&exp_sec, exp);
     if (nxs_store_once(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
@@ -66,8 +64,8 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
                              "again (link_already_used).",
                              NULL);
     }
-    nxs_store_purge(&purged, db, apr_time_sec(r->request_time),
-                    apr_time_sec(c->reconnect_grace), r->pool);
+    nxs_store_purge(&purged, db, apr_time_sec(r->request_time), apr_time_sec(c->reconnect_grace),
+                    r->pool);
     nxs_store_account_ensure(db, account, apr_time_sec(r->request_time), r->pool);
     nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, account,
                       r->request_time + apr_time_from_sec(NXS_SESSION_LIFETIME_SEC), r->pool);

@@ -59,8 +59,8 @@ static apr_time_t server_started(void)
 /* The delivery daemon's counters, or NULL when it does not answer. */
 static json_t *daemon_counters(request_rec *r, const nxs_server_conf_t *c)
 {
-    json_t *reply = nxs_daemon_request(r, c, json_pack("{s:s}", "op", "stats"),
-                                       apr_time_from_msec(500));
+    json_t *reply =
+        nxs_daemon_request(r, c, json_pack("{s:s}", "op", "stats"), apr_time_from_msec(500));
 
     if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
         return NULL;
@@ -73,14 +73,14 @@ static int status_json(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_time_t started = server_started();
     json_t *counters = daemon_counters(r, c);
-    json_t *body = json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:O, s:b}", "status",
-        counters ? "ok" : "degraded", "module", "mod_nexte_slack", "version", NXS_VERSION,
-        "build", "revision", NXS_BUILD_REV, "httpd", ap_get_server_banner(), "libraries",
-        nxs_build_libraries(), "uptime_seconds",
-        started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
-        "counters", counters ? counters : nxs_json_own(json_object(), r->pool),
-        "delivery_daemon_up", counters != NULL);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:O, s:b}", "status",
+                  counters ? "ok" : "degraded", "module", "mod_nexte_slack", "version", NXS_VERSION,
+                  "build", "revision", NXS_BUILD_REV, "httpd", ap_get_server_banner(), "libraries",
+                  nxs_build_libraries(), "uptime_seconds",
+                  started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
+                  "counters", counters ? counters : nxs_json_own(json_object(), r->pool),
+                  "delivery_daemon_up", counters != NULL);
     return nxs_respond_json(r, HTTP_OK, body);
 }
 
@@ -109,8 +109,8 @@ static void prom_metric(apr_array_header_t *lines, const char *name, const char 
                         const char *help, const char *labels, double value)
 {
     apr_pool_t *p = lines->pool;
-    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(p, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n",
-                                                       name, help, name, type, name, labels, value);
+    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
+        p, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n", name, help, name, type, name, labels, value);
 }
 
 static double num(const json_t *o, const char *key)
@@ -121,8 +121,8 @@ static double num(const json_t *o, const char *key)
 /* The daemon's counters in Prometheus form; an absent daemon shows as down. */
 static void prom_counters(apr_array_header_t *lines, const json_t *k)
 {
-    static const char *const totals[] = {"accepted", "duplicates", "delivered",
-                                         "retried",  "dead_lettered", "dropped", NULL};
+    static const char *const totals[] = {"accepted",      "duplicates", "delivered", "retried",
+                                         "dead_lettered", "dropped",    NULL};
     apr_pool_t *p = lines->pool;
     const json_t *errors, *hist, *le, *counts;
     const char *code;
@@ -147,8 +147,9 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
                 "Accounts whose Slack connection is broken.", "",
                 num(k, "accounts_needing_reconnect"));
     errors = json_object_get(k, "slack_errors");
-    APR_ARRAY_PUSH(lines, const char *) = "# HELP nexte_slack_slack_errors_total Slack errors by code.\n"
-                                          "# TYPE nexte_slack_slack_errors_total counter\n";
+    APR_ARRAY_PUSH(lines, const char *) =
+        "# HELP nexte_slack_slack_errors_total Slack errors by code.\n"
+        "# TYPE nexte_slack_slack_errors_total counter\n";
     json_object_foreach((json_t *)errors, code, v)
     {
         APR_ARRAY_PUSH(lines, const char *) =
@@ -169,8 +170,9 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
             json_number_value(json_array_get(counts, i)));
     }
     APR_ARRAY_PUSH(lines, const char *) =
-        apr_psprintf(p, "nexte_slack_delivery_latency_seconds_sum %.17g\n"
-                        "nexte_slack_delivery_latency_seconds_count %.17g\n",
+        apr_psprintf(p,
+                     "nexte_slack_delivery_latency_seconds_sum %.17g\n"
+                     "nexte_slack_delivery_latency_seconds_count %.17g\n",
                      num(hist, "sum"), num(hist, "count"));
 }
 

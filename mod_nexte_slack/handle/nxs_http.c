@@ -72,7 +72,8 @@ const char *nxs_http_cookie(request_rec *r, const char *name)
 void nxs_http_set_cookie(request_rec *r, const char *name, const char *value, int max_age,
                          int secure)
 {
-    const char *attrs = secure ? "Path=/;HttpOnly;SameSite=Lax;Secure" : "Path=/;HttpOnly;SameSite=Lax";
+    const char *attrs =
+        secure ? "Path=/;HttpOnly;SameSite=Lax;Secure" : "Path=/;HttpOnly;SameSite=Lax";
 
     if (max_age > 0) {
         ap_cookie_write(r, name, value, attrs, max_age, r->err_headers_out, NULL);
@@ -97,16 +98,19 @@ int nxs_http_page(request_rec *r, int status, const char *title, const char *mes
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<title>",
-        t, " - Nexte for Slack</title>"
+        t,
+        " - Nexte for Slack</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;"
         "padding:0 1rem;color:#1d1c1d}h1{font-size:1.4rem}a{color:#1264a3}</style>"
-        "</head><body><h1>", t, "</h1><p>", ap_escape_html2(r->pool, message, 1), "</p>",
+        "</head><body><h1>",
+        t, "</h1><p>", ap_escape_html2(r->pool, message, 1), "</p>",
         back_url ? apr_pstrcat(r->pool, "<p><a href=\"", ap_escape_html2(r->pool, back_url, 1),
                                "\">Back to the Slack settings</a></p>", NULL)
                  : "",
         "</body></html>\n", NULL);
 
-    apr_table_setn(r->headers_out, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'");
     return nxs_respond_text(r, status, "text/html; charset=utf-8", html);
 }
 

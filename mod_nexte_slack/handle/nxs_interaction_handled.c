@@ -69,8 +69,8 @@ static const char *token_of(request_rec *r, const nxs_server_conf_t *c, nxs_db_t
         /* Gone or unreadable workspaces are not news; a broken token is. */
         if (strcmp(error, "not_connected") != 0 && strcmp(error, "store_unavailable") != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "account %s, team %s: no usable token (%s)", d->account_id,
-                          d->team_id, error);
+                          "account %s, team %s: no usable token (%s)", d->account_id, d->team_id,
+                          error);
         }
         token = NULL;
     }

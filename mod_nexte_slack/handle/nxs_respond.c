@@ -47,7 +47,7 @@ int nxs_respond_unless_method(request_rec *r, const char *allowed)
         }
     }
     apr_table_setn(r->headers_out, "Allow", allowed);
-    return nxs_respond_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                             apr_psprintf(r->pool, "%s is not allowed here; use %s", r->method,
-                                          allowed));
+    return nxs_respond_error(
+        r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+        apr_psprintf(r->pool, "%s is not allowed here; use %s", r->method, allowed));
 }

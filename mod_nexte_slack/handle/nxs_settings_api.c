@@ -28,7 +28,7 @@ typedef struct ctx_t {
     const nxs_server_conf_t *c;
     const nxs_caller_t *caller;
     nxs_db_t *db;
-    json_t *in; /* parsed body for PUT/POST, pool-owned */
+    json_t *in;      /* parsed body for PUT/POST, pool-owned */
     const char *arg; /* the {category} of /categories/{category}[/mention] */
     apr_int64_t now;
 } ctx_t;
@@ -41,9 +41,9 @@ static int store_failed(ctx_t *x)
 
 static int invalid(ctx_t *x, const char *field, const char *message)
 {
-    return nxs_respond_json(x->r, HTTP_UNPROCESSABLE_ENTITY,
-                            json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field,
-                                      "message", message));
+    return nxs_respond_json(
+        x->r, HTTP_UNPROCESSABLE_ENTITY,
+        json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field, "message", message));
 }
 
 static nxs_slack_app_t slack_app(const ctx_t *x)
@@ -60,11 +60,10 @@ static json_t *str_or_null(const char *s)
 
 static json_t *workspace_json(const nxs_workspace_t *w)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:b}", "team_id", w->team_id,
-                     "team_name", w->team_name, "bot_user_id", w->bot_user_id, "scopes",
-                     w->scopes, "active", w->active, "needs_reconnect", w->needs_reconnect,
-                     "installed_at", (json_int_t)w->installed_at, "token_rotation",
-                     w->refresh_sealed != NULL);
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:b}", "team_id", w->team_id, "team_name",
+                     w->team_name, "bot_user_id", w->bot_user_id, "scopes", w->scopes, "active",
+                     w->active, "needs_reconnect", w->needs_reconnect, "installed_at",
+                     (json_int_t)w->installed_at, "token_rotation", w->refresh_sealed != NULL);
 }
 
 static json_t *categories_json(apr_array_header_t *cats)
@@ -156,8 +155,9 @@ static int get_session(ctx_t *x)
         return nxs_respond_error(x->r, HTTP_NOT_FOUND, "not_found",
                                  "/session describes browser sessions only");
     }
-    return nxs_respond_json(x->r, HTTP_OK, json_pack("{s:s, s:s}", "account", x->caller->account,
-                                                     "csrf_token", x->caller->csrf));
+    return nxs_respond_json(
+        x->r, HTTP_OK,
+        json_pack("{s:s, s:s}", "account", x->caller->account, "csrf_token", x->caller->csrf));
 }
 
 static int get_workspaces(ctx_t *x)
@@ -228,8 +228,7 @@ static int get_channels(ctx_t *x)
     }
     if (nxs_slack_channels_all(&channels, &error, x->c->api_base, token, "public_channel",
                                SLACK_TIMEOUT, x->r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(x->r, HTTP_BAD_GATEWAY, error,
-                                 "Slack did not list the channels");
+        return nxs_respond_error(x->r, HTTP_BAD_GATEWAY, error, "Slack did not list the channels");
     }
     out = json_array();
     for (i = 0; i < channels->nelts; ++i) {
@@ -257,8 +256,8 @@ static int put_category(ctx_t *x)
     }
     if (nxs_store_category_set_channel(x->db, x->caller->account, x->arg, channel, name,
                                        x->r->pool) ||
-        (mention && nxs_store_category_set_mention(x->db, x->caller->account, x->arg, mention,
-                                                   x->r->pool))) {
+        (mention &&
+         nxs_store_category_set_mention(x->db, x->caller->account, x->arg, mention, x->r->pool))) {
         return store_failed(x);
     }
     return get_config(x);
@@ -266,8 +265,7 @@ static int put_category(ctx_t *x)
 
 static int delete_category(ctx_t *x)
 {
-    if (nxs_store_category_set_channel(x->db, x->caller->account, x->arg, NULL, NULL,
-                                       x->r->pool)) {
+    if (nxs_store_category_set_channel(x->db, x->caller->account, x->arg, NULL, NULL, x->r->pool)) {
         return store_failed(x);
     }
     return get_config(x);
@@ -316,9 +314,9 @@ static int get_filters(ctx_t *x)
     if (!filters || nxs_json_load(&v, &why, filters, strlen(filters), x->r->pool)) {
         v = nxs_json_own(json_object(), x->r->pool);
     }
-    return nxs_respond_json(x->r, HTTP_OK,
-                            json_pack("{s:O, s:b}", "filters", v, "applied",
-                                      strcmp(a->plan, "agency") == 0));
+    return nxs_respond_json(
+        x->r, HTTP_OK,
+        json_pack("{s:O, s:b}", "filters", v, "applied", strcmp(a->plan, "agency") == 0));
 }
 
 static int put_filters(ctx_t *x)
@@ -348,8 +346,9 @@ static int put_filters(ctx_t *x)
 static const char *test_message(const nxs_account_t *a, const char *category, apr_pool_t *p)
 {
     if (a && strcmp(a->locale, "fr") == 0) {
-        return apr_psprintf(p, "\xE2\x9C\x85 Nexte est connect\xC3\xA9 : les \xC3\xA9v\xC3\xA9"
-                               "nements \xC2\xAB %s \xC2\xBB arriveront ici.",
+        return apr_psprintf(p,
+                            "\xE2\x9C\x85 Nexte est connect\xC3\xA9 : les \xC3\xA9v\xC3\xA9"
+                            "nements \xC2\xAB %s \xC2\xBB arriveront ici.",
                             category);
     }
     return apr_psprintf(p, "\xE2\x9C\x85 Nexte is connected: %s events will be posted here.",
@@ -383,21 +382,21 @@ static int post_confirm(ctx_t *x)
         if (!k->channel_id) {
             continue;
         }
-        body = nxs_json_dump(nxs_json_own(json_pack("{s:s, s:s, s:b, s:b}", "channel",
-                                                    k->channel_id, "text",
-                                                    test_message(a, k->category, p),
-                                                    "unfurl_links", 0, "unfurl_media", 0),
-                                          p),
-                             JSON_COMPACT, p);
-        nxs_slack_call(&res, x->c->api_base, "chat.postMessage", &auth, NULL, body,
-                       SLACK_TIMEOUT, p);
+        body =
+            nxs_json_dump(nxs_json_own(json_pack("{s:s, s:s, s:b, s:b}", "channel", k->channel_id,
+                                                 "text", test_message(a, k->category, p),
+                                                 "unfurl_links", 0, "unfurl_media", 0),
+                                       p),
+                          JSON_COMPACT, p);
+        nxs_slack_call(&res, x->c->api_base, "chat.postMessage", &auth, NULL, body, SLACK_TIMEOUT,
+                       p);
         all_ok &= res.error == NULL;
         json_object_set_new(results, k->category,
-                            res.error ? json_pack("{s:s, s:b, s:s}", "channel_id", k->channel_id,
-                                                  "ok", 0, "error", res.error)
-                                      : json_pack("{s:s, s:b, s:o}", "channel_id", k->channel_id,
-                                                  "ok", 1, "ts",
-                                                  str_or_null(nxs_json_path_str(res.body, "ts"))));
+                            res.error
+                                ? json_pack("{s:s, s:b, s:s}", "channel_id", k->channel_id, "ok", 0,
+                                            "error", res.error)
+                                : json_pack("{s:s, s:b, s:o}", "channel_id", k->channel_id, "ok", 1,
+                                            "ts", str_or_null(nxs_json_path_str(res.body, "ts"))));
     }
     return nxs_respond_json(x->r, HTTP_OK,
                             json_pack("{s:b, s:o}", "ok", all_ok, "results", results));
@@ -425,13 +424,13 @@ static int post_disconnect(ctx_t *x)
          * Slack answers, and the answer is reported. */
         if (nxs_token_get(&token, &error, x->db, w, &app, x->now, p) == APR_SUCCESS) {
             nxs_slack_auth_t auth = {token, NULL, NULL};
-            nxs_slack_call(&res, x->c->api_base, "auth.revoke", &auth, apr_table_make(p, 1),
-                           NULL, SLACK_TIMEOUT, p);
+            nxs_slack_call(&res, x->c->api_base, "auth.revoke", &auth, apr_table_make(p, 1), NULL,
+                           SLACK_TIMEOUT, p);
             error = res.error;
         }
-        json_array_append_new(revoked, json_pack("{s:s, s:b, s:o}", "team_id", w->team_id,
-                                                 "revoked", error == NULL, "error",
-                                                 str_or_null(error)));
+        json_array_append_new(revoked,
+                              json_pack("{s:s, s:b, s:o}", "team_id", w->team_id, "revoked",
+                                        error == NULL, "error", str_or_null(error)));
     }
     if (nxs_store_workspaces_delete(x->db, x->caller->account, p) ||
         nxs_store_account_set_disconnected(x->db, x->caller->account, x->now, p)) {
@@ -444,17 +443,17 @@ static int post_disconnect(ctx_t *x)
                        apr_time_from_sec(1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, "account %s disconnected Slack (%d workspaces)",
                   x->caller->account, ws->nelts);
-    return nxs_respond_json(
-        x->r, HTTP_OK,
-        json_pack("{s:s, s:o, s:I}", "status", "disconnected", "workspaces", revoked, "purge_at",
-                  (json_int_t)(x->now + apr_time_sec(x->c->reconnect_grace))));
+    return nxs_respond_json(x->r, HTTP_OK,
+                            json_pack("{s:s, s:o, s:I}", "status", "disconnected", "workspaces",
+                                      revoked, "purge_at",
+                                      (json_int_t)(x->now + apr_time_sec(x->c->reconnect_grace))));
 }
 
 typedef int (*route_fn)(ctx_t *x);
 
 typedef struct route_t {
     const char *method;
-    const char *path;   /* "*" matches one category segment */
+    const char *path; /* "*" matches one category segment */
     route_fn fn;
 } route_t;
 

@@ -31,17 +31,17 @@ static int nxs_test_teardown(void **state)
 }
 
 #define nxs_test_pool(state) ((apr_pool_t *)*(state))
-#define NXS_TEST(fn) cmocka_unit_test_setup_teardown(fn, nxs_test_setup, nxs_test_teardown)
+#define NXS_TEST(fn)         cmocka_unit_test_setup_teardown(fn, nxs_test_setup, nxs_test_teardown)
 
-#define NXS_RUN_TESTS(tests)                                   \
-    int main(void)                                             \
-    {                                                          \
-        int failed;                                            \
-        apr_initialize();                                      \
-        cmocka_set_message_output(CM_OUTPUT_TAP);              \
-        failed = cmocka_run_group_tests(tests, NULL, NULL);    \
-        apr_terminate();                                       \
-        return failed;                                         \
+#define NXS_RUN_TESTS(tests)                                                                       \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        int failed;                                                                                \
+        apr_initialize();                                                                          \
+        cmocka_set_message_output(CM_OUTPUT_TAP);                                                  \
+        failed = cmocka_run_group_tests(tests, NULL, NULL);                                        \
+        apr_terminate();                                                                           \
+        return failed;                                                                             \
     }
 
 #endif

@@ -18,8 +18,9 @@ static const char *temp_file(apr_pool_t *p, const void *data, apr_size_t len, in
     apr_file_t *f = NULL;
     apr_size_t n = len;
 
-    assert_int_equal(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE |
-                                                    APR_FOPEN_EXCL | APR_FOPEN_DELONCLOSE * 0,
+    assert_int_equal(apr_file_mktemp(&f, path,
+                                     APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL |
+                                         APR_FOPEN_DELONCLOSE * 0,
                                      p),
                      APR_SUCCESS);
     assert_int_equal(apr_file_write_full(f, data, len, &n), APR_SUCCESS);
@@ -102,8 +103,9 @@ static void base_urls_are_absolute_http_without_extras(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     const char *out = NULL, *why = NULL;
-    const char *bad[] = {"slack.com/api", "ftp://slack.com", "https://", "https://u:p@host/",
-                         "https://host/?q=1", "https://host/#frag", "/relative", ""};
+    const char *bad[] = {
+        "slack.com/api",     "ftp://slack.com",    "https://",  "https://u:p@host/",
+        "https://host/?q=1", "https://host/#frag", "/relative", ""};
     size_t i;
 
     assert_int_equal(nxs_url_check_base(&out, &why, "https://slack.com/api/", p), APR_SUCCESS);

@@ -23,8 +23,10 @@ static void accepts_each_unit(void **state)
 static void refuses_missing_or_unknown_units(void **state)
 {
     apr_interval_time_t d = 42;
-    const char *bad[] = {"", "10", "s", "10x", "10 s", " 10s", "10s ", "1.5s", "-1s",
-                         "10sec", "10S", "0s", "0ms", "366d", "99999999999999999999s", "1e3s"};
+    const char *bad[] = {"",     "10",   "s",    "10x",  "10 s",
+                         " 10s", "10s ", "1.5s", "-1s",  "10sec",
+                         "10S",  "0s",   "0ms",  "366d", "99999999999999999999s",
+                         "1e3s"};
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {

@@ -9,10 +9,10 @@
 #include "nxs_envelope.h"
 #include "nxs_json.h"
 
-#define VALID                                                                                    \
-    "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"account_id\":\"acc_42\","                   \
-    "\"occurred_at\":\"2026-11-28T08:59:12Z\",\"member\":{\"id\":\"mem_3\",\"name\":\"Hugo\"},"  \
-    "\"client\":{\"id\":\"cli_9\",\"name\":\"Acme\"},\"amount\":{\"value\":\"1250.00\","        \
+#define VALID                                                                                      \
+    "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"account_id\":\"acc_42\","                       \
+    "\"occurred_at\":\"2026-11-28T08:59:12Z\",\"member\":{\"id\":\"mem_3\",\"name\":\"Hugo\"},"    \
+    "\"client\":{\"id\":\"cli_9\",\"name\":\"Acme\"},\"amount\":{\"value\":\"1250.00\","           \
     "\"currency\":\"EUR\"},\"data\":{\"method\":\"card\"},\"future_field\":[1,2,3]}"
 
 static apr_status_t parse_text(nxs_envelope_t *env, const char **field, const char **why,
@@ -30,8 +30,8 @@ static const char *variant(apr_pool_t *p, const char *from, const char *to)
 {
     const char *at = strstr(VALID, from);
     assert_non_null(at);
-    return apr_pstrcat(p, apr_pstrndup(p, VALID, (apr_size_t)(at - VALID)), to,
-                       at + strlen(from), NULL);
+    return apr_pstrcat(p, apr_pstrndup(p, VALID, (apr_size_t)(at - VALID)), to, at + strlen(from),
+                       NULL);
 }
 
 static void a_valid_envelope_is_parsed_and_extra_fields_ignored(void **state)
@@ -67,9 +67,8 @@ static void every_catalog_fixture_is_valid(void **state)
         if (!strstr(e->d_name, ".json")) {
             continue;
         }
-        assert_int_equal(nxs_json_load_file(&root, &why,
-                                            apr_pstrcat(p, "t/fixtures/events/", e->d_name, NULL),
-                                            p),
+        assert_int_equal(nxs_json_load_file(
+                             &root, &why, apr_pstrcat(p, "t/fixtures/events/", e->d_name, NULL), p),
                          APR_SUCCESS);
         if (nxs_envelope_parse(&env, &field, &why, root, p) != APR_SUCCESS) {
             fail_msg("%s: %s %s", e->d_name, field, why);
@@ -135,18 +134,16 @@ static void non_posted_types_have_no_category(void **state)
     nxs_envelope_t env;
     const char *field = NULL, *why = NULL;
 
-    assert_int_equal(parse_text(&env, &field, &why,
-                                variant(p, "\"type\":\"invoice.paid\"",
-                                        "\"type\":\"account.updated\""),
-                                p),
-                     APR_SUCCESS);
+    assert_int_equal(
+        parse_text(&env, &field, &why,
+                   variant(p, "\"type\":\"invoice.paid\"", "\"type\":\"account.updated\""), p),
+        APR_SUCCESS);
     assert_null(env.category);
     assert_false(env.postable);
-    assert_int_equal(parse_text(&env, &field, &why,
-                                variant(p, "\"type\":\"invoice.paid\"",
-                                        "\"type\":\"invoice.overdue\""),
-                                p),
-                     APR_SUCCESS);
+    assert_int_equal(
+        parse_text(&env, &field, &why,
+                   variant(p, "\"type\":\"invoice.paid\"", "\"type\":\"invoice.overdue\""), p),
+        APR_SUCCESS);
     assert_string_equal(env.category, "alerts");
     assert_false(env.postable); /* no days_overdue > 7 */
 }

@@ -21,8 +21,10 @@ static const char *form(const char *json, apr_pool_t *p)
 static const char click[] =
     "{\"type\":\"block_actions\",\"team\":{\"id\":\"T0001\",\"domain\":\"acme\"},"
     "\"user\":{\"id\":\"U024BE7LH\",\"username\":\"claire\",\"name\":\"claire\"},"
-    "\"api_app_id\":\"A1\",\"container\":{\"type\":\"message\",\"message_ts\":\"1764320000.000100\","
-    "\"channel_id\":\"C0PAY\",\"is_ephemeral\":false},\"channel\":{\"id\":\"C0PAY\",\"name\":\"pay\"},"
+    "\"api_app_id\":\"A1\",\"container\":{\"type\":\"message\",\"message_ts\":\"1764320000."
+    "000100\","
+    "\"channel_id\":\"C0PAY\",\"is_ephemeral\":false},\"channel\":{\"id\":\"C0PAY\",\"name\":"
+    "\"pay\"},"
     "\"message\":{\"ts\":\"1764320000.000100\",\"text\":\"x\"},"
     "\"response_url\":\"https://hooks.slack.com/actions/T0001/1/abc\","
     "\"actions\":[{\"action_id\":\"nxs_handled\",\"block_id\":\"nxs_actions\",\"value\":\"d_abc\","
@@ -100,9 +102,8 @@ static void what_is_not_an_interaction_is_refused_with_a_reason(void **state)
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
         const char *why = NULL;
-        assert_int_equal(
-            nxs_interaction_parse(&ix, &why, cases[i].body, strlen(cases[i].body), p),
-            APR_EINVAL);
+        assert_int_equal(nxs_interaction_parse(&ix, &why, cases[i].body, strlen(cases[i].body), p),
+                         APR_EINVAL);
         if (strcmp(why, cases[i].why) != 0) {
             fail_msg("%s: got %s, want %s", cases[i].body, why, cases[i].why);
         }

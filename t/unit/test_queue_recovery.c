@@ -35,7 +35,8 @@ static void torn_tail_is_cut_and_reported(void **state)
 
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.torn_tails, 1);
-    assert_true(rep.torn_bytes > 200 && rep.torn_bytes < 350); /* 200 B of payload + ~110 B of frame */
+    assert_true(rep.torn_bytes > 200 &&
+                rep.torn_bytes < 350); /* 200 B of payload + ~110 B of frame */
     assert_int_equal(rep.corrupt_segments, 0);
     assert_int_equal(rep.live, 4);
     assert_int_equal(qt_size(seg), size - 10 - rep.torn_bytes);

@@ -67,10 +67,10 @@ static void the_buttons_become_who_handled_it_and_when(void **state)
     assert_null(block(msg, "actions"));
     assert_non_null(line);
     assert_string_equal(nxs_json_path_str(line, "type"), "context");
-    assert_string_equal(nxs_json_path_str(json_array_get(json_object_get(line, "elements"), 0),
-                                          "text"),
-                        "✅ Handled by <@U024BE7LH> · <!date^1795856700^{date_short_pretty} at "
-                        "{time}|Nov 28, 2026, 10:05" NNBSP "AM GMT+1>");
+    assert_string_equal(
+        nxs_json_path_str(json_array_get(json_object_get(line, "elements"), 0), "text"),
+        "✅ Handled by <@U024BE7LH> · <!date^1795856700^{date_short_pretty} at "
+        "{time}|Nov 28, 2026, 10:05" NNBSP "AM GMT+1>");
     /* Everything else is the message as posted: same blocks, same order,
      * the line where the buttons were; no channel, no unfurl options. */
     assert_int_equal(json_array_size(json_object_get(msg, "blocks")),
@@ -91,10 +91,9 @@ static void in_french(void **state)
     json_t *msg = handled_ok(posted(p), "W0ENTERPRISE1", &fr_paris, p);
 
     assert_string_equal(
-        nxs_json_path_str(json_array_get(json_object_get(block_with_id(msg, NXS_BLOCK_HANDLED),
-                                                         "elements"),
-                                         0),
-                          "text"),
+        nxs_json_path_str(
+            json_array_get(json_object_get(block_with_id(msg, NXS_BLOCK_HANDLED), "elements"), 0),
+            "text"),
         "✅ Traité par <@W0ENTERPRISE1> · <!date^1795856700^{date_short_pretty} à {time}|"
         "28 nov. 2026, 10:05 UTC+1>");
 }
@@ -123,7 +122,7 @@ static void a_message_without_buttons_gets_the_line_at_its_end(void **state)
 static void what_is_not_a_slack_user_or_a_message_is_refused(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    static const char *const bad_users[] = {"",   "U",         "u024be7lh",  "<!channel>",
+    static const char *const bad_users[] = {"",    "U",         "u024be7lh",  "<!channel>",
                                             "U1>", "B024BE7LH", "U024 BE7LH", "U02\n4"};
     static const char *const bad_messages[] = {"", "not json", "[]", "{\"text\":\"x\"}",
                                                "{\"blocks\":[]}"};
@@ -132,18 +131,18 @@ static void what_is_not_a_slack_user_or_a_message_is_refused(void **state)
     size_t i;
 
     for (i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); ++i) {
-        assert_int_equal(nxs_render_handled(&msg, &why, sent, bad_users[i], CLICKED_AT,
-                                            &en_paris, p),
-                         APR_EINVAL);
+        assert_int_equal(
+            nxs_render_handled(&msg, &why, sent, bad_users[i], CLICKED_AT, &en_paris, p),
+            APR_EINVAL);
         assert_null(msg);
         assert_non_null(strstr(why, "user"));
     }
     assert_int_equal(nxs_render_handled(&msg, &why, sent, NULL, CLICKED_AT, &en_paris, p),
                      APR_EINVAL);
     for (i = 0; i < sizeof(bad_messages) / sizeof(bad_messages[0]); ++i) {
-        assert_int_equal(nxs_render_handled(&msg, &why, bad_messages[i], "U1", CLICKED_AT,
-                                            &en_paris, p),
-                         APR_EINVAL);
+        assert_int_equal(
+            nxs_render_handled(&msg, &why, bad_messages[i], "U1", CLICKED_AT, &en_paris, p),
+            APR_EINVAL);
         assert_null(msg);
         assert_non_null(strstr(why, "message"));
     }

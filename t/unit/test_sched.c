@@ -852,7 +852,6 @@ static void drains_100k_items_exactly_at_the_rate_limit(void **state)
     free(seen);
 }
 
-
 /* Every channel fails during an outage and backs off; the first delivery
  * after it (a channel whose backoff ended first) wakes the others at once
  * instead of each waiting out its own backoff. */

@@ -19,8 +19,8 @@
 /* Empties a PostgreSQL test database so each test starts from nothing. */
 static void drop_all(nxs_db_t *db)
 {
-    static const char *const tables[] = {"nxs_schema",   "nxs_accounts",     "nxs_workspaces",
-                                         "nxs_categories", "nxs_filters",    "nxs_oauth_states",
+    static const char *const tables[] = {"nxs_schema",      "nxs_accounts",   "nxs_workspaces",
+                                         "nxs_categories",  "nxs_filters",    "nxs_oauth_states",
                                          "nxs_launch_used", "nxs_deliveries", NULL};
     int i, n = 0;
 
@@ -35,9 +35,8 @@ static nxs_db_t *open_db(apr_pool_t *p, const char **path_out)
 {
     nxs_db_t *db = apr_pcalloc(p, sizeof(*db));
     const char *pg = getenv("NXS_TEST_PGSQL");
-    const char *path = pg ? NULL
-                          : apr_psprintf(p, "/tmp/nxs-store-%ld-%p.sqlite", (long)getpid(),
-                                         (void *)db);
+    const char *path =
+        pg ? NULL : apr_psprintf(p, "/tmp/nxs-store-%ld-%p.sqlite", (long)getpid(), (void *)db);
     const char *err = NULL;
     int version = 0;
 
@@ -76,7 +75,8 @@ static void migration_is_idempotent_and_refuses_newer_schemas(void **state)
 
     assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
     assert_int_equal(version, nxs_schema_target_version());
-    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 99"), 0);
+    assert_int_equal(
+        apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 99"), 0);
     assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_EINVAL);
     assert_non_null(strstr(err, "newer than this module"));
     close_db(db, path, p);
@@ -300,7 +300,7 @@ static void purge_removes_slack_settings_after_the_grace_only(void **state)
     assert_int_equal(nxs_store_purge(&purged, db, 1031, 30, p), APR_SUCCESS);
     assert_int_equal(purged, 1);
     assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
-    assert_non_null(a);                  /* the account's own fields stay */
+    assert_non_null(a); /* the account's own fields stay */
     assert_string_equal(a->plan, "agency");
     assert_string_equal(a->locale, "fr");
     assert_int_equal(a->disconnected_at, 0);
