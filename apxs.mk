@@ -8,8 +8,9 @@
 #   make -f apxs.mk unit-valgrind  the same tests under valgrind --leak-check=full
 #   make -f apxs.mk install    copy the module into apxs' LIBEXECDIR
 #
-# Sources: mod_nexte_slack/core/*.c never include httpd headers; the glue
-# (mod_nexte_slack/*.c, cfg/, handle/) does.  Every file matching those
+# Sources: mod_nexte_slack/core/ and its subsystem folders never include
+# httpd headers; the glue (mod_nexte_slack/*.c, cfg/, handle/, daemon/) does.
+# Core file names are unique across its folders (objects are named by them).  Every file matching those
 # wildcards is built, so adding a source file needs no edit here.
 
 APXS      ?= apxs
@@ -24,8 +25,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 INCLUDES  := -Imod_nexte_slack/core -Imod_nexte_slack
 
-CORE_SRC  := $(sort $(wildcard mod_nexte_slack/core/*.c))
-CORE_HDR  := $(sort $(wildcard mod_nexte_slack/core/*.h))
+CORE_SRC  := $(sort $(wildcard mod_nexte_slack/core/*.c mod_nexte_slack/core/*/*.c))
+CORE_HDR  := $(sort $(wildcard mod_nexte_slack/core/*.h mod_nexte_slack/core/*/*.h))
 GLUE_SRC  := $(sort $(wildcard mod_nexte_slack/*.c mod_nexte_slack/cfg/*.c mod_nexte_slack/handle/*.c mod_nexte_slack/daemon/*.c))
 GLUE_HDR  := $(sort $(wildcard mod_nexte_slack/*.h mod_nexte_slack/cfg/*.h mod_nexte_slack/handle/*.h mod_nexte_slack/daemon/*.h))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
@@ -69,7 +70,7 @@ $(OUT)/$(1)/libnxscore.a: $(CORE_SRC) $(CORE_HDR) VERSION
 	set -e; for f in $(CORE_SRC); do \
 	    $(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) $(PKG_CFLAGS) \
 	        -c $$$$f -o $(OUT)/$(1)/core/$$$$(basename $$$$f .c).o; done
-	rm -f $$@ && ar rcs $$@ $(OUT)/$(1)/core/*.o
+	rm -f $$@ && ar rcs $$@ $(foreach f,$(CORE_SRC),$(OUT)/$(1)/core/$(basename $(notdir $(f))).o)
 endef
 
 PLAIN_FLAGS := -g -O2 -fPIC

@@ -18,7 +18,7 @@
 #include <http_log.h>
 #include <mod_dbd.h>
 
-#include "nxs_schema.h"
+#include "store/nxs_schema.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

@@ -4,7 +4,7 @@
 
 #include <httpd.h>
 
-#include "nxs_db.h"
+#include "store/nxs_db.h"
 
 /* Gets the request's mod_dbd connection, with the schema migrated (once per
  * process) and the module's statements prepared (once per connection).

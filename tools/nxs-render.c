@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "nxs_json.h"
-#include "nxs_render.h"
+#include "render/nxs_render.h"
 #include "nxs_url.h"
 
 #define EXIT_USAGE 2

@@ -6,7 +6,7 @@
  *   queue_bench DIR appends THREADS SECONDS
  *   queue_bench DIR recovery RECORDS TYPE
  *   queue_bench DIR memory RECORDS [TYPE] */
-#include "nxs_queue.h"
+#include "queue/nxs_queue.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "nxs_json.h"
-#include "nxs_render.h"
+#include "render/nxs_render.h"
 
 static double now_s(void)
 {

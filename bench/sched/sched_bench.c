@@ -10,7 +10,7 @@
  * default rate (1/s, burst 3) with next + done(DELIVERED) and an expiry
  * sweep at each wake-up, and a drain with the bucket out of the way (every
  * channel always ready, the heap at its busiest).  Prints Markdown rows. */
-#include "nxs_sched.h"
+#include "sched/nxs_sched.h"
 
 #include <apr_general.h>
 

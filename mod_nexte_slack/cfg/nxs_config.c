@@ -8,10 +8,10 @@
 #include <apr_strings.h>
 #include <http_log.h>
 
-#include "nxs_crypto.h"
+#include "security/nxs_crypto.h"
 #include "nxs_directives.h"
 #include "nxs_duration.h"
-#include "nxs_queue_spec.h"
+#include "queue/nxs_queue_spec.h"
 #include "nxs_url.h"
 
 APLOG_USE_MODULE(nexte_slack);

@@ -9,7 +9,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "nxs_secret.h"
+#include "security/nxs_secret.h"
 
 #define NXS_DEFAULT_API_BASE        "https://slack.com/api"
 #define NXS_DEFAULT_AUTHORIZE_URL   "https://slack.com/oauth/v2/authorize"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "nxs_json.h"
-#include "nxs_sign.h"
+#include "security/nxs_sign.h"
 
 static size_t discard(char *ptr, size_t size, size_t n, void *ud)
 {

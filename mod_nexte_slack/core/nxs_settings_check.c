@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unicode/ucurr.h>
 
-#include "nxs_l10n.h"
-#include "nxs_store.h"
+#include "l10n/nxs_l10n.h"
+#include "store/nxs_store.h"
 
 static int one_of(const char *v, const char *const *allowed)
 {

@@ -8,7 +8,7 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-#include "nxs_store.h"
+#include "store/nxs_store.h"
 
 const char *nxs_check_plan(const char *plan);
 const char *nxs_check_locale(const char *locale);

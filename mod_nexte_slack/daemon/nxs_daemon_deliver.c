@@ -13,9 +13,9 @@
 #include "nxs_callback.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
-#include "nxs_slack.h"
-#include "nxs_store.h"
-#include "nxs_token.h"
+#include "slack/nxs_slack.h"
+#include "store/nxs_store.h"
+#include "slack/nxs_token.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

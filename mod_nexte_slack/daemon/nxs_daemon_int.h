@@ -18,9 +18,9 @@
 
 #include "cfg/nxs_config.h"
 #include "nxs_metrics.h"
-#include "nxs_queue.h"
-#include "nxs_sched.h"
-#include "nxs_store.h"
+#include "queue/nxs_queue.h"
+#include "sched/nxs_sched.h"
+#include "store/nxs_store.h"
 
 /* Writes the rows of posted messages in batches (nxs_daemon_record.c). */
 typedef struct nxs_daemon_recorder_t nxs_daemon_recorder_t;

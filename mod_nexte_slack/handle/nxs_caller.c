@@ -7,8 +7,8 @@
 
 #include "handle/nxs_http.h"
 #include "handle/nxs_respond.h"
-#include "nxs_session.h"
-#include "nxs_sign.h"
+#include "security/nxs_session.h"
+#include "security/nxs_sign.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

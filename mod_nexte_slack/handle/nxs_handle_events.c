@@ -15,15 +15,15 @@
 #include "handle/nxs_daemon_client.h"
 #include "handle/nxs_http.h"
 #include "handle/nxs_respond.h"
-#include "nxs_crypto.h"
+#include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
-#include "nxs_envelope.h"
+#include "event/nxs_envelope.h"
 #include "nxs_json.h"
-#include "nxs_render.h"
-#include "nxs_route.h"
+#include "render/nxs_render.h"
+#include "event/nxs_route.h"
 #include "nxs_settings_check.h"
-#include "nxs_sign.h"
-#include "nxs_store.h"
+#include "security/nxs_sign.h"
+#include "store/nxs_store.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

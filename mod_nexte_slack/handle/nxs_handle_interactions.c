@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "handle/nxs_http.h"
-#include "handle/nxs_interactions.h"
+#include "handle/nxs_handle_interactions.h"
 #include "handle/nxs_respond.h"
 #include "nxs_dbd.h"
-#include "nxs_render.h"
-#include "nxs_sign.h"
-#include "nxs_store.h"
+#include "render/nxs_render.h"
+#include "security/nxs_sign.h"
+#include "store/nxs_store.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

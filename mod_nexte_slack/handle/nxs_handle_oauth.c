@@ -20,13 +20,13 @@
 #include "handle/nxs_daemon_client.h"
 #include "handle/nxs_http.h"
 #include "handle/nxs_respond.h"
-#include "nxs_crypto.h"
+#include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
-#include "nxs_session.h"
-#include "nxs_slack.h"
-#include "nxs_store.h"
-#include "nxs_token.h"
+#include "security/nxs_session.h"
+#include "slack/nxs_slack.h"
+#include "store/nxs_store.h"
+#include "slack/nxs_token.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

@@ -16,9 +16,9 @@
 #include "handle/nxs_respond.h"
 #include "handle/nxs_settings_api.h"
 #include "nxs_dbd.h"
-#include "nxs_session.h"
-#include "nxs_sign.h"
-#include "nxs_store.h"
+#include "security/nxs_session.h"
+#include "security/nxs_sign.h"
+#include "store/nxs_store.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

@@ -7,7 +7,7 @@
  * Slack wants an answer within 3 s, so the 200 is flushed to Slack as soon
  * as the click is recorded; the Slack update and the report to Nexte core
  * (with its retries) run after it on this request's thread. */
-#include "handle/nxs_interactions.h"
+#include "handle/nxs_handle_interactions.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -18,10 +18,10 @@
 #include "handle/nxs_respond.h"
 #include "nxs_callback.h"
 #include "nxs_json.h"
-#include "nxs_render.h"
-#include "nxs_slack.h"
-#include "nxs_store.h"
-#include "nxs_token.h"
+#include "render/nxs_render.h"
+#include "slack/nxs_slack.h"
+#include "store/nxs_store.h"
+#include "slack/nxs_token.h"
 
 APLOG_USE_MODULE(nexte_slack);
 

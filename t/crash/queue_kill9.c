@@ -25,7 +25,7 @@
  *               others).
  * Completed records that come back (a buffered DONE lost in the kill) are
  * allowed, at most once each, and counted as "redelivered". */
-#include "nxs_queue.h"
+#include "queue/nxs_queue.h"
 
 #include <apr_general.h>
 #include <apr_hash.h>

@@ -64,6 +64,6 @@ seed fuzz_interaction click 'payload=%7B%22type%22%3A%22block_actions%22%2C%22te
 seed fuzz_interaction two 'token=x&payload=%7B%22type%22%3A%22x%22%7D&payload=%7B%7D'
 
 status=0
-fuzz 1 fuzz_sign "nxs_crypto.c nxs_sign.c nxs_session.c" "apr-1 openssl" || status=1
-fuzz 2 fuzz_interaction "nxs_interaction.c nxs_json.c" "apr-1 jansson libcurl" || status=1
+fuzz 1 fuzz_sign "security/nxs_crypto.c security/nxs_sign.c security/nxs_session.c" "apr-1 openssl" || status=1
+fuzz 2 fuzz_interaction "slack/nxs_interaction_payload.c nxs_json.c" "apr-1 jansson libcurl" || status=1
 exit $status

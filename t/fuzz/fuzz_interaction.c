@@ -12,7 +12,7 @@
 #include <apr_pools.h>
 
 #include "fuzz_require.h"
-#include "nxs_interaction.h"
+#include "slack/nxs_interaction_payload.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

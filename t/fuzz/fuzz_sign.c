@@ -14,9 +14,9 @@
 #include <apr_strings.h>
 
 #include "fuzz_require.h"
-#include "nxs_crypto.h"
-#include "nxs_session.h"
-#include "nxs_sign.h"
+#include "security/nxs_crypto.h"
+#include "security/nxs_session.h"
+#include "security/nxs_sign.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nxs_queue_spec.h"
-#include "nxs_secret.h"
+#include "queue/nxs_queue_spec.h"
+#include "security/nxs_secret.h"
 #include "nxs_url.h"
 
 /* Writes LEN bytes of DATA to a new temp file with MODE; returns its path. */

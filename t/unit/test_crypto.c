@@ -2,7 +2,7 @@
  * random tokens, strict base64url, HKDF key derivation and sealed tokens. */
 #include "nxs_test.h"
 
-#include "nxs_crypto.h"
+#include "security/nxs_crypto.h"
 
 #include <apr_strings.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #include <dirent.h>
 #include <string.h>
 
-#include "nxs_envelope.h"
+#include "event/nxs_envelope.h"
 #include "nxs_json.h"
 
 #define VALID                                                                                      \

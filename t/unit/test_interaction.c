@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 #include <string.h>
 
-#include "nxs_interaction.h"
+#include "slack/nxs_interaction_payload.h"
 #include "nxs_json.h"
 
 /* A block_actions payload shaped like Slack's, form-encoded as Slack does. */

@@ -8,7 +8,7 @@
  * currency symbol or "%"). */
 #include "nxs_test.h"
 
-#include "nxs_l10n.h"
+#include "l10n/nxs_l10n.h"
 
 #define NNBSP "\xE2\x80\xAF"
 #define NBSP  "\xC2\xA0"

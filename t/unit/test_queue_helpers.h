@@ -6,7 +6,7 @@
 
 #include "nxs_test.h"
 
-#include "nxs_queue.h"
+#include "queue/nxs_queue.h"
 
 #include <apr_strings.h>
 

@@ -4,7 +4,7 @@
 
 #include "test_render_helpers.h"
 
-#include "nxs_event.h"
+#include "event/nxs_event.h"
 
 static void each_type_has_its_category(void **state)
 {

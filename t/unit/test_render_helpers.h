@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "nxs_json.h"
-#include "nxs_mrkdwn.h"
-#include "nxs_render.h"
+#include "render/nxs_mrkdwn.h"
+#include "render/nxs_render.h"
 
 /* Every type that becomes a message: the catalog's postable types and the
  * module's own starting-soon alert (the recap and summary have their own

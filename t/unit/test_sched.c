@@ -3,7 +3,7 @@
  * after a restart, and a 100 000-item drain checked against the bucket. */
 #include "nxs_test.h"
 
-#include "nxs_sched.h"
+#include "sched/nxs_sched.h"
 
 #include <stdio.h>
 #include <stdlib.h>

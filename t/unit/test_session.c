@@ -2,8 +2,8 @@
  * CSRF token that belongs to one session only. */
 #include "nxs_test.h"
 
-#include "nxs_crypto.h"
-#include "nxs_session.h"
+#include "security/nxs_crypto.h"
+#include "security/nxs_session.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>

@@ -2,8 +2,8 @@
  * with every refusal code and the edges of the 300-second window. */
 #include "nxs_test.h"
 
-#include "nxs_crypto.h"
-#include "nxs_sign.h"
+#include "security/nxs_crypto.h"
+#include "security/nxs_sign.h"
 
 #include <string.h>
 

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nxs_schema.h"
-#include "nxs_store.h"
+#include "store/nxs_schema.h"
+#include "store/nxs_store.h"
 
 /* Empties a PostgreSQL test database so each test starts from nothing. */
 static void drop_all(nxs_db_t *db)
