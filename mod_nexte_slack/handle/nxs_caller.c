@@ -5,8 +5,8 @@
 #include <http_log.h>
 #include <string.h>
 
-#include "handle/nxs_http.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_request.h"
+#include "handle/nxs_reply.h"
 #include "security/nxs_session.h"
 #include "security/nxs_sign.h"
 
@@ -40,8 +40,8 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
     apr_size_t len = 0;
 
     if (!nxs_sign_account_ok(account)) {
-        return nxs_respond_error(r, HTTP_UNAUTHORIZED, "missing_account",
-                                 "signed requests name the account in X-Nexte-Account");
+        return nxs_reply_error(r, HTTP_UNAUTHORIZED, "missing_account",
+                               "signed requests name the account in X-Nexte-Account");
     }
     canonical = nxs_caller_canonical(r, account, body, body_len, &len);
     if (nxs_sign_nexte_verify(&why, c->event_secret.value, c->event_secret.len,
@@ -49,8 +49,8 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
                               apr_table_get(r->headers_in, "X-Nexte-Signature"), canonical, len,
                               r->request_time, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "settings API signature refused: %s", why);
-        return nxs_respond_error(r, HTTP_UNAUTHORIZED, why ? why : "bad_signature",
-                                 "the request signature is missing, stale or wrong");
+        return nxs_reply_error(r, HTTP_UNAUTHORIZED, why ? why : "bad_signature",
+                               "the request signature is missing, stale or wrong");
     }
     caller->account = account;
     caller->by_session = 0;
@@ -60,7 +60,7 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
                             const char *body, apr_size_t body_len)
 {
-    const char *cookie = nxs_http_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
     const char *why = NULL;
 
     memset(caller, 0, sizeof(*caller));
@@ -68,20 +68,20 @@ int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_serv
         return by_signature(caller, r, c, body, body_len);
     }
     if (!cookie) {
-        return nxs_respond_error(r, HTTP_UNAUTHORIZED, "not_authenticated",
-                                 "open the settings from Nexte (launch link) or sign the request");
+        return nxs_reply_error(r, HTTP_UNAUTHORIZED, "not_authenticated",
+                               "open the settings from Nexte (launch link) or sign the request");
     }
     if (nxs_session_check(&caller->account, &caller->csrf, &why, c->session_key, c->csrf_key,
                           cookie, r->request_time, r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_UNAUTHORIZED, why ? why : "bad_session",
-                                 "the session is invalid or has expired; open the settings "
-                                 "from Nexte again");
+        return nxs_reply_error(r, HTTP_UNAUTHORIZED, why ? why : "bad_session",
+                               "the session is invalid or has expired; open the settings "
+                               "from Nexte again");
     }
     caller->by_session = 1;
     if (!is_safe_method(r) &&
         !nxs_session_csrf_ok(caller->csrf, apr_table_get(r->headers_in, "X-CSRF-Token"))) {
-        return nxs_respond_error(r, HTTP_FORBIDDEN, "csrf_failed",
-                                 "state-changing requests need the session's X-CSRF-Token");
+        return nxs_reply_error(r, HTTP_FORBIDDEN, "csrf_failed",
+                               "state-changing requests need the session's X-CSRF-Token");
     }
     return DECLINED;
 }

@@ -13,8 +13,8 @@
 
 #include "cfg/nxs_config.h"
 #include "handle/nxs_daemon_client.h"
-#include "handle/nxs_http.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_request.h"
+#include "handle/nxs_reply.h"
 #include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
 #include "event/nxs_envelope.h"
@@ -34,15 +34,15 @@ APLOG_USE_MODULE(nexte_slack);
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
-    return nxs_respond_json(r, HTTP_UNPROCESSABLE_ENTITY,
-                            json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field,
-                                      "message", apr_pstrcat(r->pool, field, " ", why, NULL)));
+    return nxs_reply_json(r, HTTP_UNPROCESSABLE_ENTITY,
+                          json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field,
+                                    "message", apr_pstrcat(r->pool, field, " ", why, NULL)));
 }
 
 static int unavailable(request_rec *r, const char *code, const char *message)
 {
     apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, code, message);
+    return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, code, message);
 }
 
 /* account.updated: plan, timezone, locale, currency, each optional; other
@@ -174,16 +174,16 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
                            "the event could not be stored; retry later");
     }
     if (json_is_true(json_object_get(reply, "duplicate"))) {
-        return nxs_respond_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));
+        return nxs_reply_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));
     }
     if (reason) {
-        return nxs_respond_json(
+        return nxs_reply_json(
             r, HTTP_ACCEPTED,
             json_pack("{s:s, s:i, s:s}", "status", "queued", "deliveries", 0, "reason", reason));
     }
-    return nxs_respond_json(r, HTTP_ACCEPTED,
-                            json_pack("{s:s, s:I}", "status", "queued", "deliveries",
-                                      (json_int_t)json_array_size(deliveries)));
+    return nxs_reply_json(r, HTTP_ACCEPTED,
+                          json_pack("{s:s, s:I}", "status", "queued", "deliveries",
+                                    (json_int_t)json_array_size(deliveries)));
 }
 
 int nxs_handle_events(request_rec *r)
@@ -196,11 +196,11 @@ int nxs_handle_events(request_rec *r)
     apr_status_t rv;
     int rc;
 
-    if ((rc = nxs_respond_unless_method(r, "POST")) != DECLINED) {
+    if ((rc = nxs_reply_unless_method(r, "POST")) != DECLINED) {
         return rc;
     }
-    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_EVENT_BODY_MAX,
-                                      "an event body is at most 64 KiB")) != DECLINED) {
+    if ((rc = nxs_request_body_or_refuse(&body, &len, r, NXS_EVENT_BODY_MAX,
+                                         "an event body is at most 64 KiB")) != DECLINED) {
         return rc;
     }
     rv = nxs_sign_nexte_verify(&why, c->event_secret.value, c->event_secret.len,
@@ -210,21 +210,21 @@ int nxs_handle_events(request_rec *r)
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "event refused: %s", why);
         if (rv != APR_EACCES) {
-            return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                                     "the signature could not be checked");
+            return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                                   "the signature could not be checked");
         }
-        return nxs_respond_error(r, HTTP_UNAUTHORIZED, why,
-                                 "X-Nexte-Timestamp / X-Nexte-Signature are missing, stale or "
-                                 "wrong");
+        return nxs_reply_error(r, HTTP_UNAUTHORIZED, why,
+                               "X-Nexte-Timestamp / X-Nexte-Signature are missing, stale or "
+                               "wrong");
     }
     ct = apr_table_get(r->headers_in, "Content-Type");
     if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
-        return nxs_respond_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                                 "send Content-Type: application/json");
+        return nxs_reply_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                               "send Content-Type: application/json");
     }
     if (nxs_json_load(&root, &why, body, len, r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_BAD_REQUEST, "malformed_json",
-                                 apr_pstrcat(r->pool, "the body is not JSON: ", why, NULL));
+        return nxs_reply_error(r, HTTP_BAD_REQUEST, "malformed_json",
+                               apr_pstrcat(r->pool, "the body is not JSON: ", why, NULL));
     }
     if (nxs_envelope_parse(&env, &field, &why, root, r->pool) != APR_SUCCESS) {
         return unprocessable(r, field, why);

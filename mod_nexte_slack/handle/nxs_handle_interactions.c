@@ -11,9 +11,9 @@
 #include <http_protocol.h>
 #include <string.h>
 
-#include "handle/nxs_http.h"
+#include "handle/nxs_request.h"
 #include "handle/nxs_handle_interactions.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_reply.h"
 #include "nxs_dbd.h"
 #include "render/nxs_render.h"
 #include "security/nxs_sign.h"
@@ -30,7 +30,7 @@ APLOG_USE_MODULE(nexte_slack);
 int nxs_interaction_refuse(request_rec *r, int status, const char *code, const char *message)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Slack interaction refused: %s", code);
-    return nxs_respond_error(r, status, code, message);
+    return nxs_reply_error(r, status, code, message);
 }
 
 /* 409 when this exact signed request was accepted before. */
@@ -41,8 +41,8 @@ static int refuse_replay(request_rec *r, nxs_db_t *db)
 
     if (nxs_store_once(&first, db, apr_pstrcat(r->pool, "slack:", sig, NULL),
                        apr_time_sec(r->request_time) + NXS_REPLAY_KEEP, r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                 "the settings store failed");
+        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                               "the settings store failed");
     }
     if (!first) {
         return nxs_interaction_refuse(r, HTTP_CONFLICT, "replayed_request",
@@ -66,7 +66,7 @@ static int dispatch(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
     /* URL buttons open the link in the browser; Slack still tells the app,
      * and wants only a 200. */
     if (strncmp(ix->action_id, NXS_ACTION_OPEN_RECORD, strlen(NXS_ACTION_OPEN_RECORD)) == 0) {
-        return nxs_respond_text(r, HTTP_OK, "text/plain", "");
+        return nxs_reply_text(r, HTTP_OK, "text/plain", "");
     }
     if (strcmp(ix->action_id, NXS_ACTION_HANDLED) == 0) {
         return nxs_interaction_mark_handled(r, c, db, ix);
@@ -86,11 +86,11 @@ int nxs_handle_interactions(request_rec *r)
     apr_status_t rv;
     int rc;
 
-    if ((rc = nxs_respond_unless_method(r, "POST")) != DECLINED) {
+    if ((rc = nxs_reply_unless_method(r, "POST")) != DECLINED) {
         return rc;
     }
-    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_INTERACTION_BODY_MAX,
-                                      "an interaction body is at most 128 KiB")) != DECLINED) {
+    if ((rc = nxs_request_body_or_refuse(&body, &len, r, NXS_INTERACTION_BODY_MAX,
+                                         "an interaction body is at most 128 KiB")) != DECLINED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "Slack interaction refused: status %d",
                       r->status);
         return rc;
@@ -101,8 +101,8 @@ int nxs_handle_interactions(request_rec *r)
                                r->request_time, r->pool);
     if (rv != APR_SUCCESS) {
         if (rv != APR_EACCES) {
-            return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                                     "the signature could not be checked");
+            return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                                   "the signature could not be checked");
         }
         return nxs_interaction_refuse(
             r, HTTP_UNAUTHORIZED, why,
@@ -110,8 +110,8 @@ int nxs_handle_interactions(request_rec *r)
             "wrong");
     }
     if (!(db = nxs_dbd_acquire(r))) {
-        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                 "the settings store cannot be reached");
+        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                               "the settings store cannot be reached");
     }
     if ((rc = refuse_replay(r, db)) != DECLINED) {
         return rc;

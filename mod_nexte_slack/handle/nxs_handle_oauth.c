@@ -18,8 +18,8 @@
 #include "cfg/nxs_config.h"
 #include "handle/nxs_caller.h"
 #include "handle/nxs_daemon_client.h"
-#include "handle/nxs_http.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_request.h"
+#include "handle/nxs_reply.h"
 #include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
@@ -57,8 +57,8 @@ static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr
 static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
                      const char *message)
 {
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
-    return nxs_http_page(r, status, title, message, settings_url(r, c));
+    nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
+    return nxs_reply_page(r, status, title, message, settings_url(r, c));
 }
 
 static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
@@ -74,17 +74,17 @@ static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
 
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 {
-    const char *cookie = nxs_http_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
     const char *account = NULL, *csrf = NULL, *why = NULL, *state = NULL, *browser = NULL;
     nxs_db_t *db;
 
     if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,
                                      r->request_time, r->pool) != APR_SUCCESS) {
-        return nxs_http_page(r, HTTP_UNAUTHORIZED, "Open the settings from Nexte first",
-                             "Connecting Slack starts from the Slack settings in Nexte "
-                             "(Settings > Integrations > Slack); your session is missing or "
-                             "has expired.",
-                             NULL);
+        return nxs_reply_page(r, HTTP_UNAUTHORIZED, "Open the settings from Nexte first",
+                              "Connecting Slack starts from the Slack settings in Nexte "
+                              "(Settings > Integrations > Slack); your session is missing or "
+                              "has expired.",
+                              NULL);
     }
     if (!(db = nxs_dbd_acquire(r))) {
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
@@ -97,8 +97,8 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
                          "The install could not be prepared; try again in a minute.");
     }
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, nxs_config_https(c));
-    return nxs_http_redirect(
+    nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, nxs_config_https(c));
+    return nxs_reply_redirect(
         r, apr_pstrcat(r->pool, c->authorize_url,
                        "?client_id=", ap_escape_urlencoded(r->pool, c->client_id),
                        "&scope=", ap_escape_urlencoded(r->pool, NXS_BOT_SCOPES),
@@ -164,9 +164,9 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     /* Messages held while the connection was broken go out again. */
     nxs_daemon_request(r, c, json_pack("{s:s, s:s}", "op", "release", "account", account),
                        apr_time_from_sec(1));
-    nxs_http_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
-    return nxs_http_redirect(r, apr_pstrcat(r->pool, settings_url(r, c), "?connected=",
-                                            ap_escape_urlencoded(r->pool, w.team_id), NULL));
+    nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
+    return nxs_reply_redirect(r, apr_pstrcat(r->pool, settings_url(r, c), "?connected=",
+                                             ap_escape_urlencoded(r->pool, w.team_id), NULL));
 }
 
 static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
@@ -179,7 +179,7 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
     state = apr_table_get(q, "state");
     code = apr_table_get(q, "code");
     error = apr_table_get(q, "error");
-    browser = nxs_http_cookie(r, NXS_OAUTH_COOKIE);
+    browser = nxs_request_cookie(r, NXS_OAUTH_COOKIE);
     if (!state || (!code && !error)) {
         return fail_page(r, c, HTTP_BAD_REQUEST, "This install link is incomplete",
                          "The address Slack sent back lacks its state or code. Start again "
@@ -214,15 +214,15 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 int nxs_handle_oauth(request_rec *r)
 {
     const nxs_server_conf_t *c = nxs_config_get(r->server);
-    const char *sub = nxs_http_subpath(r);
-    int rc = nxs_respond_unless_method(r, "GET");
+    const char *sub = nxs_request_subpath(r);
+    int rc = nxs_reply_unless_method(r, "GET");
 
     if (rc != DECLINED) {
         return rc;
     }
     if (!oauth_configured(r, c)) {
-        return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "oauth_not_configured",
-                                 "this server has no Slack app configured");
+        return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "oauth_not_configured",
+                               "this server has no Slack app configured");
     }
     if (strcmp(sub, "/start") == 0) {
         return start(r, c, sub);
@@ -230,5 +230,5 @@ int nxs_handle_oauth(request_rec *r)
     if (strcmp(sub, "/callback") == 0) {
         return callback(r, c, sub);
     }
-    return nxs_respond_error(r, HTTP_NOT_FOUND, "not_found", "use /start or /callback");
+    return nxs_reply_error(r, HTTP_NOT_FOUND, "not_found", "use /start or /callback");
 }

@@ -12,8 +12,8 @@
 
 #include "cfg/nxs_config.h"
 #include "handle/nxs_caller.h"
-#include "handle/nxs_http.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_request.h"
+#include "handle/nxs_reply.h"
 #include "handle/nxs_settings_api.h"
 #include "nxs_dbd.h"
 #include "security/nxs_session.h"
@@ -41,7 +41,7 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
     if (nxs_sign_launch_verify(&why, c->event_secret.value, c->event_secret.len, account, exp, sig,
                                r->request_time, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "launch link refused: %s", why);
-        return nxs_http_page(
+        return nxs_reply_page(
             r, HTTP_FORBIDDEN, "This link cannot be used",
             apr_pstrcat(r->pool,
                         strcmp(why ? why : "", "expired_link") == 0 ? "The link has expired. "
@@ -50,28 +50,28 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
             NULL);
     }
     if (!(db = nxs_dbd_acquire(r))) {
-        return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
-                             "The settings store cannot be reached; try again in a minute.", NULL);
+        return nxs_reply_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
+                              "The settings store cannot be reached; try again in a minute.", NULL);
     }
     nxs_sign_parse_unix(&exp_sec, exp);
     if (nxs_store_once(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
-        return nxs_http_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
-                             "The settings store failed; try again in a minute.", NULL);
+        return nxs_reply_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
+                              "The settings store failed; try again in a minute.", NULL);
     }
     if (!first) {
-        return nxs_http_page(r, HTTP_FORBIDDEN, "This link cannot be used",
-                             "This link was already used. Open the Slack settings from Nexte "
-                             "again (link_already_used).",
-                             NULL);
+        return nxs_reply_page(r, HTTP_FORBIDDEN, "This link cannot be used",
+                              "This link was already used. Open the Slack settings from Nexte "
+                              "again (link_already_used).",
+                              NULL);
     }
     nxs_store_purge(&purged, db, apr_time_sec(r->request_time), apr_time_sec(c->reconnect_grace),
                     r->pool);
     nxs_store_account_ensure(db, account, apr_time_sec(r->request_time), r->pool);
     nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, account,
                       r->request_time + apr_time_from_sec(NXS_SESSION_LIFETIME_SEC), r->pool);
-    nxs_http_set_cookie(r, NXS_SESSION_COOKIE, cookie, NXS_SESSION_LIFETIME_SEC,
-                        nxs_config_https(c));
-    return nxs_http_redirect(r, apr_pstrcat(r->pool, c->settings_path, "/", NULL));
+    nxs_reply_set_cookie(r, NXS_SESSION_COOKIE, cookie, NXS_SESSION_LIFETIME_SEC,
+                         nxs_config_https(c));
+    return nxs_reply_redirect(r, apr_pstrcat(r->pool, c->settings_path, "/", NULL));
 }
 
 static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
@@ -81,8 +81,8 @@ static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
     nxs_caller_t caller;
     int rc;
 
-    if ((rc = nxs_http_body_or_refuse(&body, &len, r, NXS_SETTINGS_BODY_MAX,
-                                      "settings requests are at most 64 KiB")) != DECLINED) {
+    if ((rc = nxs_request_body_or_refuse(&body, &len, r, NXS_SETTINGS_BODY_MAX,
+                                         "settings requests are at most 64 KiB")) != DECLINED) {
         return rc;
     }
     if ((rc = nxs_caller_authenticate(&caller, r, c, body, len)) != DECLINED) {
@@ -94,19 +94,19 @@ static int api(request_rec *r, const nxs_server_conf_t *c, const char *route)
 int nxs_handle_settings(request_rec *r)
 {
     const nxs_server_conf_t *c = nxs_config_get(r->server);
-    const char *sub = nxs_http_subpath(r);
+    const char *sub = nxs_request_subpath(r);
 
     if (strcmp(sub, "/launch") == 0) {
-        int rc = nxs_respond_unless_method(r, "GET");
+        int rc = nxs_reply_unless_method(r, "GET");
         return rc != DECLINED ? rc : launch(r, c);
     }
     if (strncmp(sub, "/api/", 5) == 0) {
         return api(r, c, sub + 4);
     }
     if (strcmp(sub, "/") == 0) {
-        int rc = nxs_respond_unless_method(r, "GET");
+        int rc = nxs_reply_unless_method(r, "GET");
         return rc != DECLINED ? rc : nxs_settings_page(r, c);
     }
-    return nxs_respond_error(r, HTTP_NOT_FOUND, "not_found",
-                             apr_psprintf(r->pool, "no settings route %s", sub));
+    return nxs_reply_error(r, HTTP_NOT_FOUND, "not_found",
+                           apr_psprintf(r->pool, "no settings route %s", sub));
 }

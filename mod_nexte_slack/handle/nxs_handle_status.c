@@ -14,7 +14,7 @@
 #include "nxs_duration.h"
 #include "nxs_daemon_client.h"
 #include "nxs_json.h"
-#include "nxs_respond.h"
+#include "nxs_reply.h"
 
 static json_t *secret_state(const nxs_secret_t *s)
 {
@@ -81,7 +81,7 @@ static int status_json(request_rec *r, const nxs_server_conf_t *c)
                   started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
                   "counters", counters ? counters : nxs_json_own(json_object(), r->pool),
                   "delivery_daemon_up", counters != NULL);
-    return nxs_respond_json(r, HTTP_OK, body);
+    return nxs_reply_json(r, HTTP_OK, body);
 }
 
 /* Prometheus text exposition format 0.0.4; label values escape \ " and \n. */
@@ -198,8 +198,8 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
                 "Shortest backoff between delivery attempts.", "", seconds(c->backoff_min));
     prom_metric(lines, "nexte_slack_config_retry_backoff_max_seconds", "gauge",
                 "Longest backoff between delivery attempts.", "", seconds(c->backoff_max));
-    return nxs_respond_text(r, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                            apr_array_pstrcat(r->pool, lines, '\0'));
+    return nxs_reply_text(r, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                          apr_array_pstrcat(r->pool, lines, '\0'));
 }
 
 int nxs_handle_status(request_rec *r)
@@ -209,7 +209,7 @@ int nxs_handle_status(request_rec *r)
     apr_table_t *args = NULL;
     int rc;
 
-    if ((rc = nxs_respond_unless_method(r, "GET")) != DECLINED) {
+    if ((rc = nxs_reply_unless_method(r, "GET")) != DECLINED) {
         return rc;
     }
     ap_args_to_table(r, &args);
@@ -220,6 +220,5 @@ int nxs_handle_status(request_rec *r)
     if (strcmp(format, "prometheus") == 0) {
         return status_prometheus(r, c);
     }
-    return nxs_respond_error(r, HTTP_BAD_REQUEST, "bad_format",
-                             "format must be json or prometheus");
+    return nxs_reply_error(r, HTTP_BAD_REQUEST, "bad_format", "format must be json or prometheus");
 }

@@ -15,7 +15,7 @@
 #include <http_protocol.h>
 #include <string.h>
 
-#include "handle/nxs_respond.h"
+#include "handle/nxs_reply.h"
 #include "nxs_callback.h"
 #include "nxs_json.h"
 #include "render/nxs_render.h"
@@ -190,8 +190,8 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
     }
     if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS ||
         (d && nxs_store_account_get(&a, db, d->account_id, r->pool) != APR_SUCCESS)) {
-        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                 "the settings store failed");
+        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                               "the settings store failed");
     }
     if (!d) {
         return nxs_interaction_refuse(
@@ -215,8 +215,8 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
     }
     if (nxs_store_delivery_handle(&first, db, d->delivery_id, ix->user_id, ix->user_name, now,
                                   r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                 "the settings store failed");
+        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                               "the settings store failed");
     }
     if (first) {
         d->handled_by = ix->user_id;
@@ -226,18 +226,18 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
         /* Someone was first: show them, as the store has them. */
         if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS || !d ||
             !d->handled_by) {
-            return nxs_respond_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                     "the settings store failed");
+            return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                                   "the settings store failed");
         }
         if (render(&msg, &why, d, d->handled_by, d->handled_at, a, r->pool) != APR_SUCCESS) {
-            return nxs_respond_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
+            return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "delivery %s marked handled by %s%s",
                   d->delivery_id, d->handled_by, first ? "" : " (earlier click)");
 
     /* Slack has its answer now; the rest must not hold it. */
-    nxs_respond_text(r, HTTP_OK, "text/plain", "");
+    nxs_reply_text(r, HTTP_OK, "text/plain", "");
     ap_rflush(r);
     update_message(r, c, db, d, msg, ix->response_url);
     if (first) {

@@ -1,6 +1,6 @@
 /* The settings JSON API.  One function per route; the table at the end maps
  * method + path to them.  Inputs are checked by core/nxs_settings_check.c;
- * answers use the error shape of handle/nxs_respond.c. */
+ * answers use the error shape of handle/nxs_reply.c. */
 #include "handle/nxs_settings_api.h"
 
 #include <apr_strings.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "handle/nxs_daemon_client.h"
-#include "handle/nxs_http.h"
-#include "handle/nxs_respond.h"
+#include "handle/nxs_request.h"
+#include "handle/nxs_reply.h"
 #include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
@@ -35,13 +35,13 @@ typedef struct ctx_t {
 
 static int store_failed(ctx_t *x)
 {
-    return nxs_respond_error(x->r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                             "the settings store failed; try again");
+    return nxs_reply_error(x->r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                           "the settings store failed; try again");
 }
 
 static int invalid(ctx_t *x, const char *field, const char *message)
 {
-    return nxs_respond_json(
+    return nxs_reply_json(
         x->r, HTTP_UNPROCESSABLE_ENTITY,
         json_pack("{s:s, s:s, s:s}", "error", "invalid_field", "field", field, "message", message));
 }
@@ -133,7 +133,7 @@ static int get_config(ctx_t *x)
         for (i = 0; i < list->nelts; ++i) {
             json_array_append_new(wl, workspace_json(APR_ARRAY_IDX(list, i, nxs_workspace_t *)));
         }
-        return nxs_respond_json(
+        return nxs_reply_json(
             x->r, HTTP_OK,
             json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:o, s:o}, s:o, s:o, s:O, s:b}",
                       "account", "id", a->id, "plan", a->plan, "timezone", a->timezone, "locale",
@@ -152,10 +152,10 @@ static int get_config(ctx_t *x)
 static int get_session(ctx_t *x)
 {
     if (!x->caller->by_session) {
-        return nxs_respond_error(x->r, HTTP_NOT_FOUND, "not_found",
-                                 "/session describes browser sessions only");
+        return nxs_reply_error(x->r, HTTP_NOT_FOUND, "not_found",
+                               "/session describes browser sessions only");
     }
-    return nxs_respond_json(
+    return nxs_reply_json(
         x->r, HTTP_OK,
         json_pack("{s:s, s:s}", "account", x->caller->account, "csrf_token", x->caller->csrf));
 }
@@ -173,7 +173,7 @@ static int get_workspaces(ctx_t *x)
     for (i = 0; i < ws->nelts; ++i) {
         json_array_append_new(out, workspace_json(APR_ARRAY_IDX(ws, i, nxs_workspace_t *)));
     }
-    return nxs_respond_json(x->r, HTTP_OK, json_pack("{s:o}", "workspaces", out));
+    return nxs_reply_json(x->r, HTTP_OK, json_pack("{s:o}", "workspaces", out));
 }
 
 static int put_active_workspace(ctx_t *x)
@@ -188,8 +188,8 @@ static int put_active_workspace(ctx_t *x)
         return store_failed(x);
     }
     if (!found) {
-        return nxs_respond_error(x->r, HTTP_NOT_FOUND, "unknown_workspace",
-                                 "no workspace with that team_id is linked to this account");
+        return nxs_reply_error(x->r, HTTP_NOT_FOUND, "unknown_workspace",
+                               "no workspace with that team_id is linked to this account");
     }
     return get_workspaces(x);
 }
@@ -205,12 +205,12 @@ static int active_token(nxs_workspace_t **w, const char **token, ctx_t *x)
         return store_failed(x);
     }
     if (!*w) {
-        return nxs_respond_error(x->r, HTTP_CONFLICT, "not_connected",
-                                 "no Slack workspace is connected to this account");
+        return nxs_reply_error(x->r, HTTP_CONFLICT, "not_connected",
+                               "no Slack workspace is connected to this account");
     }
     if (nxs_token_get(token, &error, x->db, *w, &app, x->now, x->r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(x->r, HTTP_BAD_GATEWAY, error,
-                                 "the workspace's token cannot be used; reconnect Slack");
+        return nxs_reply_error(x->r, HTTP_BAD_GATEWAY, error,
+                               "the workspace's token cannot be used; reconnect Slack");
     }
     return DECLINED;
 }
@@ -228,14 +228,14 @@ static int get_channels(ctx_t *x)
     }
     if (nxs_slack_channels_all(&channels, &error, x->c->api_base, token, "public_channel",
                                SLACK_TIMEOUT, x->r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(x->r, HTTP_BAD_GATEWAY, error, "Slack did not list the channels");
+        return nxs_reply_error(x->r, HTTP_BAD_GATEWAY, error, "Slack did not list the channels");
     }
     out = json_array();
     for (i = 0; i < channels->nelts; ++i) {
         json_array_append(out, APR_ARRAY_IDX(channels, i, json_t *));
     }
-    return nxs_respond_json(x->r, HTTP_OK,
-                            json_pack("{s:s, s:o}", "team_id", w->team_id, "channels", out));
+    return nxs_reply_json(x->r, HTTP_OK,
+                          json_pack("{s:s, s:o}", "team_id", w->team_id, "channels", out));
 }
 
 static int put_category(ctx_t *x)
@@ -314,7 +314,7 @@ static int get_filters(ctx_t *x)
     if (!filters || nxs_json_load(&v, &why, filters, strlen(filters), x->r->pool)) {
         v = nxs_json_own(json_object(), x->r->pool);
     }
-    return nxs_respond_json(
+    return nxs_reply_json(
         x->r, HTTP_OK,
         json_pack("{s:O, s:b}", "filters", v, "applied", strcmp(a->plan, "agency") == 0));
 }
@@ -329,8 +329,8 @@ static int put_filters(ctx_t *x)
         return store_failed(x);
     }
     if (strcmp(a->plan, "agency") != 0) {
-        return nxs_respond_error(x->r, HTTP_FORBIDDEN, "plan_required",
-                                 "advanced filters need the Agency plan");
+        return nxs_reply_error(x->r, HTTP_FORBIDDEN, "plan_required",
+                               "advanced filters need the Agency plan");
     }
     if ((err = nxs_check_filters(&normalized, x->in, x->r->pool))) {
         return invalid(x, "filters", err);
@@ -398,8 +398,7 @@ static int post_confirm(ctx_t *x)
                                 : json_pack("{s:s, s:b, s:o}", "channel_id", k->channel_id, "ok", 1,
                                             "ts", str_or_null(nxs_json_path_str(res.body, "ts"))));
     }
-    return nxs_respond_json(x->r, HTTP_OK,
-                            json_pack("{s:b, s:o}", "ok", all_ok, "results", results));
+    return nxs_reply_json(x->r, HTTP_OK, json_pack("{s:b, s:o}", "ok", all_ok, "results", results));
 }
 
 static int post_disconnect(ctx_t *x)
@@ -443,10 +442,10 @@ static int post_disconnect(ctx_t *x)
                        apr_time_from_sec(1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, "account %s disconnected Slack (%d workspaces)",
                   x->caller->account, ws->nelts);
-    return nxs_respond_json(x->r, HTTP_OK,
-                            json_pack("{s:s, s:o, s:I}", "status", "disconnected", "workspaces",
-                                      revoked, "purge_at",
-                                      (json_int_t)(x->now + apr_time_sec(x->c->reconnect_grace))));
+    return nxs_reply_json(x->r, HTTP_OK,
+                          json_pack("{s:s, s:o, s:I}", "status", "disconnected", "workspaces",
+                                    revoked, "purge_at",
+                                    (json_int_t)(x->now + apr_time_sec(x->c->reconnect_grace))));
 }
 
 typedef int (*route_fn)(ctx_t *x);
@@ -505,16 +504,16 @@ static int parse_body(ctx_t *x, const char *body, apr_size_t len)
     const char *why = NULL;
 
     if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
-        return nxs_respond_error(x->r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                                 "send Content-Type: application/json");
+        return nxs_reply_error(x->r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                               "send Content-Type: application/json");
     }
     if (nxs_json_load(&x->in, &why, body, len, x->r->pool) != APR_SUCCESS) {
-        return nxs_respond_error(x->r, HTTP_BAD_REQUEST, "malformed_json",
-                                 apr_pstrcat(x->r->pool, "the body is not JSON: ", why, NULL));
+        return nxs_reply_error(x->r, HTTP_BAD_REQUEST, "malformed_json",
+                               apr_pstrcat(x->r->pool, "the body is not JSON: ", why, NULL));
     }
     if (!json_is_object(x->in)) {
-        return nxs_respond_error(x->r, HTTP_BAD_REQUEST, "malformed_json",
-                                 "the body must be a JSON object");
+        return nxs_reply_error(x->r, HTTP_BAD_REQUEST, "malformed_json",
+                               "the body must be a JSON object");
     }
     return DECLINED;
 }
@@ -542,16 +541,16 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
     if (!rt->method) {
         if (allowed) {
             apr_table_setn(r->headers_out, "Allow", allowed);
-            return nxs_respond_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                     apr_psprintf(r->pool, "use %s", allowed));
+            return nxs_reply_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                   apr_psprintf(r->pool, "use %s", allowed));
         }
-        return nxs_respond_error(r, HTTP_NOT_FOUND, "not_found",
-                                 apr_psprintf(r->pool, "no API route %s", route));
+        return nxs_reply_error(r, HTTP_NOT_FOUND, "not_found",
+                               apr_psprintf(r->pool, "no API route %s", route));
     }
     if (x.arg && !nxs_store_is_category(x.arg)) {
-        return nxs_respond_error(r, HTTP_NOT_FOUND, "unknown_category",
-                                 "categories are payments, quotes, contacts, booking, alerts "
-                                 "and recap");
+        return nxs_reply_error(r, HTTP_NOT_FOUND, "unknown_category",
+                               "categories are payments, quotes, contacts, booking, alerts "
+                               "and recap");
     }
     if ((strcmp(r->method, "PUT") == 0) && (rc = parse_body(&x, body, len)) != DECLINED) {
         return rc;
@@ -570,7 +569,7 @@ int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
     if (rc != DECLINED) {
         return rc;
     }
-    return nxs_http_page(
+    return nxs_reply_page(
         r, HTTP_OK, "Nexte for Slack",
         apr_pstrcat(r->pool, "Signed in for account ", caller.account,
                     ". The settings are served as JSON under api/config; the full page ships "

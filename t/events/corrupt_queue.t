@@ -115,7 +115,7 @@ sub corrupt_files {
     return @f;
 }
 
-# The frames of a log segment (mod_nexte_slack/core/nxs_queue_int.h): magic "NXQ2" | u32
+# The frames of a log segment (mod_nexte_slack/core/queue/nxs_queue_int.h): magic "NXQ2" | u32
 # body length | u32 CRC32C | u8 type (0x80: last frame of its group) | body. Grouped: the
 # frames of one append end with the one that has 0x80. Each group lists the markers of
 # its ENQUEUE frames (type 2) matching RE.
