@@ -7,59 +7,9 @@
  * (which runs `httpd -t`) and adds cases it does not cover. */
 #include "glue_test.h"
 
-#include <apr_file_io.h>
-#include <apr_strings.h>
 #include <http_log.h>
-#include <unistd.h>
-
-#include "cfg/nxs_config.h"
-#include "cfg/nxs_directives.h"
 
 #define SECRET "inline-secret-0123456789"
-
-/* ---- files the directives read, in a directory removed with the pool ---- */
-
-static apr_status_t remove_path(void *path)
-{
-    apr_file_remove(path, NULL);
-    apr_dir_remove(path, NULL);
-    return APR_SUCCESS;
-}
-
-static const char *temp_dir(apr_pool_t *p)
-{
-    char *dir = apr_pstrdup(p, "/tmp/nxs-glue-XXXXXX");
-
-    assert_non_null(mkdtemp(dir));
-    apr_pool_cleanup_register(p, dir, remove_path, apr_pool_cleanup_null);
-    return dir;
-}
-
-static const char *write_file(apr_pool_t *p, const char *dir, const char *name, const char *bytes,
-                              apr_size_t len, apr_fileperms_t perms)
-{
-    const char *path = apr_pstrcat(p, dir, "/", name, NULL);
-    apr_file_t *f = NULL;
-
-    assert_int_equal(apr_file_open(&f, path,
-                                   APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
-                                   APR_FPROT_OS_DEFAULT, p),
-                     APR_SUCCESS);
-    assert_int_equal(apr_file_write_full(f, bytes, len, NULL), APR_SUCCESS);
-    apr_file_close(f);
-    assert_int_equal(apr_file_perms_set(path, perms), APR_SUCCESS);
-    apr_pool_cleanup_register(p, path, remove_path, apr_pool_cleanup_null);
-    return path;
-}
-
-static const char *key_file(apr_pool_t *p, const char *dir, apr_size_t len)
-{
-    char *bytes = apr_palloc(p, len);
-
-    memset(bytes, 'k', len);
-    return write_file(p, dir, apr_psprintf(p, "key%" APR_SIZE_T_FMT, len), bytes, len,
-                      APR_FPROT_UREAD | APR_FPROT_UWRITE);
-}
 
 static nxs_server_conf_t *conf(server_rec *s)
 {
@@ -87,7 +37,7 @@ static server_rec *configured_server(apr_pool_t *p, const char *dir)
 
     nxs_stub_set_runtime_dir(dir);
     assert_null(nxs_stub_directive(s, p, NXS_D_EVENT_SECRET, SECRET, NULL));
-    assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, key_file(p, dir, 32), NULL));
+    assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, glue_key_file(p, dir, 32), NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_APP_URL, "https://app.nexte.test", NULL));
     return s;
 }
@@ -97,9 +47,9 @@ static server_rec *configured_server(apr_pool_t *p, const char *dir)
 static void good_values_are_stored_as_given_or_canonical(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     const char *secret_file =
-        write_file(p, dir, "secret", "file-secret-0123456789\n", 23, APR_FPROT_UREAD);
+        glue_write_file(p, dir, "secret", "file-secret-0123456789\n", 23, APR_FPROT_UREAD);
     server_rec *s = nxs_stub_server(p);
     nxs_server_conf_t *c = conf(s);
 
@@ -109,7 +59,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
                                    apr_pstrcat(p, "file:", secret_file, NULL), NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_SIGNING_SECRET, SECRET, NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_EVENT_SECRET, SECRET, NULL));
-    assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, key_file(p, dir, 32), NULL));
+    assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, glue_key_file(p, dir, 32), NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_PUBLIC_URL, "https://slack.nexte.test/", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_APP_URL, "http://app.nexte.test/x/", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_API_BASE, "http://127.0.0.1:9/api", NULL));
@@ -152,10 +102,10 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
 static void relative_key_file_is_under_the_server_root(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *s = nxs_stub_server(p);
 
-    key_file(p, dir, 32);
+    glue_key_file(p, dir, 32);
     nxs_stub_set_server_root(dir);
     assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, "key32", NULL));
     assert_string_equal(conf(s)->token_key_path, apr_pstrcat(p, dir, "/key32", NULL));
@@ -164,10 +114,10 @@ static void relative_key_file_is_under_the_server_root(void **state)
 static void world_readable_secret_and_key_files_are_warned_about(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
-    const char *secret_file = write_file(p, dir, "public", "file-secret-0123456789\n", 23,
-                                         APR_FPROT_UREAD | APR_FPROT_GREAD | APR_FPROT_WREAD);
-    const char *key = key_file(p, dir, 32);
+    const char *dir = glue_temp_dir(p);
+    const char *secret_file = glue_write_file(p, dir, "public", "file-secret-0123456789\n", 23,
+                                              APR_FPROT_UREAD | APR_FPROT_GREAD | APR_FPROT_WREAD);
+    const char *key = glue_key_file(p, dir, 32);
     server_rec *s = nxs_stub_server(p);
 
     apr_file_perms_set(key, APR_FPROT_UREAD | APR_FPROT_WREAD);
@@ -221,9 +171,9 @@ static void secret_files_must_be_absolute_and_readable(void **state)
 static void token_key_file_must_hold_exactly_32_bytes(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *s = nxs_stub_server(p);
-    const char *k31 = key_file(p, dir, 31), *k64 = key_file(p, dir, 64);
+    const char *k31 = glue_key_file(p, dir, 31), *k64 = glue_key_file(p, dir, 64);
     const char *missing = apr_pstrcat(p, dir, "/absent", NULL);
 
     assert_refused(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, k31, NULL), NXS_D_TOKEN_KEY_FILE,
@@ -376,8 +326,8 @@ static void unconfigured_server_gets_the_defaults_and_no_requirement(void **stat
 static void configured_server_needs_event_secret_token_key_and_app_url(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
-    const char *key = key_file(p, dir, 32);
+    const char *dir = glue_temp_dir(p);
+    const char *key = glue_key_file(p, dir, 32);
     server_rec *s = nxs_stub_server(p);
 
     nxs_stub_set_runtime_dir(dir);
@@ -400,7 +350,7 @@ static void configured_server_needs_event_secret_token_key_and_app_url(void **st
 static void oauth_needs_client_id_secret_and_public_url_together(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     struct {
         const char *id, *secret, *url, *want;
     } cases[] = {
@@ -437,7 +387,7 @@ static void oauth_needs_client_id_secret_and_public_url_together(void **state)
 static void backoff_max_must_fit_in_the_retry_window(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *s = configured_server(p, dir);
 
     assert_null(nxs_stub_directive(s, p, NXS_D_RETRY_WINDOW, "1h", NULL));
@@ -458,7 +408,7 @@ static void backoff_max_must_fit_in_the_retry_window(void **state)
 static void queue_directory_must_exist_and_its_socket_fit(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *s = configured_server(p, dir);
     char longname[120];
 
@@ -478,7 +428,7 @@ static void queue_directory_must_exist_and_its_socket_fit(void **state)
 static void finish_derives_distinct_keys_from_the_event_secret(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *a = configured_server(p, dir), *b = configured_server(p, dir);
     static const unsigned char zero[32];
 
@@ -498,7 +448,7 @@ static void finish_derives_distinct_keys_from_the_event_secret(void **state)
 static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *main = configured_server(p, dir);
     server_rec *v = nxs_stub_vhost(p, main, "v.test");
     server_rec *plain = nxs_stub_vhost(p, main, "plain.test");
@@ -542,7 +492,7 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
 static void vhost_rules_are_checked_on_its_merged_config_and_named(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *main = configured_server(p, dir);
     server_rec *v = nxs_stub_vhost(p, main, "v.test");
 
@@ -575,7 +525,7 @@ static void vhost_of_an_unconfigured_main_server_must_be_complete(void **state)
 static void check_config_hook_fails_startup_with_the_first_message(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *dir = temp_dir(p);
+    const char *dir = glue_temp_dir(p);
     server_rec *main = configured_server(p, dir);
     server_rec *v = nxs_stub_vhost(p, main, "v.test");
     nxs_stub_config_fn check;

@@ -20,6 +20,10 @@ void nxs_fakes_reset(void);
 
 /* What nxs_dbd_acquire returns from now on (NULL: the store is down). */
 void nxs_fake_dbd_set(nxs_db_t *db);
+/* Opens a fresh SQLite database in a file removed with P, migrated and
+ * with the module's statements prepared, and makes it what nxs_dbd_acquire
+ * returns.  The test fails when that is not possible. */
+nxs_db_t *nxs_fake_dbd_sqlite(apr_pool_t *p);
 /* How often nxs_dbd_acquire was called since the reset. */
 int nxs_fake_dbd_acquired(void);
 
