@@ -127,7 +127,8 @@ $(OUT)/$(1)/libnxsstub.a: $(patsubst %.c,$(OUT)/$(1)/glue/%.o,$(STUB_SRC))
 $(OUT)/$(1)/t/glue/%: t/unit/glue/%.c t/unit/nxs_test.h $(STUB_HDR) $(OUT)/$(1)/libnxsstub.a \
         $(OUT)/$(1)/libnxsglue.a $(OUT)/$(1)/libnxscore.a
 	@mkdir -p $$(dir $$@)
-	$(CC) $(WARN) $(DEFS) $(2) $(INCLUDES) -It/unit -It/unit/stub $$(HTTPD_CFLAGS) $(PKG_CFLAGS) \
+	$(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) -It/unit -It/unit/stub $$(HTTPD_CFLAGS) \
+	    $(PKG_CFLAGS) \
 	    $$< -Wl,--start-group $(OUT)/$(1)/libnxsstub.a $(OUT)/$(1)/libnxsglue.a \
 	    $(OUT)/$(1)/libnxscore.a -Wl,--end-group $(PKG_LIBS) -lcmocka -o $$@
 endef
