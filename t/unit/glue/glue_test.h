@@ -43,10 +43,28 @@ static inline int glue_teardown(void **state)
 
 /* ---- files the directives read, in a directory removed with the pool ---- */
 
+/* Removes PATH: a file, or a directory and the files in it (what the
+ * glue wrote there, such as the queue's segments and snapshot). */
 static inline apr_status_t glue_remove_path(void *path)
 {
-    apr_file_remove(path, NULL);
-    apr_dir_remove(path, NULL);
+    apr_pool_t *p = NULL;
+    apr_dir_t *dir = NULL;
+    apr_finfo_t fi;
+
+    if (apr_file_remove(path, NULL) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, NULL);
+    if (apr_dir_open(&dir, path, p) == APR_SUCCESS) {
+        while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
+            if (fi.filetype != APR_DIR) {
+                apr_file_remove(apr_pstrcat(p, path, "/", fi.name, NULL), p);
+            }
+        }
+        apr_dir_close(dir);
+    }
+    apr_dir_remove(path, p);
+    apr_pool_destroy(p);
     return APR_SUCCESS;
 }
 
