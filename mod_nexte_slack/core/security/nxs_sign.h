@@ -1,4 +1,4 @@
-/* Request signatures: Nexte's server-to-server HMAC (SPEC section 2), Slack's
+/* Request signatures: Nexte's server-to-server HMAC (docs/CONTRACT.md "Events"), Slack's
  * v0 request signing (section 7) and the settings launch link (section 4).
  * Verifiers say why they refuse with a machine code that callers turn into
  * the `error` field of a 401 (or a clear page for a launch link). */
