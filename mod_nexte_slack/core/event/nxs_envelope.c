@@ -7,7 +7,8 @@
 
 #include "event/nxs_event.h"
 #include "nxs_json.h"
-#include "l10n/nxs_l10n.h"
+#include "nxs_decimal.h"
+#include "nxs_time.h"
 #include "nxs_settings_check.h"
 #include "security/nxs_sign.h"
 
@@ -73,7 +74,7 @@ static apr_status_t amount(nxs_envelope_t *env, const char **field, const char *
     }
     value = json_string_value(json_object_get(a, "value"));
     currency = json_string_value(json_object_get(a, "currency"));
-    if (!value || !nxs_l10n_decimal_valid(value)) {
+    if (!value || !nxs_decimal_valid(value)) {
         return bad(field, why, "amount.value", "must be a decimal string such as \"1250.00\"");
     }
     if (nxs_check_currency(currency)) {
@@ -133,7 +134,7 @@ apr_status_t nxs_envelope_parse(nxs_envelope_t *env, const char **field, const c
         return bad(field, why, "account_id", "is required: 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     occurred = json_string_value(json_object_get(root, "occurred_at"));
-    if (!occurred || nxs_l10n_parse_rfc3339(&env->occurred_at, occurred) != APR_SUCCESS) {
+    if (!occurred || nxs_time_parse_rfc3339(&env->occurred_at, occurred) != APR_SUCCESS) {
         return bad(field, why, "occurred_at",
                    "is required: an RFC 3339 time such as 2026-11-28T08:59:12Z");
     }

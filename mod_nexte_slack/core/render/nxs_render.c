@@ -85,7 +85,7 @@ apr_status_t nxs_render_prepare(nxs_render_t *r, const json_t *event)
     if (!nxs_event_category(type) || r->type == NXS_EVT_RECAP_DAILY) {
         return nxs_render_fail(r, "type: %s is never posted as an event message", type);
     }
-    if (nxs_l10n_parse_rfc3339(&r->occurred_at, at) != APR_SUCCESS) {
+    if (nxs_time_parse_rfc3339(&r->occurred_at, at) != APR_SUCCESS) {
         return nxs_render_fail(r, "occurred_at: %s",
                                at ? "not an RFC 3339 date-time with offset" : "required");
     }
@@ -118,7 +118,7 @@ apr_status_t nxs_render_amount(const char **out, nxs_render_t *r, int sign)
     if (!amount || json_is_null(amount)) {
         return APR_SUCCESS;
     }
-    if (!nxs_l10n_decimal_valid(raw)) {
+    if (!nxs_decimal_valid(raw)) {
         return nxs_render_fail(r, "amount.value: %s",
                                raw ? "a decimal string such as \"1250.00\""
                                    : "required with amount");

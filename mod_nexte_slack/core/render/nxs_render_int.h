@@ -8,6 +8,9 @@
 
 #include "event/nxs_event.h"
 #include "l10n/nxs_l10n.h"
+#include "l10n/nxs_l10n_catalog.h"
+#include "nxs_decimal.h"
+#include "nxs_time.h"
 #include "render/nxs_render.h"
 
 /* How much of each user string a message keeps, in characters.  The sums

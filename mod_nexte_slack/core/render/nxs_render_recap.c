@@ -32,8 +32,8 @@ static apr_status_t recap_money(const char **net, const char **breakdown, nxs_re
     if (!nxs_l10n_currency_valid(m->currency)) {
         return nxs_render_fail(r, "money.currency: an ISO 4217 code such as \"EUR\"");
     }
-    if (nxs_l10n_decimal_add(&sum, m->paid, 1, m->renewals, r->p) != APR_SUCCESS ||
-        nxs_l10n_decimal_add(&sum, sum, -1, m->refunds, r->p) != APR_SUCCESS) {
+    if (nxs_decimal_add(&sum, m->paid, 1, m->renewals, r->p) != APR_SUCCESS ||
+        nxs_decimal_add(&sum, sum, -1, m->refunds, r->p) != APR_SUCCESS) {
         return nxs_render_fail(r, "money: paid, renewals and refunds are decimal strings");
     }
     *net = money_text(r, sum, m->currency);
@@ -123,7 +123,7 @@ apr_status_t nxs_render_recap(json_t **msg, const char **why, const nxs_recap_t 
     if ((rv = nxs_render_begin(&r, s, p)) != APR_SUCCESS) {
         goto leave;
     }
-    if (!recap || nxs_l10n_parse_date(&y, &m, &d, recap->day) != APR_SUCCESS) {
+    if (!recap || nxs_time_parse_date(&y, &m, &d, recap->day) != APR_SUCCESS) {
         rv = nxs_render_fail(&r, "day: a date such as \"2026-11-27\"");
         goto leave;
     }

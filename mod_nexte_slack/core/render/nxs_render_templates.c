@@ -94,7 +94,7 @@ static apr_status_t date_at(apr_time_t *t, nxs_render_t *r, const char *path)
     if (!s) {
         return missing(r, path);
     }
-    if (nxs_l10n_parse_rfc3339(t, s) != APR_SUCCESS) {
+    if (nxs_time_parse_rfc3339(t, s) != APR_SUCCESS) {
         return nxs_render_fail(r, "%s: not an RFC 3339 date-time with offset", path);
     }
     return APR_SUCCESS;
@@ -302,7 +302,7 @@ static apr_status_t invoice_overdue(nxs_render_t *r)
         return days ? nxs_render_fail(r, "data.days_overdue: a whole number of days")
                     : missing(r, "data.days_overdue");
     }
-    if (due && nxs_l10n_parse_date(&y, &m, &d, due) != APR_SUCCESS) {
+    if (due && nxs_time_parse_date(&y, &m, &d, due) != APR_SUCCESS) {
         return nxs_render_fail(r, "data.due_date: a date such as \"2026-11-20\"");
     }
     r->title = nxs_l10n_plural(r->l10n, r->p, NXS_P_TITLE_INVOICE_OVERDUE,

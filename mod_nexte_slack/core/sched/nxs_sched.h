@@ -8,7 +8,7 @@
  * here reads the clock: every time is passed in by the caller (apr_time_t,
  * microseconds), so the behaviour is deterministic and tests need no waiting.
  *
- * The rules (SPEC section 9):
+ * The rules (docs/CONTRACT.md "Delivery"):
  * - Order: a channel hands out only its head, one item in flight at a time,
  *   so per-channel order holds across retries (a failing head blocks its
  *   channel until it is delivered, dead-lettered or dropped).
@@ -112,8 +112,8 @@ typedef struct nxs_sched_stats_t {
  * call back into the scheduler. */
 typedef void nxs_sched_item_fn(void *baton, const nxs_sched_item_t *item);
 
-/* The defaults of SPEC: 1 message/s with a burst of 3, backoff 1s..10m,
- * a 24h retry window, no per-account cap, an outage gap of 5 s, seed 1. */
+/* The defaults of docs/CONTRACT.md "Delivery" and the directives: 1 message/s with a burst of 3,
+ * backoff 1s..10m, a 24h retry window, no per-account cap, an outage gap of 5 s, seed 1. */
 void nxs_sched_config_default(nxs_sched_config_t *cfg);
 
 /* Creates an empty scheduler.  Memory that grows and shrinks with the queue

@@ -60,7 +60,7 @@ static const char *const MIGRATION_1[] = {
     NULL,
 };
 
-/* Posted messages, for "Mark as handled" (SPEC §7): the daemon adds a row
+/* Posted messages, for "Mark as handled" (docs/CONTRACT.md "Interactions"): the daemon adds a row
  * when Slack accepted the message (the ts Slack gave it and the message as
  * posted, to rebuild it without its buttons); the interactions handler
  * records the first handler.  Rows go NXS_DELIVERY_KEEP after posting. */
