@@ -129,8 +129,13 @@ $(OUT)/$(1)/t/glue/%: t/unit/glue/%.c t/unit/nxs_test.h $(STUB_HDR) $(OUT)/$(1)/
 	@mkdir -p $$(dir $$@)
 	$(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) -It/unit -It/unit/stub $$(HTTPD_CFLAGS) \
 	    $(PKG_CFLAGS) \
-	    $$< -Wl,--start-group $(OUT)/$(1)/libnxsstub.a $(OUT)/$(1)/libnxsglue.a \
+	    $$< $$(GLUE_REAL) -Wl,--start-group $(OUT)/$(1)/libnxsstub.a $(OUT)/$(1)/libnxsglue.a \
 	    $(OUT)/$(1)/libnxscore.a -Wl,--end-group $(PKG_LIBS) -lcmocka -o $$@
+
+# test_glue_dbd tests the real nxs_dbd.c (against a mod_dbd stub): it links
+# that object, which then takes the place of the fake.
+$(OUT)/$(1)/t/glue/test_glue_dbd: $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
+$(OUT)/$(1)/t/glue/test_glue_dbd: GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
 endef
 
 $(eval $(call glue_lib,plain,$(PLAIN_FLAGS)))
