@@ -132,10 +132,15 @@ $(OUT)/$(1)/t/glue/%: t/unit/glue/%.c t/unit/nxs_test.h $(STUB_HDR) $(OUT)/$(1)/
 	    $$< $$(GLUE_REAL) -Wl,--start-group $(OUT)/$(1)/libnxsstub.a $(OUT)/$(1)/libnxsglue.a \
 	    $(OUT)/$(1)/libnxscore.a -Wl,--end-group $(PKG_LIBS) -lcmocka -o $$@
 
-# test_glue_dbd tests the real nxs_dbd.c (against a mod_dbd stub): it links
-# that object, which then takes the place of the fake.
+# Two tests link a real file instead of its fake, which it then replaces:
+# test_glue_dbd nxs_dbd.c (against a mod_dbd stub), test_glue_daemon_client
+# nxs_daemon_client.c (against the daemon's connection task on a socket).
 $(OUT)/$(1)/t/glue/test_glue_dbd: $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
 $(OUT)/$(1)/t/glue/test_glue_dbd: GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
+$(OUT)/$(1)/t/glue/test_glue_daemon_client: \
+        $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
+$(OUT)/$(1)/t/glue/test_glue_daemon_client: \
+        GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
 endef
 
 $(eval $(call glue_lib,plain,$(PLAIN_FLAGS)))

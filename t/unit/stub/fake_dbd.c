@@ -95,9 +95,8 @@ int nxs_fake_dbd_acquired(void)
     return acquired;
 }
 
-void nxs_fakes_reset(void)
+void nxs_fake_dbd_reset(void)
 {
     fake_db = NULL;
     acquired = 0;
-    nxs_fake_daemon_reset();
 }

@@ -34,7 +34,9 @@ void nxs_fake_daemon_reply(const char *reply_json);
  * JSON with sorted keys ("" when none). */
 int nxs_fake_daemon_requests(void);
 const char *nxs_fake_daemon_last_request(void);
-/* The daemon fake's part of nxs_fakes_reset. */
+/* The two halves of nxs_fakes_reset, each in its fake's file: a test that
+ * links the real nxs_daemon_client.c uses only the first. */
+void nxs_fake_dbd_reset(void);
 void nxs_fake_daemon_reset(void);
 
 #endif
