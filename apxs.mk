@@ -40,7 +40,9 @@ STUB_SRC  := $(sort $(wildcard t/unit/stub/*.c))
 STUB_HDR  := $(sort $(wildcard t/unit/stub/*.h t/unit/glue/*.h))
 GLUE_FAKED := mod_nexte_slack/nxs_dbd.c mod_nexte_slack/handle/nxs_daemon_client.c
 GLUE_LINKED := $(filter-out $(GLUE_FAKED),$(GLUE_SRC))
-HTTPD_CFLAGS = -I$(shell $(APXS) -q INCLUDEDIR) $(shell $(APXS) -q EXTRA_CPPFLAGS)
+# httpd's include flags, asked of apxs once and only when a glue test is built.
+HTTPD_CFLAGS = $(eval HTTPD_CFLAGS := -I$(shell $(APXS) -q INCLUDEDIR) \
+                   $(shell $(APXS) -q EXTRA_CPPFLAGS))$(HTTPD_CFLAGS)
 
 VERSION   := $(shell cat VERSION)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

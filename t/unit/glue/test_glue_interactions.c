@@ -6,8 +6,7 @@
  * SQL is faked at link level (t/unit/stub/nxs_fakes.h): nxs_dbd_acquire
  * returns NULL (the 503 path) or a fresh SQLite store, which the replay
  * check (409) needs before the media type and payload are looked at.
- * "Mark as handled" needs a posted delivery and Slack: it is left to
- * t/interactions/handled.t. */
+ * "Mark as handled" is test_glue_handled.c. */
 #include "glue_test.h"
 
 #include <curl/curl.h>

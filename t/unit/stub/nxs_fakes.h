@@ -4,6 +4,8 @@
  * fake_daemon_client.c instead of them, so a handler runs up to the point
  * where it needs SQL or the daemon and then takes the answer the test set:
  * by default, no SQL connection (the handler's 503 path) and no daemon.
+ * test_glue_dbd and test_glue_daemon_client link the real file instead of
+ * one of them (apxs.mk) to test it.
  *
  * Thread safety: none; process-wide state, reset by nxs_fakes_reset(). */
 #ifndef NXS_FAKES_H
