@@ -547,7 +547,47 @@ static void check_config_hook_fails_startup_with_the_first_message(void **state)
                         "OAuth install (virtual host v.test defined at stub.conf:10)");
 }
 
+/* ---- the command table itself ---- */
+
+static void module_record_serves_the_config_command_table(void **state)
+{
+    assert_ptr_equal(nexte_slack_module.cmds, nxs_config_cmds);
+    assert_ptr_equal(nexte_slack_module.create_server_config, nxs_config_create_server);
+    assert_ptr_equal(nexte_slack_module.merge_server_config, nxs_config_merge_server);
+}
+
+/* Every directive of the table has good and bad values tested above: a new
+ * one fails here until it is added to this list and tested. */
+static void every_directive_of_the_table_is_tested_here(void **state)
+{
+    static const char *const tested[] = {
+        NXS_D_CLIENT_ID,      NXS_D_CLIENT_SECRET,   NXS_D_SIGNING_SECRET, NXS_D_EVENT_SECRET,
+        NXS_D_TOKEN_KEY_FILE, NXS_D_PUBLIC_URL,      NXS_D_APP_URL,        NXS_D_API_BASE,
+        NXS_D_AUTHORIZE_URL,  NXS_D_QUEUE,           NXS_D_WORKERS,        NXS_D_RETRY_WINDOW,
+        NXS_D_RETRY_BACKOFF,  NXS_D_RECONNECT_GRACE, NXS_D_CALLBACK_URL,   NXS_D_SETTINGS_PATH,
+    };
+    const command_rec *c;
+    size_t i, n = 0;
+
+    for (c = nxs_config_cmds; c->name; ++c, ++n) {
+        for (i = 0; i < sizeof(tested) / sizeof(tested[0]); ++i) {
+            if (strcmp(c->name, tested[i]) == 0) {
+                break;
+            }
+        }
+        if (i == sizeof(tested) / sizeof(tested[0])) {
+            fail_msg("directive %s has no unit test in test_glue_config.c", c->name);
+        }
+        /* every directive is server-wide: no .htaccess, no <Directory> */
+        assert_int_equal(c->req_override, RSRC_CONF);
+        assert_non_null(c->errmsg);
+    }
+    assert_int_equal(n, sizeof(tested) / sizeof(tested[0]));
+}
+
 static const struct CMUnitTest tests[] = {
+    GLUE_TEST(module_record_serves_the_config_command_table),
+    GLUE_TEST(every_directive_of_the_table_is_tested_here),
     GLUE_TEST(good_values_are_stored_as_given_or_canonical),
     GLUE_TEST(relative_key_file_is_under_the_server_root),
     GLUE_TEST(world_readable_secret_and_key_files_are_warned_about),
