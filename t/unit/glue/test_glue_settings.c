@@ -2,8 +2,9 @@
  * nxs_caller.c, nxs_handle_oauth.c) through the module's handler hook and
  * the httpd stub: routing below the <Location>, the launch link, who may
  * call the API (session + CSRF token, or Nexte core's signature), and the
- * OAuth refusals and redirect up to the point where Slack is called; plus
- * the module's handler dispatch by SetHandler name.
+ * OAuth refusals and redirect, up to a Slack that does not answer (a closed
+ * local port); plus the module's handler dispatch by SetHandler name and
+ * post_config's decision not to start the delivery daemon.
  *
  * SQL is faked at link level (t/unit/stub/nxs_fakes.h): nxs_dbd_acquire
  * returns NULL (the 503 paths) or a fresh SQLite store.  The settings API
@@ -389,27 +390,79 @@ static void oauth_callback_with_an_unknown_state_is_400_expired(void **state)
     assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
 }
 
+/* Runs /start with a session: *st is the state sent to Slack, *cookie the
+ * browser's half ("nxs_oauth=..."). */
+static void start_install(apr_pool_t *p, server_rec *s, const char **st, const char **cookie)
+{
+    request_rec *r = oauth(p, s, "GET", OAUTH "/start");
+    const char *location, *set;
+
+    with_session(r);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    location = apr_table_get(r->headers_out, "Location");
+    *st = strstr(location, "&state=") + 7;
+    set = apr_table_get(r->err_headers_out, "Set-Cookie");
+    *cookie = apr_pstrmemdup(p, set, strcspn(set, ";"));
+}
+
 static void oauth_cancelled_in_slack_changes_nothing(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     server_rec *s = oauth_server(p);
-    request_rec *r = oauth(p, s, "GET", OAUTH "/start");
-    const char *location, *cookie, *st;
+    request_rec *r;
+    const char *cookie, *st;
 
-    with_session(r);
     nxs_fake_dbd_sqlite(p);
-    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
-    location = apr_table_get(r->headers_out, "Location");
-    st = strstr(location, "&state=") + 7;
-    cookie = apr_table_get(r->err_headers_out, "Set-Cookie");
-    cookie = apr_pstrmemdup(p, cookie, strcspn(cookie, ";"));
-
+    start_install(p, s, &st, &cookie);
     r = oauth(p, s, "GET", apr_pstrcat(p, OAUTH "/callback?error=access_denied&state=", st, NULL));
     apr_table_setn(r->headers_in, "Cookie", cookie);
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_OK);
     assert_non_null(
         strstr(nxs_stub_response(r), "You cancelled the install in Slack. Nothing was changed."));
+}
+
+static void oauth_callback_with_slack_unreachable_is_502_and_the_state_is_spent(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r;
+    const char *cookie, *st, *target;
+
+    /* a closed local port stands in for Slack */
+    assert_null(nxs_stub_directive(s, p, "NexteSlackAPIBase", "http://127.0.0.1:9/api", NULL));
+    nxs_fake_dbd_sqlite(p);
+    start_install(p, s, &st, &cookie);
+    target = apr_pstrcat(p, OAUTH "/callback?code=c0de&state=", st, NULL);
+    r = oauth(p, s, "GET", target);
+    apr_table_setn(r->headers_in, "Cookie", cookie);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_GATEWAY);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>Slack could not be reached</h1>"));
+    assert_true(nxs_stub_log_has("warn: oauth.v2.access failed: "));
+
+    /* a state works once */
+    r = oauth(p, s, "GET", target);
+    apr_table_setn(r->headers_in, "Cookie", cookie);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
+}
+
+static void oauth_callback_from_another_browser_is_400(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r;
+    const char *cookie, *st;
+
+    nxs_fake_dbd_sqlite(p);
+    start_install(p, s, &st, &cookie);
+    r = oauth(p, s, "GET", apr_pstrcat(p, OAUTH "/callback?code=c0de&state=", st, NULL));
+    apr_table_setn(r->headers_in, "Cookie", "nxs_oauth=someone-elses");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
 }
 
 /* ---- the module's dispatch (mod_nexte_slack.c) ---- */
@@ -476,6 +529,8 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(oauth_callback_without_state_or_code_is_400_page),
     GLUE_TEST(oauth_callback_with_an_unknown_state_is_400_expired),
     GLUE_TEST(oauth_cancelled_in_slack_changes_nothing),
+    GLUE_TEST(oauth_callback_with_slack_unreachable_is_502_and_the_state_is_spent),
+    GLUE_TEST(oauth_callback_from_another_browser_is_400),
     GLUE_TEST(dispatch_declines_requests_that_are_not_its_handlers),
     GLUE_TEST(post_config_starts_no_daemon_on_the_checking_pass),
     GLUE_TEST(post_config_starts_no_daemon_where_the_module_is_unused),
