@@ -724,32 +724,29 @@ ap_cookie_read(request_rec *r, const char *name, const char **val, int remove)
     return APR_SUCCESS;
 }
 
-static void add_to_tables(request_rec *r, const char *header, va_list ap)
+/* As httpd: Set-Cookie goes into each table of the NULL-terminated list. */
+static void add_to_tables(const char *header, va_list ap)
 {
     apr_table_t *t;
-    int any = 0;
 
     while ((t = va_arg(ap, apr_table_t *)) != NULL) {
         apr_table_addn(t, "Set-Cookie", header);
-        any = 1;
-    }
-    if (!any) {
-        apr_table_addn(r->headers_out, "Set-Cookie", header);
     }
 }
 
-/* httpd: the expiry is an "expires=" date; the stub writes Max-Age so that
- * a test can compare the header without a clock. */
+/* The same header as httpd's ("NAME=VAL;Max-Age=N;ATTRS", no Max-Age when
+ * MAXAGE is 0) added to the tables given; httpd also logs it at debug. */
 AP_DECLARE_NONSTD(apr_status_t)
 ap_cookie_write(request_rec *r, const char *name, const char *val, const char *attrs, long maxage,
                 ...)
 {
     va_list ap;
-    const char *h = apr_psprintf(r->pool, "%s=%s;Max-Age=%ld;%s", name, val, maxage,
-                                 attrs ? attrs : "HttpOnly;Secure;Version=1");
+    const char *h = apr_pstrcat(r->pool, name, "=", val, ";",
+                                maxage ? apr_psprintf(r->pool, "Max-Age=%ld;", maxage) : "",
+                                attrs && *attrs ? attrs : "HttpOnly;Secure;Version=1", NULL);
 
     va_start(ap, maxage);
-    add_to_tables(r, h, ap);
+    add_to_tables(h, ap);
     va_end(ap);
     return APR_SUCCESS;
 }
@@ -762,7 +759,7 @@ ap_cookie_remove(request_rec *r, const char *name, const char *attrs, ...)
     const char *h = apr_pstrcat(r->pool, name, "=;Max-Age=0;", attrs ? attrs : "Version=1", NULL);
 
     va_start(ap, attrs);
-    add_to_tables(r, h, ap);
+    add_to_tables(h, ap);
     va_end(ap);
     return APR_SUCCESS;
 }
