@@ -634,8 +634,8 @@ int nxs_stub_flushes(const request_rec *r)
     return stub_of(r)->flushes;
 }
 
-/* httpd: also decodes "%2F" by its own rules and keeps the table in a
- * note; here '+' is a space and %XX a byte, every call parses anew. */
+/* httpd splits r->args the same way and decodes each part with
+ * ap_unescape_url; the stub turns '+' into a space and %XX into its byte. */
 static char *form_decode(apr_pool_t *p, const char *s, apr_size_t n)
 {
     char *out = apr_palloc(p, n + 1), *o = out;
