@@ -28,7 +28,8 @@ static inline nxs_daemon_t *daemon_state(apr_pool_t *p)
     d->started = apr_time_now();
     nxs_queue_opts_default(&qo);
     memset(&report, 0, sizeof(report));
-    assert_int_equal(nxs_queue_open(&d->queue, &report, d->c->queue_type, d->c->queue_path, &qo, p),
+    assert_int_equal(nxs_queue_open(&d->queue, &report, GLUE_MOD(d->c)->queue_type,
+                                    GLUE_MOD(d->c)->queue_path, &qo, p),
                      APR_SUCCESS);
     /* registered after the scratch directory: runs before it is removed */
     apr_pool_cleanup_register(p, d->queue, glue_close_queue, apr_pool_cleanup_null);

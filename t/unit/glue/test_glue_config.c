@@ -85,9 +85,9 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_string_equal(c->public_url, "https://slack.nexte.test");
     assert_string_equal(c->app_url, "http://app.nexte.test/x");
     assert_string_equal(c->api_base, "http://127.0.0.1:9/api");
-    assert_string_equal(c->queue_type, "GDBM");
-    assert_string_equal(c->queue_path, apr_pstrcat(p, dir, "/queue", NULL));
-    assert_int_equal(c->workers, 256);
+    assert_string_equal(GLUE_MOD(c)->queue_type, "GDBM");
+    assert_string_equal(GLUE_MOD(c)->queue_path, apr_pstrcat(p, dir, "/queue", NULL));
+    assert_int_equal(GLUE_MOD(c)->workers, 256);
     assert_true(c->retry_window == apr_time_from_sec(20));
     assert_true(c->backoff_min == apr_time_from_msec(100));
     assert_true(c->backoff_max == apr_time_from_sec(2));
@@ -95,7 +95,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_string_equal(c->settings_path, "/custom/settings");
     assert_true(nxs_config_https(c));
     assert_null(nxs_config_finish(c, s, p));
-    assert_string_equal(c->socket_path, apr_pstrcat(p, dir, "/queue.sock", NULL));
+    assert_string_equal(GLUE_MOD(c)->socket_path, apr_pstrcat(p, dir, "/queue.sock", NULL));
     assert_string_equal(nxs_stub_log(), "");
 }
 
@@ -248,7 +248,7 @@ static void workers_must_be_a_whole_number_from_1_to_256(void **state)
                        "a whole number from 1 to 256");
     }
     assert_null(nxs_stub_directive(s, p, NXS_D_WORKERS, "1", NULL));
-    assert_int_equal(conf(s)->workers, 1);
+    assert_int_equal(GLUE_MOD(conf(s))->workers, 1);
 }
 
 static void durations_need_a_unit_and_at_most_a_year(void **state)
@@ -310,10 +310,10 @@ static void unconfigured_server_gets_the_defaults_and_no_requirement(void **stat
     assert_null(nxs_config_finish(c, s, p));
     assert_string_equal(c->api_base, NXS_DEFAULT_API_BASE);
     assert_string_equal(c->authorize_url, NXS_DEFAULT_AUTHORIZE_URL);
-    assert_string_equal(c->queue_type, "GDBM");
-    assert_string_equal(c->queue_path, "/run/test/nexte_slack_queue");
-    assert_string_equal(c->socket_path, "/run/test/nexte_slack_queue.sock");
-    assert_int_equal(c->workers, 8);
+    assert_string_equal(GLUE_MOD(c)->queue_type, "GDBM");
+    assert_string_equal(GLUE_MOD(c)->queue_path, "/run/test/nexte_slack_queue");
+    assert_string_equal(GLUE_MOD(c)->socket_path, "/run/test/nexte_slack_queue.sock");
+    assert_int_equal(GLUE_MOD(c)->workers, 8);
     assert_true(c->retry_window == apr_time_from_sec(24 * 3600));
     assert_true(c->backoff_min == apr_time_from_sec(1));
     assert_true(c->backoff_max == apr_time_from_sec(600));
@@ -475,9 +475,9 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
     assert_true(vc->token_key_set);
     assert_memory_equal(vc->token_key, mc->token_key, 32);
     assert_string_equal(vc->settings_path, "/main/settings");
-    assert_string_equal(vc->queue_type, "DB");
-    assert_string_equal(vc->queue_path, mc->queue_path);
-    assert_int_equal(vc->workers, 3);
+    assert_string_equal(GLUE_MOD(vc)->queue_type, "DB");
+    assert_string_equal(GLUE_MOD(vc)->queue_path, GLUE_MOD(mc)->queue_path);
+    assert_int_equal(GLUE_MOD(vc)->workers, 3);
     assert_true(vc->configured);
     /* a vhost without any directive is the main server's config */
     assert_string_equal(pc->app_url, "https://app.nexte.test");
@@ -486,7 +486,7 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
     assert_null(nxs_config_finish(mc, main, p));
     assert_null(nxs_config_finish(vc, v, p));
     assert_null(nxs_config_finish(pc, plain, p));
-    assert_string_equal(vc->socket_path, mc->socket_path);
+    assert_string_equal(GLUE_MOD(vc)->socket_path, GLUE_MOD(mc)->socket_path);
 }
 
 static void vhost_rules_are_checked_on_its_merged_config_and_named(void **state)

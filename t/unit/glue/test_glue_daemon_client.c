@@ -73,7 +73,8 @@ static listener_t *serve(apr_pool_t *p, nxs_daemon_t *d, int conns)
     apr_sockaddr_t *sa = NULL;
 
     l->conns = conns;
-    assert_int_equal(apr_sockaddr_info_get(&sa, d->c->socket_path, APR_UNIX, 0, 0, p), APR_SUCCESS);
+    assert_int_equal(apr_sockaddr_info_get(&sa, GLUE_MOD(d->c)->socket_path, APR_UNIX, 0, 0, p),
+                     APR_SUCCESS);
     assert_int_equal(apr_socket_create(&l->ls, APR_UNIX, SOCK_STREAM, 0, p), APR_SUCCESS);
     assert_int_equal(apr_socket_bind(l->ls, sa), APR_SUCCESS);
     assert_int_equal(apr_socket_listen(l->ls, 8), APR_SUCCESS);

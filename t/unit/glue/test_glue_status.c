@@ -69,7 +69,7 @@ static void json_with_the_daemon_down_is_degraded_with_the_effective_config(void
     assert_string_equal(json_string_value(json_object_get(cfg, "api_base")),
                         "https://slack.com/api");
     assert_string_equal(nxs_json_path_str(cfg, "queue.type"), "GDBM");
-    assert_string_equal(nxs_json_path_str(cfg, "queue.path"), c->queue_path);
+    assert_string_equal(nxs_json_path_str(cfg, "queue.path"), GLUE_MOD(c)->queue_path);
     assert_int_equal(json_integer_value(json_object_get(cfg, "workers")), 8);
     assert_true(json_number_value(json_object_get(cfg, "retry_window_seconds")) == 86400.0);
     assert_true(json_number_value(nxs_json_path(cfg, "retry_backoff_seconds.min")) == 1.0);

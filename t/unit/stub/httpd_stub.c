@@ -244,15 +244,16 @@ static void **config_vector(apr_pool_t *p)
     return apr_pcalloc(p, sizeof(void *) * STUB_MODULE_SLOTS);
 }
 
-static server_rec *new_server(apr_pool_t *p, int is_virtual, const char *hostname, unsigned line)
+/* A server of the configuration read whose pool is PCONF (httpd's pconf:
+ * one per read, shared by the main server and its virtual hosts, and what
+ * create_server allocates from). */
+static server_rec *new_server(apr_pool_t *pconf, process_rec *proc, int is_virtual,
+                              const char *hostname, unsigned line)
 {
+    apr_pool_t *p = pconf;
     server_rec *s = apr_pcalloc(p, sizeof(*s));
-    process_rec *proc = apr_pcalloc(p, sizeof(*proc));
     void **dir = config_vector(p);
 
-    proc->pool = p;
-    proc->pconf = p;
-    proc->short_name = "httpd";
     s->process = proc;
     s->is_virtual = is_virtual;
     s->server_hostname = apr_pstrdup(p, hostname);
@@ -271,7 +272,13 @@ static server_rec *new_server(apr_pool_t *p, int is_virtual, const char *hostnam
 
 server_rec *nxs_stub_server(apr_pool_t *p)
 {
-    return new_server(p, 0, "main.test", 1);
+    process_rec *proc = apr_pcalloc(p, sizeof(*proc));
+
+    /* each main server is a configuration read of its own */
+    proc->pool = p;
+    apr_pool_create(&proc->pconf, p);
+    proc->short_name = "httpd";
+    return new_server(proc->pconf, proc, 0, "main.test", 1);
 }
 
 server_rec *nxs_stub_vhost(apr_pool_t *p, server_rec *main, const char *hostname)
@@ -283,7 +290,7 @@ server_rec *nxs_stub_vhost(apr_pool_t *p, server_rec *main, const char *hostname
         last = last->next;
         ++n;
     }
-    v = new_server(p, 1, hostname, 10 * n);
+    v = new_server(main->process->pconf, main->process, 1, hostname, 10 * n);
     last->next = v;
     return v;
 }
@@ -296,7 +303,7 @@ void nxs_stub_merge_vhosts(apr_pool_t *p, server_rec *main)
 
     for (v = main->next; v; v = v->next) {
         void **vec = (void **)v->module_config;
-        vec[i] = nexte_slack_module.merge_server_config(p, base, vec[i]);
+        vec[i] = nexte_slack_module.merge_server_config(main->process->pconf, base, vec[i]);
     }
 }
 

@@ -32,8 +32,10 @@ void nxs_stub_reset(apr_pool_t *p);
 
 /* ---- servers and configuration ---- */
 
-/* The main server: is_virtual 0, log level trace8 (so every ap_log_* call
- * is captured), and the module's config made by its create_server. */
+/* The main server of a new configuration read: is_virtual 0, log level
+ * trace8 (so every ap_log_* call is captured), and the module's config made
+ * by its create_server on a pool of its own under P (httpd's pconf, shared
+ * with the virtual hosts of this server). */
 server_rec *nxs_stub_server(apr_pool_t *p);
 
 /* A virtual host appended to MAIN's list (main->next ...), with its own
@@ -49,7 +51,8 @@ const char *nxs_stub_directive(server_rec *s, apr_pool_t *p, const char *name, c
                                const char *arg2);
 
 /* Merges every virtual host after MAIN with the main server's config, as
- * httpd does after reading the configuration (ap_fixup_virtual_hosts). */
+ * httpd does after reading the configuration (ap_fixup_virtual_hosts), on
+ * MAIN's configuration pool (P is not used: kept for symmetry). */
 void nxs_stub_merge_vhosts(apr_pool_t *p, server_rec *main);
 
 /* ap_runtime_dir_relative / ap_server_root_relative resolve relative paths
