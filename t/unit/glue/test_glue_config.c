@@ -72,7 +72,6 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_null(nxs_stub_directive(s, p, NXS_D_CALLBACK_URL, "https://core.test/cb", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_SETTINGS_PATH, "/custom/settings", NULL));
 
-    assert_true(c->configured);
     assert_string_equal(c->client_id, "1111.2222");
     assert_int_equal(c->client_secret.len, 22); /* the trailing newline is not part of it */
     assert_memory_equal(c->client_secret.value, "file-secret-0123456789", 22);
@@ -95,6 +94,8 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_string_equal(c->settings_path, "/custom/settings");
     assert_true(nxs_config_https(c));
     assert_null(nxs_config_finish(c, s, p));
+    /* the module is in use here: its required directives were checked */
+    assert_true(c->configured);
     assert_string_equal(GLUE_MOD(c)->socket_path, apr_pstrcat(p, dir, "/queue.sock", NULL));
     assert_string_equal(nxs_stub_log(), "");
 }
@@ -478,14 +479,15 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
     assert_string_equal(GLUE_MOD(vc)->queue_type, "DB");
     assert_string_equal(GLUE_MOD(vc)->queue_path, GLUE_MOD(mc)->queue_path);
     assert_int_equal(GLUE_MOD(vc)->workers, 3);
-    assert_true(vc->configured);
     /* a vhost without any directive is the main server's config */
     assert_string_equal(pc->app_url, "https://app.nexte.test");
     assert_true(pc->retry_window == apr_time_from_sec(2 * 3600));
-    assert_true(pc->configured);
     assert_null(nxs_config_finish(mc, main, p));
     assert_null(nxs_config_finish(vc, v, p));
     assert_null(nxs_config_finish(pc, plain, p));
+    /* both use the module, the second through what it inherits */
+    assert_true(vc->configured);
+    assert_true(pc->configured);
     assert_string_equal(GLUE_MOD(vc)->socket_path, GLUE_MOD(mc)->socket_path);
 }
 
