@@ -108,6 +108,27 @@ static void unsigned_or_badly_signed_is_401_before_the_store(void **state)
     assert_int_equal(nxs_fake_dbd_acquired(), 0);
 }
 
+static void server_without_a_signing_secret_cannot_check_and_says_500(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *dir = glue_temp_dir(p);
+    server_rec *s = nxs_stub_server(p);
+    request_rec *r;
+
+    /* configured for events only: no NexteSlackSigningSecret */
+    nxs_stub_set_runtime_dir(dir);
+    assert_null(nxs_stub_directive(s, p, "NexteSlackEventSecret", GLUE_EVENT_SECRET, NULL));
+    assert_null(
+        nxs_stub_directive(s, p, "NexteSlackTokenKeyFile", glue_key_file(p, dir, 32), NULL));
+    assert_null(nxs_stub_directive(s, p, "NexteSlackAppURL", "https://app.nexte.test", NULL));
+    assert_null(nxs_config_finish(nxs_config_get(s), s, p));
+    r = interaction(p, s, "POST", FORM_TYPE, "payload=%7B%7D");
+    glue_sign_slack(r, "payload=%7B%7D");
+    assert_error_reply(r, glue_run(r), HTTP_INTERNAL_SERVER_ERROR, "internal_error");
+    assert_string_equal(glue_json_str(r, "message"), "the signature could not be checked");
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
 static void signed_without_a_store_is_503(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -196,6 +217,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(get_is_405),
     GLUE_TEST(body_over_128_kib_is_413_and_logged),
     GLUE_TEST(unsigned_or_badly_signed_is_401_before_the_store),
+    GLUE_TEST(server_without_a_signing_secret_cannot_check_and_says_500),
     GLUE_TEST(signed_without_a_store_is_503),
     GLUE_TEST(same_signed_request_twice_is_409_replayed),
     GLUE_TEST(signed_non_form_media_type_is_415),

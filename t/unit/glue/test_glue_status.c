@@ -1,14 +1,15 @@
 /* nexte-slack-status (handle/nxs_handle_status.c) through the module's
  * handler hook and the httpd stub: the JSON and Prometheus shapes with the
- * delivery daemon down and up, the secrets shown only as set/unset, and the
- * refusals (405, 400 bad_format).
+ * delivery daemon down and up, the secrets shown only as set/unset, the
+ * uptime from a scoreboard, and the refusals (405, 400 bad_format).
  *
  * The daemon is faked at link level (t/unit/stub/nxs_fakes.h):
  * nxs_daemon_request answers NULL (down) or the counters a test sets.  The
- * stub has no scoreboard, so the uptime is 0. */
+ * stub has no scoreboard (uptime 0) unless a test puts one in place. */
 #include "glue_test.h"
 
 #include <http_protocol.h>
+#include <scoreboard.h>
 
 #include "nxs_build.h"
 
@@ -173,6 +174,24 @@ static void prometheus_with_the_daemon_up_has_counters_errors_and_latency(void *
                                  "nexte_slack_delivery_latency_seconds_count 6\n"));
 }
 
+static void uptime_counts_from_httpds_last_restart(void **state)
+{
+    request_rec *r = status(state, "GET", "/status");
+    global_score global;
+    scoreboard sb;
+    double up;
+
+    memset(&global, 0, sizeof(global));
+    memset(&sb, 0, sizeof(sb));
+    global.restart_time = apr_time_now() - apr_time_from_sec(90);
+    sb.global = &global;
+    ap_scoreboard_image = &sb;
+    assert_int_equal(glue_run(r), OK);
+    ap_scoreboard_image = NULL;
+    up = json_number_value(json_object_get(glue_json(r), "uptime_seconds"));
+    assert_true(up >= 90.0 && up < 100.0);
+}
+
 static const struct CMUnitTest tests[] = {
     GLUE_TEST(post_is_405_allowing_get),
     GLUE_TEST(unknown_format_is_400),
@@ -180,6 +199,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(json_with_the_daemon_up_is_ok_with_its_counters),
     GLUE_TEST(daemon_answering_not_ok_counts_as_down),
     GLUE_TEST(head_gets_the_headers_without_the_body),
+    GLUE_TEST(uptime_counts_from_httpds_last_restart),
     GLUE_TEST(prometheus_with_the_daemon_down_has_build_config_and_up_0),
     GLUE_TEST(prometheus_with_the_daemon_up_has_counters_errors_and_latency),
 };
