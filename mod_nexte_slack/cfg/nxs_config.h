@@ -31,7 +31,7 @@ extern const command_rec nxs_config_cmds[];
  * create_server and merge_server hooks, are declared in nxs_config_fields.h.
  */
 
-/* Run for every server, main server first: computes the derived fields
+/* Run for every server (any order): computes the derived fields
  * (`configured`, the HKDF keys; once, the module-wide socket path), fills
  * the defaults of what is unset (once for the module-wide config: the queue
  * under the runtime dir, the workers) and checks rules that span
