@@ -111,8 +111,8 @@ typedef struct nxs_server_conf_t {
  * Create gives every listed field its unset value and points the config at
  * the module-wide config of P (created on first use, kept as P's userdata,
  * so each configuration read gets a fresh one).  Merge takes each listed
- * field from ADDV when set there, else from BASEV; derived fields are left
- * to nxs_config_finish(). */
+ * field from ADDV when set there, else from BASEV, and keeps BASEV's
+ * module-wide config; derived fields are left to nxs_config_finish(). */
 struct server_rec;
 void *nxs_config_create_server(apr_pool_t *p, struct server_rec *s);
 void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv);

@@ -75,7 +75,9 @@ void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     nxs_server_conf_t *m = apr_pcalloc(p, sizeof(*m));
 
     NXS_SERVER_FIELDS(NXS_MERGE)
-    m->mod = add->mod ? add->mod : base->mod;
+    /* The same struct in httpd (both come from pconf); should the two ever
+     * differ, module-wide settings are the main server's, i.e. the base's. */
+    m->mod = base->mod ? base->mod : add->mod;
     return m;
 }
 
