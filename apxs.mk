@@ -100,6 +100,10 @@ $(OUT)/asan/t/%: t/unit/%.c t/unit/nxs_test.h $(OUT)/asan/libnxscore.a
 	$(CC) $(WARN) $(DEFS) $(ASAN_FLAGS) $(INCLUDES) -It/unit $(PKG_CFLAGS) $< \
 	    $(OUT)/asan/libnxscore.a $(PKG_LIBS) -lcmocka -o $@
 
+# test_config_merge compiles the generated create/merge (httpd-free glue) in.
+$(OUT)/plain/t/test_config_merge $(OUT)/asan/t/test_config_merge: \
+    mod_nexte_slack/cfg/nxs_config_merge.c mod_nexte_slack/cfg/nxs_config_fields.h
+
 # Unit tests print TAP (cmocka's TAP output); prove runs them.
 unit: $(TESTS_PLAIN)
 	prove -f -e '' $(TESTS_PLAIN)
