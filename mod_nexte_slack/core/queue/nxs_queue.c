@@ -274,7 +274,7 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
     }
     if (rv == APR_SUCCESS && (rv = nxs_queue_seg_add(q, seg)) == APR_SUCCESS) {
         NXS_LOG(NXS_LOG_INFO, 0, "NXS00004",
-                "queue recovery: replayed %s: %" APR_SIZE_T_FMT " records, %" APR_OFF_T_FMT
+                "queue recovery: replayed %s: %" APR_SIZE_T_FMT " log records, %" APR_OFF_T_FMT
                 " bytes",
                 seg->path, st->report->log_records - before, seg->size);
         ++report->segments;
