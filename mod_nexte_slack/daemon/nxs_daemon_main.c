@@ -21,6 +21,7 @@
 
 #include "daemon/nxs_daemon_int.h"
 #include "nxs_dbd.h"
+#include "nxs_log_httpd.h"
 
 APLOG_USE_MODULE(nexte_slack);
 
@@ -261,6 +262,9 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     d->c = nxs_config_get(s);
     d->pool = p;
     d->started = apr_time_now();
+    /* Inherited over the fork already; set again so that the daemon does
+     * not depend on what the parent did before forking it. */
+    nxs_log_httpd_init(s, p);
 
     apr_signal(SIGTERM, on_term);
     apr_signal(SIGINT, on_term);
