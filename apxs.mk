@@ -148,6 +148,10 @@ endef
 $(eval $(call glue_lib,plain,$(PLAIN_FLAGS)))
 $(eval $(call glue_lib,asan,$(ASAN_FLAGS)))
 
+# test_config_merge compiles the generated create/merge (httpd-free glue) in.
+$(OUT)/plain/t/test_config_merge $(OUT)/asan/t/test_config_merge: \
+    mod_nexte_slack/cfg/nxs_config_merge.c mod_nexte_slack/cfg/nxs_config_fields.h
+
 # Unit tests print TAP (cmocka's TAP output); prove runs them.
 unit: $(TESTS_PLAIN)
 	prove -f -e '' $(TESTS_PLAIN)

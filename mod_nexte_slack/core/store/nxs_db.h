@@ -1,8 +1,10 @@
 /* A SQL connection as the core sees it: an apr_dbd driver + handle and the
  * statements prepared on it, looked up by label.  The glue fills it from
  * mod_dbd's ap_dbd_t; unit tests and tools open one with apr_dbd directly.
- * Every statement the module runs is prepared (see nxs_db_statements), and
- * every value is bound as a parameter, never pasted into SQL text.
+ * Every statement that carries a value is prepared (see nxs_db_statements)
+ * and every value is bound as a parameter, never pasted into SQL text; only
+ * fixed text without values (BEGIN/COMMIT/ROLLBACK, the schema migration's
+ * DDL) runs unprepared.
  *
  * Thread safety: an nxs_db_t belongs to one thread at a time, like the
  * connection it wraps (mod_dbd hands a connection to one request). */
@@ -25,12 +27,16 @@ typedef struct nxs_db_statement_t {
     const char *sql; /* apr_dbd placeholders: %s for every parameter */
 } nxs_db_statement_t;
 
-/* The statements of the module, NULL-terminated; registered with mod_dbd by
- * the glue (ap_dbd_prepare) and by nxs_db_prepare_all elsewhere. */
+/* The statements of the module, NULL-terminated.  None is registered with
+ * mod_dbd: mod_dbd would prepare them as it opens a connection, before the
+ * schema exists on a fresh database.  Everyone (the glue in nxs_dbd.c at a
+ * connection's first use, tools, tests) prepares them with
+ * nxs_db_prepare_all once the schema is migrated. */
 extern const nxs_db_statement_t nxs_db_statements[];
 
-/* Prepares every statement on DB (tools, tests, processes without mod_dbd's
- * preparation).  The schema must exist first. */
+/* Prepares every statement on DB into its `prepared` hash (made in P when
+ * DB has none); the statements live as long as P.  The schema must exist
+ * first.  APR_EGENERAL when one fails to prepare. */
 apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p);
 
 /* Runs prepared LABEL with NARGS text arguments; *nrows gets the affected

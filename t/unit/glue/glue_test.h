@@ -20,10 +20,9 @@
 #include "security/nxs_crypto.h"
 #include "security/nxs_sign.h"
 
-/* Where a server config keeps the module-wide settings (queue, socket,
- * workers): in the config itself today.  Tests reach them through this, so
- * that moving them into a module-wide struct changes one line here. */
-#define GLUE_MOD(conf) (conf)
+/* The module-wide settings (queue, socket, workers) of a server config:
+ * one nxs_mod_conf_t per configuration read, shared by its servers. */
+#define GLUE_MOD(conf) ((conf)->mod)
 
 #define GLUE_EVENT_SECRET   "nexte-event-secret-for-tests"
 #define GLUE_SIGNING_SECRET "slack-signing-secret-for-tests"
