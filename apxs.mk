@@ -31,6 +31,18 @@ GLUE_SRC  := $(sort $(wildcard mod_nexte_slack/*.c mod_nexte_slack/cfg/*.c mod_n
 GLUE_HDR  := $(sort $(wildcard mod_nexte_slack/*.h mod_nexte_slack/cfg/*.h mod_nexte_slack/handle/*.h mod_nexte_slack/daemon/*.h))
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 TEST_SRC  := $(sort $(wildcard t/unit/test_*.c))
+# Glue unit tests: the real glue objects linked with an httpd stub instead of
+# httpd (t/unit/stub/), built per mode like the core.  nxs_dbd.c and
+# handle/nxs_daemon_client.c reach SQL and the daemon's socket: the tests link
+# fakes of them (t/unit/stub/fake_*.c) instead.
+GLUE_TEST_SRC := $(sort $(wildcard t/unit/glue/test_*.c))
+STUB_SRC  := $(sort $(wildcard t/unit/stub/*.c))
+STUB_HDR  := $(sort $(wildcard t/unit/stub/*.h t/unit/glue/*.h))
+GLUE_FAKED := mod_nexte_slack/nxs_dbd.c mod_nexte_slack/handle/nxs_daemon_client.c
+GLUE_LINKED := $(filter-out $(GLUE_FAKED),$(GLUE_SRC))
+# httpd's include flags, asked of apxs once and only when a glue test is built.
+HTTPD_CFLAGS = $(eval HTTPD_CFLAGS := -I$(shell $(APXS) -q INCLUDEDIR) \
+                   $(shell $(APXS) -q EXTRA_CPPFLAGS))$(HTTPD_CFLAGS)
 
 VERSION   := $(shell cat VERSION)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -80,8 +92,8 @@ $(eval $(call core_lib,plain,$(PLAIN_FLAGS)))
 $(eval $(call core_lib,asan,$(ASAN_FLAGS)))
 
 TOOLS        := $(patsubst tools/%.c,$(OUT)/%,$(TOOL_SRC))
-TESTS_PLAIN  := $(patsubst t/unit/%.c,$(OUT)/plain/t/%,$(TEST_SRC))
-TESTS_ASAN   := $(patsubst t/unit/%.c,$(OUT)/asan/t/%,$(TEST_SRC))
+TESTS_PLAIN  := $(patsubst t/unit/%.c,$(OUT)/plain/t/%,$(TEST_SRC) $(GLUE_TEST_SRC))
+TESTS_ASAN   := $(patsubst t/unit/%.c,$(OUT)/asan/t/%,$(TEST_SRC) $(GLUE_TEST_SRC))
 
 tools: $(TOOLS)
 tests: $(TESTS_PLAIN)
@@ -99,6 +111,42 @@ $(OUT)/asan/t/%: t/unit/%.c t/unit/nxs_test.h $(OUT)/asan/libnxscore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(DEFS) $(ASAN_FLAGS) $(INCLUDES) -It/unit $(PKG_CFLAGS) $< \
 	    $(OUT)/asan/libnxscore.a $(PKG_LIBS) -lcmocka -o $@
+
+# The glue and the stub for the glue tests, one object per source (under
+# $(OUT)/<mode>/glue/<source path>.o), then one archive of each.
+define glue_lib
+$(OUT)/$(1)/glue/%.o: %.c $(CORE_HDR) $(GLUE_HDR) $(STUB_HDR) VERSION
+	@mkdir -p $$(dir $$@)
+	$(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) -It/unit $$(HTTPD_CFLAGS) $(PKG_CFLAGS) \
+	    -c $$< -o $$@
+
+$(OUT)/$(1)/libnxsglue.a: $(patsubst %.c,$(OUT)/$(1)/glue/%.o,$(GLUE_LINKED))
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(OUT)/$(1)/libnxsstub.a: $(patsubst %.c,$(OUT)/$(1)/glue/%.o,$(STUB_SRC))
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(OUT)/$(1)/t/glue/%: t/unit/glue/%.c t/unit/nxs_test.h $(STUB_HDR) $(OUT)/$(1)/libnxsstub.a \
+        $(OUT)/$(1)/libnxsglue.a $(OUT)/$(1)/libnxscore.a
+	@mkdir -p $$(dir $$@)
+	$(CC) $(WARN) $(DEFS) $(BUILD_DEFS) $(2) $(INCLUDES) -It/unit -It/unit/stub $$(HTTPD_CFLAGS) \
+	    $(PKG_CFLAGS) \
+	    $$< $$(GLUE_REAL) -Wl,--start-group $(OUT)/$(1)/libnxsstub.a $(OUT)/$(1)/libnxsglue.a \
+	    $(OUT)/$(1)/libnxscore.a -Wl,--end-group $(PKG_LIBS) -lcmocka -o $$@
+
+# Two tests link a real file instead of its fake, which it then replaces:
+# test_glue_dbd nxs_dbd.c (against a mod_dbd stub), test_glue_daemon_client
+# nxs_daemon_client.c (against the daemon's connection task on a socket).
+$(OUT)/$(1)/t/glue/test_glue_dbd: $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
+$(OUT)/$(1)/t/glue/test_glue_dbd: GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/nxs_dbd.o
+$(OUT)/$(1)/t/glue/test_glue_daemon_client: \
+        $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
+$(OUT)/$(1)/t/glue/test_glue_daemon_client: \
+        GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
+endef
+
+$(eval $(call glue_lib,plain,$(PLAIN_FLAGS)))
+$(eval $(call glue_lib,asan,$(ASAN_FLAGS)))
 
 # test_config_merge compiles the generated create/merge (httpd-free glue) in.
 $(OUT)/plain/t/test_config_merge $(OUT)/asan/t/test_config_merge: \

@@ -1,0 +1,539 @@
+/* nexte-slack-settings and nexte-slack-oauth (handle/nxs_handle_settings.c,
+ * nxs_caller.c, nxs_handle_oauth.c) through the module's handler hook and
+ * the httpd stub: routing below the <Location>, the launch link, who may
+ * call the API (session + CSRF token, or Nexte core's signature), and the
+ * OAuth refusals and redirect, up to a Slack that does not answer (a closed
+ * local port); plus the module's handler dispatch by SetHandler name and
+ * post_config's decision not to start the delivery daemon.
+ *
+ * SQL is faked at link level (t/unit/stub/nxs_fakes.h): nxs_dbd_acquire
+ * returns NULL (the 503 paths) or a fresh SQLite store.  The settings API
+ * routes themselves (what they read and write in SQL) are left to
+ * t/settings/; here only requests that they never see, or a route that
+ * does not exist. */
+#include "glue_test.h"
+
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "handle/nxs_caller.h"
+#include "security/nxs_session.h"
+
+#define LOC   "/slack/settings"
+#define OAUTH "/slack/oauth"
+
+static request_rec *settings(apr_pool_t *p, server_rec *s, const char *method, const char *target)
+{
+    request_rec *r = glue_request(p, s, NXS_H_SETTINGS, method, target, NULL, NULL);
+
+    nxs_stub_location(r, LOC);
+    return r;
+}
+
+/* A launch link for ACCOUNT valid until EXPIRES, as Nexte core makes it. */
+static const char *launch_link(apr_pool_t *p, const char *account, apr_time_t expires)
+{
+    const char *exp = NULL, *sig = NULL;
+
+    assert_int_equal(nxs_sign_launch_make(&exp, &sig, GLUE_EVENT_SECRET, strlen(GLUE_EVENT_SECRET),
+                                          account, expires, p),
+                     APR_SUCCESS);
+    return apr_pstrcat(p, LOC "/launch?account=", account, "&exp=", exp, "&sig=", sig, NULL);
+}
+
+/* Gives R a valid session cookie for acc_42; returns its CSRF token. */
+static const char *with_session(request_rec *r)
+{
+    const nxs_server_conf_t *c = nxs_config_get(r->server);
+    const char *cookie = NULL, *csrf = NULL;
+
+    assert_int_equal(nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, "acc_42",
+                                       r->request_time + apr_time_from_sec(3600), r->pool),
+                     APR_SUCCESS);
+    apr_table_setn(r->headers_in, "Cookie", apr_pstrcat(r->pool, "nxs_session=", cookie, NULL));
+    return csrf;
+}
+
+/* ---- routing ---- */
+
+static void unknown_route_below_the_location_is_404(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/nope");
+
+    assert_error_reply(r, glue_run(r), HTTP_NOT_FOUND, "not_found");
+    assert_string_equal(glue_json_str(r, "message"), "no settings route /nope");
+}
+
+static void launch_and_page_are_get_only(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r = settings(p, s, "POST", LOC "/launch");
+
+    assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_string_equal(apr_table_get(r->headers_out, "Allow"), "GET");
+    r = settings(p, s, "DELETE", LOC "/");
+    assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+/* ---- launch link ---- */
+
+static void forged_or_incomplete_launch_link_is_403_page(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r = settings(p, s, "GET", LOC "/launch?account=acc_42&exp=9999999999&sig=00");
+
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_FORBIDDEN);
+    assert_string_equal(r->content_type, "text/html; charset=utf-8");
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This link cannot be used</h1>"));
+    assert_non_null(strstr(nxs_stub_response(r), "The link is not valid. Open the Slack settings "
+                                                 "from Nexte again (malformed_link)."));
+    assert_true(nxs_stub_log_has("info: launch link refused: malformed_link"));
+
+    r = settings(p, s, "GET", LOC "/launch");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_FORBIDDEN);
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+    assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+}
+
+static void expired_launch_link_says_so(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r = settings(p, s, "GET", "/");
+
+    r = settings(p, s, "GET", launch_link(p, "acc_42", r->request_time - apr_time_from_sec(1)));
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_FORBIDDEN);
+    assert_non_null(strstr(nxs_stub_response(r), "The link has expired. "));
+    assert_non_null(strstr(nxs_stub_response(r), "(expired_link)"));
+}
+
+static void valid_launch_link_without_a_store_is_503_page(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r =
+        settings(p, s, "GET", launch_link(p, "acc_42", apr_time_now() + apr_time_from_sec(60)));
+
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_SERVICE_UNAVAILABLE);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>Settings unavailable</h1>"));
+    assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+}
+
+static void valid_launch_link_opens_a_session_once(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    const char *link = launch_link(p, "acc_42", apr_time_now() + apr_time_from_sec(60));
+    const nxs_server_conf_t *c = nxs_config_get(s);
+    request_rec *r = settings(p, s, "GET", link);
+    const char *cookie, *account = NULL, *csrf = NULL, *value;
+
+    nxs_fake_dbd_sqlite(p);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    assert_string_equal(apr_table_get(r->headers_out, "Location"), LOC "/");
+    cookie = apr_table_get(r->err_headers_out, "Set-Cookie");
+    assert_non_null(cookie);
+    assert_true(strncmp(cookie, "nxs_session=", 12) == 0);
+    /* 12 h, and not Secure: this server's public URL is not https */
+    assert_non_null(strstr(cookie, ";Max-Age=43200;Path=/;HttpOnly;SameSite=Lax"));
+    assert_null(strstr(cookie, "Secure"));
+    value = apr_pstrmemdup(p, cookie + 12, strcspn(cookie + 12, ";"));
+    assert_int_equal(nxs_session_check(&account, &csrf, NULL, c->session_key, c->csrf_key, value,
+                                       r->request_time, p),
+                     APR_SUCCESS);
+    assert_string_equal(account, "acc_42");
+
+    r = settings(p, s, "GET", link);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_FORBIDDEN);
+    assert_non_null(strstr(nxs_stub_response(r), "(link_already_used)"));
+}
+
+/* ---- who may call ---- */
+
+static void page_without_a_session_is_401(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
+
+    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "not_authenticated");
+    assert_string_equal(glue_json_str(r, "message"),
+                        "open the settings from Nexte (launch link) or sign the request");
+}
+
+static void page_with_a_forged_session_is_401_naming_why(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
+
+    apr_table_setn(r->headers_in, "Cookie", "nxs_session=forged");
+    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "malformed_session");
+}
+
+static void page_with_a_session_names_the_account(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
+
+    with_session(r);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_OK);
+    assert_non_null(strstr(nxs_stub_response(r), "Signed in for account acc_42."));
+}
+
+static void state_change_without_the_csrf_token_is_403(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r =
+        glue_request(p, s, NXS_H_SETTINGS, "PUT", LOC "/api/config", "application/json", "{}");
+
+    nxs_stub_location(r, LOC);
+    with_session(r);
+    assert_error_reply(r, glue_run(r), HTTP_FORBIDDEN, "csrf_failed");
+
+    r = glue_request(p, s, NXS_H_SETTINGS, "PUT", LOC "/api/config", "application/json", "{}");
+    nxs_stub_location(r, LOC);
+    with_session(r);
+    apr_table_setn(r->headers_in, "X-CSRF-Token", "0123456789abcdef");
+    assert_error_reply(r, glue_run(r), HTTP_FORBIDDEN, "csrf_failed");
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
+static void session_with_its_csrf_token_reaches_the_api(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "POST", LOC "/api/nope");
+
+    apr_table_setn(r->headers_in, "X-CSRF-Token", with_session(r));
+    assert_error_reply(r, glue_run(r), HTTP_NOT_FOUND, "not_found");
+    assert_string_equal(glue_json_str(r, "message"), "no API route /nope");
+}
+
+static void signed_call_must_name_a_valid_account_and_be_signed(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r = settings(p, s, "GET", LOC "/api/config");
+    const char *canonical, *ts = NULL, *sig = NULL;
+    apr_size_t len = 0;
+
+    apr_table_setn(r->headers_in, "X-Nexte-Signature", "v1=00");
+    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "missing_account");
+
+    r = settings(p, s, "GET", LOC "/api/config");
+    apr_table_setn(r->headers_in, "X-Nexte-Account", "acc 42");
+    apr_table_setn(r->headers_in, "X-Nexte-Signature", "v1=00");
+    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "missing_account");
+
+    /* signed for another route: the canonical string binds method and path */
+    r = settings(p, s, "GET", LOC "/api/config");
+    apr_table_setn(r->headers_in, "X-Nexte-Account", "acc_42");
+    r->unparsed_uri = LOC "/api/other";
+    canonical = nxs_caller_canonical(r, "acc_42", "", 0, &len);
+    r->unparsed_uri = LOC "/api/config";
+    assert_int_equal(nxs_sign_nexte_make(&ts, &sig, GLUE_EVENT_SECRET, strlen(GLUE_EVENT_SECRET),
+                                         canonical, len, r->request_time, p),
+                     APR_SUCCESS);
+    apr_table_setn(r->headers_in, "X-Nexte-Timestamp", ts);
+    apr_table_setn(r->headers_in, "X-Nexte-Signature", sig);
+    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "bad_signature");
+    assert_true(nxs_stub_log_has("info: settings API signature refused: bad_signature"));
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
+static void signed_call_reaches_the_api_and_its_store(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/api/config");
+    const char *canonical, *ts = NULL, *sig = NULL;
+    apr_size_t len = 0;
+
+    apr_table_setn(r->headers_in, "X-Nexte-Account", "acc_42");
+    canonical = nxs_caller_canonical(r, "acc_42", "", 0, &len);
+    assert_string_equal(canonical, "GET " LOC "/api/config\nacc_42\n");
+    assert_int_equal(nxs_sign_nexte_make(&ts, &sig, GLUE_EVENT_SECRET, strlen(GLUE_EVENT_SECRET),
+                                         canonical, len, r->request_time, p),
+                     APR_SUCCESS);
+    apr_table_setn(r->headers_in, "X-Nexte-Timestamp", ts);
+    apr_table_setn(r->headers_in, "X-Nexte-Signature", sig);
+    assert_int_equal(glue_run(r), OK);
+    /* authenticated: the route ran and asked for the store, which is down */
+    assert_int_equal(nxs_fake_dbd_acquired(), 1);
+    assert_int_equal(r->status, HTTP_SERVICE_UNAVAILABLE);
+}
+
+static void api_body_over_64_kib_is_413_before_authentication(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    char *big = apr_palloc(p, 64 * 1024 + 2);
+    request_rec *r;
+
+    memset(big, ' ', 64 * 1024 + 1);
+    big[64 * 1024 + 1] = '\0';
+    r = glue_request(p, glue_configured_server(p), NXS_H_SETTINGS, "PUT", LOC "/api/config",
+                     "application/json", big);
+    nxs_stub_location(r, LOC);
+    assert_error_reply(r, glue_run(r), HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large");
+    assert_string_equal(glue_json_str(r, "message"), "settings requests are at most 64 KiB");
+}
+
+/* ---- OAuth ---- */
+
+static server_rec *oauth_server(apr_pool_t *p)
+{
+    server_rec *s = glue_configured_server(p);
+
+    assert_null(nxs_stub_directive(s, p, "NexteSlackClientID", "1111.2222", NULL));
+    assert_null(
+        nxs_stub_directive(s, p, "NexteSlackClientSecret", "client-secret-0123456789", NULL));
+    assert_null(nxs_stub_directive(s, p, "NexteSlackPublicURL", "https://slack.nexte.test", NULL));
+    assert_null(nxs_config_finish(nxs_config_get(s), s, p));
+    return s;
+}
+
+static request_rec *oauth(apr_pool_t *p, server_rec *s, const char *method, const char *target)
+{
+    request_rec *r = glue_request(p, s, NXS_H_OAUTH, method, target, NULL, NULL);
+
+    nxs_stub_location(r, OAUTH);
+    return r;
+}
+
+static void oauth_without_a_slack_app_is_500_and_logged(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = oauth(p, glue_configured_server(p), "GET", OAUTH "/start");
+
+    assert_error_reply(r, glue_run(r), HTTP_INTERNAL_SERVER_ERROR, "oauth_not_configured");
+    assert_true(nxs_stub_log_has("error: Slack OAuth needs NexteSlackClientID, "
+                                 "NexteSlackClientSecret and NexteSlackPublicURL"));
+}
+
+static void oauth_refuses_other_methods_and_routes(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r = oauth(p, s, "POST", OAUTH "/start");
+
+    assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
+    r = oauth(p, s, "GET", OAUTH "/other");
+    assert_error_reply(r, glue_run(r), HTTP_NOT_FOUND, "not_found");
+}
+
+static void oauth_start_needs_a_session(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/start");
+
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_UNAUTHORIZED);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>Open the settings from Nexte first</h1>"));
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
+static void oauth_start_sends_the_browser_to_slack_with_a_state(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/start");
+    static const char want[] =
+        "https://slack.com/oauth/v2/authorize?client_id=1111.2222&scope=chat%3Awrite"
+        "%2Cchat%3Awrite.public%2Cchannels%3Aread&redirect_uri=https%3A%2F%2Fslack."
+        "nexte.test%2Fslack%2Foauth%2Fcallback&state=";
+    const char *location, *cookie;
+
+    with_session(r);
+    nxs_fake_dbd_sqlite(p);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    location = apr_table_get(r->headers_out, "Location");
+    assert_non_null(location);
+    if (strncmp(location, want, sizeof(want) - 1) != 0 || strlen(location) <= sizeof(want) - 1) {
+        fail_msg("Location %s is not %s<state>", location, want);
+    }
+    cookie = apr_table_get(r->err_headers_out, "Set-Cookie");
+    assert_non_null(cookie);
+    /* the browser's half of the state, Secure because the public URL is https */
+    assert_true(strncmp(cookie, "nxs_oauth=", 10) == 0);
+    assert_non_null(strstr(cookie, ";Max-Age=600;Path=/;HttpOnly;SameSite=Lax;Secure"));
+}
+
+static void oauth_callback_without_state_or_code_is_400_page(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/callback?code=abc");
+
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link is incomplete</h1>"));
+    /* the page links back to the settings and clears the browser's state */
+    assert_non_null(strstr(nxs_stub_response(r), "<a href=\"/slack/settings/\">"));
+    assert_string_equal(apr_table_get(r->err_headers_out, "Set-Cookie"),
+                        "nxs_oauth=;Max-Age=0;Path=/;HttpOnly;SameSite=Lax;Secure");
+}
+
+static void oauth_callback_with_an_unknown_state_is_400_expired(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/callback?state=abc&code=def");
+
+    nxs_fake_dbd_sqlite(p);
+    apr_table_setn(r->headers_in, "Cookie", "nxs_oauth=browser");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
+}
+
+/* Runs /start with a session: *st is the state sent to Slack, *cookie the
+ * browser's half ("nxs_oauth=..."). */
+static void start_install(apr_pool_t *p, server_rec *s, const char **st, const char **cookie)
+{
+    request_rec *r = oauth(p, s, "GET", OAUTH "/start");
+    const char *location, *set;
+
+    with_session(r);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    location = apr_table_get(r->headers_out, "Location");
+    *st = strstr(location, "&state=") + 7;
+    set = apr_table_get(r->err_headers_out, "Set-Cookie");
+    *cookie = apr_pstrmemdup(p, set, strcspn(set, ";"));
+}
+
+static void oauth_cancelled_in_slack_changes_nothing(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r;
+    const char *cookie, *st;
+
+    nxs_fake_dbd_sqlite(p);
+    start_install(p, s, &st, &cookie);
+    r = oauth(p, s, "GET", apr_pstrcat(p, OAUTH "/callback?error=access_denied&state=", st, NULL));
+    apr_table_setn(r->headers_in, "Cookie", cookie);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_OK);
+    assert_non_null(
+        strstr(nxs_stub_response(r), "You cancelled the install in Slack. Nothing was changed."));
+}
+
+static void oauth_callback_with_slack_unreachable_is_502_and_the_state_is_spent(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r;
+    const char *cookie, *st, *target;
+
+    /* a closed local port stands in for Slack */
+    assert_null(nxs_stub_directive(s, p, "NexteSlackAPIBase", "http://127.0.0.1:9/api", NULL));
+    nxs_fake_dbd_sqlite(p);
+    start_install(p, s, &st, &cookie);
+    target = apr_pstrcat(p, OAUTH "/callback?code=c0de&state=", st, NULL);
+    r = oauth(p, s, "GET", target);
+    apr_table_setn(r->headers_in, "Cookie", cookie);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_GATEWAY);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>Slack could not be reached</h1>"));
+    assert_true(nxs_stub_log_has("warn: oauth.v2.access failed: "));
+
+    /* a state works once */
+    r = oauth(p, s, "GET", target);
+    apr_table_setn(r->headers_in, "Cookie", cookie);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
+}
+
+static void oauth_callback_from_another_browser_is_400(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    request_rec *r;
+    const char *cookie, *st;
+
+    nxs_fake_dbd_sqlite(p);
+    start_install(p, s, &st, &cookie);
+    r = oauth(p, s, "GET", apr_pstrcat(p, OAUTH "/callback?code=c0de&state=", st, NULL));
+    apr_table_setn(r->headers_in, "Cookie", "nxs_oauth=someone-elses");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_BAD_REQUEST);
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
+}
+
+/* ---- the module's dispatch (mod_nexte_slack.c) ---- */
+
+static void dispatch_declines_requests_that_are_not_its_handlers(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r = glue_request(p, s, NULL, "GET", "/", NULL, NULL);
+
+    assert_int_equal(glue_run(r), DECLINED);
+    r = glue_request(p, s, "nexte-slack", "GET", "/", NULL, NULL);
+    assert_int_equal(glue_run(r), DECLINED);
+    r = glue_request(p, s, "default-handler", "GET", "/", NULL, NULL);
+    assert_int_equal(glue_run(r), DECLINED);
+    assert_string_equal(nxs_stub_response(r), "");
+}
+
+static void post_config_starts_no_daemon_on_the_checking_pass(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+
+    nxs_stub_register_module(p);
+    assert_non_null(nxs_stub_hooked_post_config());
+    /* httpd's first, checking read of the configuration: no fork */
+    nxs_stub_set_main_state(AP_SQ_MS_CREATE_PRE_CONFIG);
+    assert_int_equal(nxs_stub_hooked_post_config()(p, p, p, s), OK);
+    assert_false(nxs_stub_log_has("delivery daemon started"));
+}
+
+static void post_config_starts_no_daemon_where_the_module_is_unused(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = nxs_stub_server(p);
+
+    nxs_stub_vhost(p, s, "v.test");
+    nxs_stub_merge_vhosts(p, s);
+    nxs_stub_register_module(p);
+    nxs_stub_set_main_state(AP_SQ_MS_CREATE_CONFIG);
+    assert_int_equal(nxs_stub_hooked_post_config()(p, p, p, s), OK);
+    assert_false(nxs_stub_log_has("delivery daemon started"));
+}
+
+static const struct CMUnitTest tests[] = {
+    GLUE_TEST(unknown_route_below_the_location_is_404),
+    GLUE_TEST(launch_and_page_are_get_only),
+    GLUE_TEST(forged_or_incomplete_launch_link_is_403_page),
+    GLUE_TEST(expired_launch_link_says_so),
+    GLUE_TEST(valid_launch_link_without_a_store_is_503_page),
+    GLUE_TEST(valid_launch_link_opens_a_session_once),
+    GLUE_TEST(page_without_a_session_is_401),
+    GLUE_TEST(page_with_a_forged_session_is_401_naming_why),
+    GLUE_TEST(page_with_a_session_names_the_account),
+    GLUE_TEST(state_change_without_the_csrf_token_is_403),
+    GLUE_TEST(session_with_its_csrf_token_reaches_the_api),
+    GLUE_TEST(signed_call_must_name_a_valid_account_and_be_signed),
+    GLUE_TEST(signed_call_reaches_the_api_and_its_store),
+    GLUE_TEST(api_body_over_64_kib_is_413_before_authentication),
+    GLUE_TEST(oauth_without_a_slack_app_is_500_and_logged),
+    GLUE_TEST(oauth_refuses_other_methods_and_routes),
+    GLUE_TEST(oauth_start_needs_a_session),
+    GLUE_TEST(oauth_start_sends_the_browser_to_slack_with_a_state),
+    GLUE_TEST(oauth_callback_without_state_or_code_is_400_page),
+    GLUE_TEST(oauth_callback_with_an_unknown_state_is_400_expired),
+    GLUE_TEST(oauth_cancelled_in_slack_changes_nothing),
+    GLUE_TEST(oauth_callback_with_slack_unreachable_is_502_and_the_state_is_spent),
+    GLUE_TEST(oauth_callback_from_another_browser_is_400),
+    GLUE_TEST(dispatch_declines_requests_that_are_not_its_handlers),
+    GLUE_TEST(post_config_starts_no_daemon_on_the_checking_pass),
+    GLUE_TEST(post_config_starts_no_daemon_where_the_module_is_unused),
+};
+
+NXS_RUN_TESTS(tests)
