@@ -25,12 +25,15 @@ typedef struct nxs_db_statement_t {
     const char *sql; /* apr_dbd placeholders: %s for every parameter */
 } nxs_db_statement_t;
 
-/* The statements of the module, NULL-terminated; registered with mod_dbd by
- * the glue (ap_dbd_prepare) and by nxs_db_prepare_all elsewhere. */
+/* The statements of the module, NULL-terminated: the settings store's
+ * (nxs_store.c) and the scheduled work's (nxs_store_chores.c). */
 extern const nxs_db_statement_t nxs_db_statements[];
+extern const nxs_db_statement_t nxs_db_chores_statements[];
 
-/* Prepares every statement on DB (tools, tests, processes without mod_dbd's
- * preparation).  The schema must exist first. */
+/* Prepares every statement of both lists on DB.  The schema must exist
+ * first.  The last statement of nxs_db_statements is prepared last of
+ * all, so finding it prepared means that every statement is (the glue
+ * checks it to prepare a connection once). */
 apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p);
 
 /* Runs prepared LABEL with NARGS text arguments; *nrows gets the affected
