@@ -1,0 +1,169 @@
+/* The rules of scheduled work between event envelopes, local time and the
+ * store (see nxs_chores.h and docs/SCHEDULED.md). */
+#include "nxs_chores.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+#include "nxs_json.h"
+#include "nxs_time.h"
+
+/* Event ids are at most 64 characters (SPEC §2). */
+#define EVENT_ID_MAX 64
+
+static apr_status_t start_of(apr_int64_t *starts_at, const nxs_envelope_t *env)
+{
+    const char *s = nxs_json_path_str(env->root, "data.starts_at");
+    apr_time_t t;
+
+    if (!s || nxs_time_parse_rfc3339(&t, s) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    *starts_at = apr_time_sec(t);
+    return APR_SUCCESS;
+}
+
+apr_status_t nxs_chores_reminder_change(nxs_reminder_change_t *c, const nxs_envelope_t *env,
+                                        apr_pool_t *p)
+{
+    const char *record = nxs_json_path_str(env->root, "record.id");
+    apr_status_t rv;
+
+    memset(c, 0, sizeof(*c));
+    if (strcmp(env->type, "appointment.booked") == 0) {
+        c->kind = NXS_CHANGE_BOOKED;
+    } else if (strcmp(env->type, "appointment.rescheduled") == 0) {
+        c->kind = NXS_CHANGE_RESCHEDULED;
+    } else if (strcmp(env->type, "appointment.cancelled") == 0) {
+        c->kind = NXS_CHANGE_CANCELLED;
+    } else {
+        return APR_ENOENT;
+    }
+    if (!record) {
+        return APR_ENOENT;
+    }
+    c->account_id = env->account_id;
+    c->record_id = record;
+    c->event_id = env->id;
+    c->occurred_at = apr_time_sec(env->occurred_at);
+    if (c->kind == NXS_CHANGE_CANCELLED) {
+        return APR_SUCCESS;
+    }
+    if ((rv = start_of(&c->starts_at, env)) != APR_SUCCESS) {
+        return rv;
+    }
+    c->due_at = c->starts_at - apr_time_sec(NXS_REMINDER_LEAD);
+    c->envelope_json = nxs_json_dump(env->root, JSON_COMPACT, p);
+    return c->envelope_json ? APR_SUCCESS : APR_EINVAL;
+}
+
+apr_status_t nxs_chores_recap_event(nxs_recap_event_t *e, const nxs_envelope_t *env, const char *tz,
+                                    const char *currency, apr_pool_t *p)
+{
+    nxs_day_t day;
+    apr_status_t rv;
+
+    memset(e, 0, sizeof(*e));
+    if (!nxs_store_recap_metric(env->type)) {
+        return APR_ENOENT;
+    }
+    if ((rv = nxs_localtime_day(&day, env->occurred_at, tz ? tz : "UTC")) != APR_SUCCESS) {
+        return rv;
+    }
+    e->account_id = env->account_id;
+    e->event_id = env->id;
+    e->type = env->type;
+    e->day = nxs_day_format(&day, p);
+    e->amount = env->amount;
+    e->currency = env->amount ? (env->currency ? env->currency : currency) : NULL;
+    e->occurred_at = apr_time_sec(env->occurred_at);
+    return APR_SUCCESS;
+}
+
+apr_status_t nxs_chores_event_accepted(nxs_reminder_outcome_e *reminder, nxs_recap_count_e *recap,
+                                       nxs_db_t *db, const nxs_envelope_t *env,
+                                       const nxs_account_t *account, apr_time_t now, apr_pool_t *p)
+{
+    nxs_reminder_change_t c;
+    nxs_recap_event_t e;
+    apr_status_t rv;
+
+    *reminder = NXS_REMINDER_UNCHANGED;
+    *recap = NXS_RECAP_NOT_COUNTED;
+    rv = nxs_chores_reminder_change(&c, env, p);
+    if (rv == APR_SUCCESS) {
+        rv = nxs_store_reminder_apply(reminder, db, &c, apr_time_sec(now), p);
+    }
+    /* A booking event without a usable start still counts in the recap. */
+    if (rv != APR_SUCCESS && rv != APR_ENOENT && rv != APR_EINVAL) {
+        return rv;
+    }
+    rv = nxs_chores_recap_event(&e, env, account ? account->timezone : NULL,
+                                account ? account->currency : NULL, p);
+    if (rv == APR_ENOENT) {
+        return APR_SUCCESS;
+    }
+    return rv ? rv : nxs_store_recap_count(recap, db, &e, apr_time_sec(now), p);
+}
+
+apr_status_t nxs_chores_recap_due(int *due, nxs_day_t *day, apr_time_t *next, apr_time_t now,
+                                  const char *tz)
+{
+    nxs_day_t today;
+    apr_time_t at;
+    apr_status_t rv;
+
+    *due = 0;
+    if ((rv = nxs_localtime_day(&today, now, tz)) != APR_SUCCESS ||
+        (rv = nxs_localtime_at(&at, &today, NXS_RECAP_HOUR, NXS_RECAP_MINUTE, tz)) != APR_SUCCESS ||
+        (rv = nxs_localtime_next(next, now, NXS_RECAP_HOUR, NXS_RECAP_MINUTE, tz)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* From 09:00 to the end of today: yesterday's recap.  Before 09:00 the
+     * window of the day before yesterday has closed (at midnight). */
+    if (now >= at) {
+        *due = 1;
+        *day = nxs_day_add(today, -1);
+    }
+    return APR_SUCCESS;
+}
+
+static const char *rfc3339(apr_int64_t secs, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+    char buf[32];
+    apr_size_t len = 0;
+
+    apr_time_exp_gmt(&x, apr_time_from_sec(secs));
+    apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &x);
+    return apr_pstrndup(p, buf, len);
+}
+
+apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, apr_time_t now,
+                                          apr_pool_t *p)
+{
+    const char *why = NULL, *id;
+    json_t *root = NULL, *data;
+
+    *ev = NULL;
+    if (!r->envelope_json ||
+        nxs_json_load(&root, &why, r->envelope_json, strlen(r->envelope_json), p) != APR_SUCCESS ||
+        !json_is_object(root)) {
+        return APR_EINVAL;
+    }
+    data = json_object_get(root, "data");
+    if (!json_is_object(data)) {
+        data = json_object();
+        json_object_set_new(root, "data", data);
+    }
+    id = apr_pstrcat(p, "soon:", r->event_id ? r->event_id : r->record_id, NULL);
+    if (strlen(id) > EVENT_ID_MAX) {
+        id = apr_pstrndup(p, id, EVENT_ID_MAX);
+    }
+    json_object_set_new(root, "id", json_string(id));
+    json_object_set_new(root, "type", json_string("appointment.starting_soon"));
+    json_object_set_new(root, "occurred_at", json_string(rfc3339(apr_time_sec(now), p)));
+    json_object_set_new(data, "starts_at", json_string(rfc3339(r->starts_at, p)));
+    *ev = root;
+    return APR_SUCCESS;
+}
