@@ -363,10 +363,9 @@ static void racing_processes_claim_each_due_alert_exactly_once(void **state)
             cdb = nxs_test_db_connect(path, cp);
             (void)!read(go[0], &c, 1);
             for (tries = 0; cdb && tries < 20; ++tries) {
-                if (nxs_store_reminders_claim_due(&won, &sk, cdb, apr_psprintf(cp, "node_%d", i),
-                                                  T0 + 2700, 300, 4, cp) != APR_SUCCESS) {
-                    continue; /* a busy SQLite file: try again */
-                }
+                /* A busy SQLite file may stop a run: what it won counts. */
+                nxs_store_reminders_claim_due(&won, &sk, cdb, apr_psprintf(cp, "node_%d", i),
+                                              T0 + 2700, 300, 4, cp);
                 mine += won->nelts;
             }
             (void)!write(out[1], &mine, sizeof(mine));

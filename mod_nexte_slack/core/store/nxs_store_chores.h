@@ -109,7 +109,9 @@ apr_status_t nxs_store_reminder_get(nxs_reminder_t **out, nxs_db_t *db, const ch
  * NODE.  *claimed gets the alerts won (nxs_reminder_t *, state "sending",
  * rev = the claim's); an alert whose meeting has started (starts_at <=
  * NOW) is not claimed but marked skipped with reason "started" and
- * counted in *skipped.  Alerts another claimer took first are left out. */
+ * counted in *skipped.  Alerts another claimer took first are left out.
+ * When an error stops the run, *claimed still holds the alerts won before
+ * it: the caller sends them (or they wait for the lease). */
 apr_status_t nxs_store_reminders_claim_due(apr_array_header_t **claimed, int *skipped, nxs_db_t *db,
                                            const char *node, apr_int64_t now, apr_int64_t lease,
                                            int limit, apr_pool_t *p);
