@@ -2,9 +2,13 @@
  * store (see nxs_chores.h and docs/SCHEDULED.md). */
 #include "nxs_chores.h"
 
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "l10n/nxs_l10n.h"
+#include "nxs_clock.h"
 #include "nxs_json.h"
 #include "nxs_time.h"
 
@@ -98,7 +102,7 @@ apr_status_t nxs_chores_event_accepted(nxs_reminder_outcome_e *reminder, nxs_rec
     if (rv != APR_SUCCESS && rv != APR_ENOENT && rv != APR_EINVAL) {
         return rv;
     }
-    rv = nxs_chores_recap_event(&e, env, account ? account->timezone : NULL,
+    rv = nxs_chores_recap_event(&e, env, nxs_chores_zone(account),
                                 account ? account->currency : NULL, p);
     if (rv == APR_ENOENT) {
         return APR_SUCCESS;
@@ -137,6 +141,48 @@ static const char *rfc3339(apr_int64_t secs, apr_pool_t *p)
     apr_time_exp_gmt(&x, apr_time_from_sec(secs));
     apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &x);
     return apr_pstrndup(p, buf, len);
+}
+
+const char *nxs_chores_zone(const nxs_account_t *account)
+{
+    const char *tz = account ? account->timezone : NULL;
+    return tz && nxs_l10n_timezone_known(tz) ? tz : "UTC";
+}
+
+apr_time_t nxs_chores_next_recap(const apr_array_header_t *accounts, apr_time_t now)
+{
+    apr_time_t best = 0, next;
+    nxs_day_t day;
+    int due, i;
+
+    for (i = 0; i < accounts->nelts; ++i) {
+        const nxs_account_t *a = APR_ARRAY_IDX(accounts, i, const nxs_account_t *);
+        if (nxs_chores_recap_due(&due, &day, &next, now, nxs_chores_zone(a)) == APR_SUCCESS &&
+            (best == 0 || next < best)) {
+            best = next;
+        }
+    }
+    return best;
+}
+
+const char *nxs_chores_slot(apr_time_t now, apr_interval_time_t period, apr_pool_t *p)
+{
+    apr_int64_t secs = apr_time_sec(now), step = apr_time_sec(period);
+
+    if (step > 0) {
+        secs -= ((secs % step) + step) % step;
+    }
+    return rfc3339(secs, p);
+}
+
+const char *nxs_chores_node_id(apr_pool_t *p)
+{
+    char host[APRMAXHOSTLEN + 1];
+
+    if (apr_gethostname(host, sizeof(host), p) != APR_SUCCESS) {
+        apr_cpystrn(host, "localhost", sizeof(host));
+    }
+    return apr_psprintf(p, "%s:%ld:%" APR_TIME_T_FMT, host, (long)getpid(), nxs_clock_now());
 }
 
 apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, apr_time_t now,

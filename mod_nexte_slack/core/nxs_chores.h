@@ -59,11 +59,31 @@ apr_status_t nxs_chores_event_accepted(nxs_reminder_outcome_e *reminder, nxs_rec
                                        nxs_db_t *db, const nxs_envelope_t *env,
                                        const nxs_account_t *account, apr_time_t now, apr_pool_t *p);
 
+/* The zone the recap and the counters use for ACCOUNT: its time zone when
+ * ICU knows it, else "UTC" (so that a bad zone never makes an event fail
+ * to be accepted; the settings API refuses unknown zones anyway). */
+const char *nxs_chores_zone(const nxs_account_t *account);
+
 /* The recap due at NOW in zone TZ: *due is 1 with *day = yesterday
  * (local) from 09:00 local until local midnight, else 0.  *next is the
  * next 09:00 after NOW, when the daemon should look again. */
 apr_status_t nxs_chores_recap_due(int *due, nxs_day_t *day, apr_time_t *next, apr_time_t now,
                                   const char *tz);
+
+/* The earliest next 09:00 after NOW among ACCOUNTS (nxs_account_t *, as
+ * nxs_store_recap_accounts lists them), each in nxs_chores_zone; 0 when
+ * ACCOUNTS is empty.  For the daemon's wake-up and the status. */
+apr_time_t nxs_chores_next_recap(const apr_array_header_t *accounts, apr_time_t now);
+
+/* The slot of a periodic chore at NOW: NOW rounded down to a multiple of
+ * PERIOD since the epoch, as "2026-12-07T21:00:00Z" (the key of
+ * nxs_store_chore_claim, so one node runs each period). */
+const char *nxs_chores_slot(apr_time_t now, apr_interval_time_t period, apr_pool_t *p);
+
+/* A claimer name unique to this process: "host:pid:usec" (the time of the
+ * call), so that a restarted daemon that got the same pid never takes its
+ * predecessor's claims for its own.  Call it once at start and keep it. */
+const char *nxs_chores_node_id(apr_pool_t *p);
 
 /* The appointment.starting_soon envelope of alert R: the booking event it
  * was made from, with type "appointment.starting_soon", data.starts_at

@@ -59,6 +59,46 @@ static void the_same_instant_gives_another_recap_day_after_a_zone_change(void **
     assert_recap(now, "Pacific/Auckland", 1, "2026-12-06", 1796587200 + 86400, p);
 }
 
+static void the_next_recap_is_the_earliest_nine_oclock_among_accounts(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    apr_array_header_t *accounts = apr_array_make(p, 3, sizeof(nxs_account_t *));
+    nxs_account_t paris = {"acc_1", "solo", "Europe/Paris", "en", "EUR", 0};
+    nxs_account_t auckland = {"acc_2", "solo", "Pacific/Auckland", "en", "NZD", 0};
+    nxs_account_t odd = {"acc_3", "solo", "Nowhere/Town", "en", "EUR", 0};
+    apr_time_t now = SEC(1796601600); /* 2026-12-07T00:00Z */
+
+    assert_int_equal(nxs_chores_next_recap(accounts, now), 0);
+    APR_ARRAY_PUSH(accounts, nxs_account_t *) = &paris;
+    assert_int_equal(nxs_chores_next_recap(accounts, now), SEC(1796630400)); /* 08:00Z */
+    /* An unknown zone counts as UTC: 09:00Z comes after Paris's 08:00Z. */
+    APR_ARRAY_PUSH(accounts, nxs_account_t *) = &odd;
+    assert_string_equal(nxs_chores_zone(&odd), "UTC");
+    assert_int_equal(nxs_chores_next_recap(accounts, now), SEC(1796630400));
+    /* Auckland's next 09:00 is the 7th at 20:00Z... still later. */
+    APR_ARRAY_PUSH(accounts, nxs_account_t *) = &auckland;
+    assert_int_equal(nxs_chores_next_recap(accounts, now), SEC(1796630400));
+    /* At 08:30Z Paris's has passed: the UTC account's 09:00Z is next, then
+     * New Zealand's. */
+    assert_int_equal(nxs_chores_next_recap(accounts, SEC(1796632200)), SEC(1796634000));
+    assert_int_equal(nxs_chores_next_recap(accounts, SEC(1796635800)), SEC(1796673600));
+}
+
+static void chore_slots_and_node_ids(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *a, *b;
+
+    assert_string_equal(nxs_chores_slot(SEC(1796637600 + 1799), apr_time_from_sec(3600), p),
+                        "2026-12-07T10:00:00Z");
+    assert_string_equal(nxs_chores_slot(SEC(1796637600 + 1799), apr_time_from_sec(86400), p),
+                        "2026-12-07T00:00:00Z");
+    a = nxs_chores_node_id(p);
+    b = nxs_chores_node_id(p);
+    assert_non_null(strchr(a, ':'));
+    assert_string_not_equal(a, b); /* the time of the call tells them apart */
+}
+
 static nxs_envelope_t *booking(apr_pool_t *p, const char *type, const char *start)
 {
     nxs_envelope_t *env = apr_pcalloc(p, sizeof(*env));
@@ -138,6 +178,8 @@ static void the_alert_renders_as_starting_soon_at_its_current_start(void **state
 static const struct CMUnitTest tests[] = {
     NXS_TEST(the_recap_is_due_from_nine_until_the_local_day_ends),
     NXS_TEST(the_same_instant_gives_another_recap_day_after_a_zone_change),
+    NXS_TEST(the_next_recap_is_the_earliest_nine_oclock_among_accounts),
+    NXS_TEST(chore_slots_and_node_ids),
     NXS_TEST(booking_events_become_alert_changes),
     NXS_TEST(the_alert_renders_as_starting_soon_at_its_current_start),
 };

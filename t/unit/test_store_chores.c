@@ -524,6 +524,25 @@ static void a_time_zone_change_applies_to_events_accepted_after_it(void **state)
     close_db(db, path, p);
 }
 
+static void an_account_with_an_unknown_zone_counts_in_utc(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t odd = paris;
+    nxs_recap_t *r = NULL;
+    int events = 0;
+
+    odd.timezone = "Mars/Olympus_Mons";
+    assert_int_equal(
+        count(db, event(p, "u1", "lead.received", "2026-12-06T23:30:00Z", NULL, NULL, NULL), &odd,
+              T0, p),
+        NXS_RECAP_COUNTED);
+    nxs_store_recap_metrics(&r, &events, db, "acc_1", "2026-12-06", p);
+    assert_int_equal(events, 1);
+    close_db(db, path, p);
+}
+
 static void the_recap_of_a_day_is_claimed_once_and_late_events_say_so(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -640,6 +659,32 @@ static void recap_accounts_are_those_with_an_active_workspace(void **state)
     close_db(db, path, p);
 }
 
+static void tokens_expiring_are_those_with_rotation_due_first(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_workspace_t late = {"acc_1",   "T1", "One", "U1", "chat:write", "s1", "r1",
+                            T0 + 9000, 1,    1,     0};
+    nxs_workspace_t soon = {"acc_2",   "T2", "Two", "U2", "chat:write", "s2", "r2",
+                            T0 + 3600, 1,    1,     0};
+    nxs_workspace_t plain = {"acc_3", "T3", "Three", "U3", "chat:write", "s3", NULL, 0, 1, 1, 0};
+    apr_array_header_t *due = NULL;
+
+    assert_int_equal(nxs_store_workspace_install(db, &late, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_install(db, &soon, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_install(db, &plain, p), APR_SUCCESS);
+    /* Refresh when 2 h or less remain. */
+    assert_int_equal(nxs_store_tokens_expiring(&due, db, T0 + 7200, p), APR_SUCCESS);
+    assert_int_equal(due->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(due, 0, nxs_workspace_t *)->team_id, "T2");
+    assert_int_equal(nxs_store_tokens_expiring(&due, db, T0 + 9000, p), APR_SUCCESS);
+    assert_int_equal(due->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(due, 0, nxs_workspace_t *)->team_id, "T2");
+    assert_string_equal(APR_ARRAY_IDX(due, 1, nxs_workspace_t *)->refresh_sealed, "r1");
+    close_db(db, path, p);
+}
+
 static void chores_are_claimed_once_per_slot_and_reported_in_the_status(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -719,9 +764,11 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_counters_are_what_the_recap_renderer_takes),
     NXS_TEST(events_count_for_the_local_day_of_their_occurrence_on_dst_days),
     NXS_TEST(a_time_zone_change_applies_to_events_accepted_after_it),
+    NXS_TEST(an_account_with_an_unknown_zone_counts_in_utc),
     NXS_TEST(the_recap_of_a_day_is_claimed_once_and_late_events_say_so),
     NXS_TEST(racing_processes_win_a_recap_claim_exactly_once),
     NXS_TEST(recap_accounts_are_those_with_an_active_workspace),
+    NXS_TEST(tokens_expiring_are_those_with_rotation_due_first),
     NXS_TEST(chores_are_claimed_once_per_slot_and_reported_in_the_status),
     NXS_TEST(scheduled_work_rows_are_purged_after_the_keep_period),
 };

@@ -84,6 +84,11 @@ const nxs_db_statement_t nxs_db_chores_statements[] = {
     {"nxs_chore_finish", "UPDATE nxs_chore_runs SET state = %s, reason = %s, done_at = %lld "
                          "WHERE chore = %s AND slot = %s AND state = 'claimed' "
                          "AND claimed_by = %s"},
+    {"nxs_tokens_expiring",
+     "SELECT account_id, team_id, team_name, bot_user_id, scopes, token_sealed, refresh_sealed, "
+     "token_expires_at, installed_at, active, needs_reconnect FROM nxs_workspaces "
+     "WHERE refresh_sealed IS NOT NULL AND token_expires_at > 0 AND token_expires_at <= %lld "
+     "ORDER BY token_expires_at, account_id, team_id"},
     {"nxs_st_rem_pending", "SELECT COUNT(*) FROM nxs_reminders WHERE state = 'pending'"},
     {"nxs_st_rem_done", "SELECT state, COUNT(*) FROM nxs_reminders WHERE done_at >= %lld "
                         "GROUP BY state"},
@@ -541,6 +546,34 @@ apr_status_t nxs_store_chore_finish(int *done, nxs_db_t *db, const char *chore, 
 {
     *done = 0;
     return EXEC(db, done, "nxs_chore_finish", p, state, reason, i64(now, p), chore, slot, node);
+}
+
+apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, apr_int64_t before,
+                                       apr_pool_t *p)
+{
+    apr_array_header_t *rows = NULL;
+    apr_status_t rv = SELECT(&rows, db, "nxs_tokens_expiring", 11, p, i64(before, p));
+    int i;
+
+    *out = apr_array_make(p, 4, sizeof(nxs_workspace_t *));
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; ++i) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        nxs_workspace_t *w = apr_pcalloc(p, sizeof(*w));
+
+        w->account_id = r[0];
+        w->team_id = r[1];
+        w->team_name = r[2];
+        w->bot_user_id = r[3];
+        w->scopes = r[4];
+        w->token_sealed = r[5];
+        w->refresh_sealed = r[6];
+        w->token_expires_at = to_i64(r[7]);
+        w->installed_at = to_i64(r[8]);
+        w->active = (int)to_i64(r[9]);
+        w->needs_reconnect = (int)to_i64(r[10]);
+        APR_ARRAY_PUSH(*out, nxs_workspace_t *) = w;
+    }
+    return rv;
 }
 
 /* ---- Status and purge ----------------------------------------------- */

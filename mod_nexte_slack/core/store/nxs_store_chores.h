@@ -207,6 +207,13 @@ apr_status_t nxs_store_chore_finish(int *done, nxs_db_t *db, const char *chore, 
                                     const char *node, const char *state, const char *reason,
                                     apr_int64_t now, apr_pool_t *p);
 
+/* The workspaces with token rotation whose token expires at or before
+ * BEFORE (nxs_workspace_t *, soonest first): the token-refresh chore
+ * (SPEC §3: refresh when 2 h or less remain).  Installs without rotation
+ * (no refresh token) never appear. */
+apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, apr_int64_t before,
+                                       apr_pool_t *p);
+
 /* ---- Status and purge ----------------------------------------------- */
 
 typedef struct nxs_chore_count_t {
