@@ -99,6 +99,43 @@ static int claim_due(nxs_reminder_t **first, int *skipped, nxs_db_t *db, const c
     return won->nelts;
 }
 
+/* A database of the previous version (2) is brought to 3 with its data. */
+static void a_version_2_database_is_upgraded_in_place(void **state)
+{
+    static const char *const added[] = {"nxs_reminders", "nxs_reminder_events", "nxs_recap_events",
+                                        "nxs_recaps",    "nxs_chore_runs",      NULL};
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *err = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    int i, n = 0, version = 0, won = 0;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", T0, p), APR_SUCCESS);
+    /* A fresh connection, as after a restart with the new module: SQLite
+     * cannot drop a table that statements prepared on it still use. */
+    apr_dbd_close(db->driver, db->handle);
+    db->prepared = NULL;
+    assert_int_equal(
+        apr_dbd_open(db->driver, p, path ? path : getenv("NXS_TEST_PGSQL"), &db->handle),
+        APR_SUCCESS);
+    for (i = 0; added[i]; ++i) {
+        assert_int_equal(apr_dbd_query(db->driver, db->handle, &n,
+                                       apr_pstrcat(p, "DROP TABLE ", added[i], NULL)),
+                         0);
+    }
+    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 2"),
+                     0);
+    assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
+    assert_int_equal(version, 3);
+    assert_int_equal(nxs_db_prepare_all(db, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_non_null(a);
+    assert_int_equal(nxs_store_recap_claim(&won, db, "acc_1", "2026-12-06", "node_a", T0, 300, p),
+                     APR_SUCCESS);
+    assert_int_equal(won, 1);
+    close_db(db, path, p);
+}
+
 static void booking_schedules_an_alert_15_minutes_before_once_per_event_id(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -752,6 +789,7 @@ static void scheduled_work_rows_are_purged_after_the_keep_period(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
+    NXS_TEST(a_version_2_database_is_upgraded_in_place),
     NXS_TEST(booking_schedules_an_alert_15_minutes_before_once_per_event_id),
     NXS_TEST(due_alert_is_claimed_by_one_node_and_finished_once),
     NXS_TEST(late_booking_is_due_at_once_and_no_alert_goes_after_the_start),
