@@ -213,3 +213,75 @@ apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, 
     *ev = root;
     return APR_SUCCESS;
 }
+
+static json_t *json_time(apr_int64_t secs, apr_pool_t *p)
+{
+    return secs ? json_string(rfc3339(secs, p)) : json_null();
+}
+
+json_t *nxs_chores_status_json(const nxs_chores_status_t *st, apr_time_t since,
+                               apr_time_t next_recap, apr_pool_t *p)
+{
+    json_t *chores = json_object();
+    int i;
+
+    for (i = 0; i < st->chores->nelts; ++i) {
+        const nxs_chore_count_t *c = &APR_ARRAY_IDX(st->chores, i, nxs_chore_count_t);
+        json_t *one = json_object_get(chores, c->chore);
+
+        if (!one) {
+            json_object_set_new(chores, c->chore, one = json_object());
+        }
+        json_object_set_new(one, c->state, json_integer(c->runs));
+    }
+    return nxs_json_own(json_pack("{s:o, s:{s:i, s:o, s:i, s:i}, s:{s:o, s:i, s:i}, s:o}", "since",
+                                  json_time(apr_time_sec(since), p), "reminders", "pending",
+                                  st->reminders_pending, "next_due_at",
+                                  json_time(st->next_reminder_at, p), "sent", st->reminders_sent,
+                                  "skipped", st->reminders_skipped, "recaps", "next_at",
+                                  json_time(apr_time_sec(next_recap), p), "sent", st->recaps_sent,
+                                  "skipped", st->recaps_skipped, "chores", chores),
+                        p);
+}
+
+static void prom(apr_array_header_t *out, const char *name, const char *type, const char *help)
+{
+    APR_ARRAY_PUSH(out, const char *) = apr_psprintf(
+        out->pool, "# HELP nexte_slack_%s %s\n# TYPE nexte_slack_%s %s\n", name, help, name, type);
+}
+
+static void sample(apr_array_header_t *out, const char *name, const char *labels, double v)
+{
+    APR_ARRAY_PUSH(out, const char *) =
+        apr_psprintf(out->pool, "nexte_slack_%s%s %.17g\n", name, labels, v);
+}
+
+const char *nxs_chores_status_prometheus(const nxs_chores_status_t *st, apr_time_t next_recap,
+                                         apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(const char *));
+    int i;
+
+    prom(out, "reminders_pending", "gauge", "Pre-meeting alerts waiting for their time.");
+    sample(out, "reminders_pending", "", st->reminders_pending);
+    prom(out, "reminders_next_due_timestamp_seconds", "gauge",
+         "When the next pre-meeting alert is due (0: none).");
+    sample(out, "reminders_next_due_timestamp_seconds", "", (double)st->next_reminder_at);
+    prom(out, "reminders_today", "gauge", "Pre-meeting alerts finished since 00:00 UTC.");
+    sample(out, "reminders_today", "{state=\"sent\"}", st->reminders_sent);
+    sample(out, "reminders_today", "{state=\"skipped\"}", st->reminders_skipped);
+    prom(out, "recaps_today", "gauge", "Daily recaps finished since 00:00 UTC.");
+    sample(out, "recaps_today", "{state=\"sent\"}", st->recaps_sent);
+    sample(out, "recaps_today", "{state=\"skipped\"}", st->recaps_skipped);
+    prom(out, "recap_next_timestamp_seconds", "gauge",
+         "When the next daily recap is due (0: none).");
+    sample(out, "recap_next_timestamp_seconds", "", (double)apr_time_sec(next_recap));
+    prom(out, "chore_runs_today", "gauge", "Runs of each chore claimed since 00:00 UTC, by state.");
+    for (i = 0; i < st->chores->nelts; ++i) {
+        const nxs_chore_count_t *c = &APR_ARRAY_IDX(st->chores, i, nxs_chore_count_t);
+        /* Chore and state names are the module's own ([a-z_]), never input. */
+        sample(out, "chore_runs_today",
+               apr_psprintf(p, "{chore=\"%s\",state=\"%s\"}", c->chore, c->state), c->runs);
+    }
+    return apr_array_pstrcat(p, out, '\0');
+}

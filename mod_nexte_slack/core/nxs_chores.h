@@ -85,6 +85,21 @@ const char *nxs_chores_slot(apr_time_t now, apr_interval_time_t period, apr_pool
  * predecessor's claims for its own.  Call it once at start and keep it. */
 const char *nxs_chores_node_id(apr_pool_t *p);
 
+/* The scheduled-work part of the status endpoint (SPEC §11), from ST (as
+ * nxs_store_chores_status counted it since SINCE, the start of the UTC
+ * day) and NEXT_RECAP (nxs_chores_next_recap; 0 for none):
+ *   {"since": "...Z", "reminders": {"pending", "next_due_at", "sent",
+ *    "skipped"}, "recaps": {"next_at", "sent", "skipped"},
+ *    "chores": {"purge": {"done": 1, ...}, ...}}
+ * with times as RFC 3339 strings or null.  A new (pool-owned) object. */
+json_t *nxs_chores_status_json(const nxs_chores_status_t *st, apr_time_t since,
+                               apr_time_t next_recap, apr_pool_t *p);
+
+/* The same numbers as Prometheus text (HELP, TYPE and samples, one
+ * metric family after another), names prefixed "nexte_slack_". */
+const char *nxs_chores_status_prometheus(const nxs_chores_status_t *st, apr_time_t next_recap,
+                                         apr_pool_t *p);
+
 /* The appointment.starting_soon envelope of alert R: the booking event it
  * was made from, with type "appointment.starting_soon", data.starts_at
  * the alert's (current) start, occurred_at NOW and an id of its own

@@ -99,6 +99,45 @@ static void chore_slots_and_node_ids(void **state)
     assert_string_not_equal(a, b); /* the time of the call tells them apart */
 }
 
+static void the_status_shows_pending_alerts_finished_work_and_next_times(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_chores_status_t st;
+    nxs_chore_count_t *c;
+    json_t *j;
+    const char *text;
+
+    memset(&st, 0, sizeof(st));
+    st.reminders_pending = 3;
+    st.next_reminder_at = 1796648400; /* 2026-12-07T13:00Z */
+    st.reminders_sent = 5;
+    st.reminders_skipped = 1;
+    st.recaps_sent = 2;
+    st.chores = apr_array_make(p, 2, sizeof(nxs_chore_count_t));
+    c = apr_array_push(st.chores);
+    c->chore = "purge";
+    c->state = "done";
+    c->runs = 9;
+    j = nxs_chores_status_json(&st, SEC(1796601600), SEC(1796673600), p);
+    assert_string_equal(
+        nxs_json_dump(j, JSON_COMPACT | JSON_SORT_KEYS, p),
+        "{\"chores\":{\"purge\":{\"done\":9}},"
+        "\"recaps\":{\"next_at\":\"2026-12-07T20:00:00Z\",\"sent\":2,\"skipped\":0},"
+        "\"reminders\":{\"next_due_at\":\"2026-12-07T13:00:00Z\",\"pending\":3,"
+        "\"sent\":5,\"skipped\":1},\"since\":\"2026-12-07T00:00:00Z\"}");
+    st.next_reminder_at = 0;
+    j = nxs_chores_status_json(&st, SEC(1796601600), 0, p);
+    assert_true(json_is_null(nxs_json_path(j, "reminders.next_due_at")));
+    assert_true(json_is_null(nxs_json_path(j, "recaps.next_at")));
+    text = nxs_chores_status_prometheus(&st, SEC(1796673600), p);
+    assert_non_null(strstr(text, "# TYPE nexte_slack_reminders_pending gauge\n"
+                                 "nexte_slack_reminders_pending 3\n"));
+    assert_non_null(strstr(text, "nexte_slack_reminders_today{state=\"skipped\"} 1\n"));
+    assert_non_null(strstr(text, "nexte_slack_recap_next_timestamp_seconds 1796673600\n"));
+    assert_non_null(
+        strstr(text, "nexte_slack_chore_runs_today{chore=\"purge\",state=\"done\"} 9\n"));
+}
+
 static nxs_envelope_t *booking(apr_pool_t *p, const char *type, const char *start)
 {
     nxs_envelope_t *env = apr_pcalloc(p, sizeof(*env));
@@ -180,6 +219,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_same_instant_gives_another_recap_day_after_a_zone_change),
     NXS_TEST(the_next_recap_is_the_earliest_nine_oclock_among_accounts),
     NXS_TEST(chore_slots_and_node_ids),
+    NXS_TEST(the_status_shows_pending_alerts_finished_work_and_next_times),
     NXS_TEST(booking_events_become_alert_changes),
     NXS_TEST(the_alert_renders_as_starting_soon_at_its_current_start),
 };
