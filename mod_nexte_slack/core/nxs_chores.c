@@ -202,7 +202,7 @@ apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, 
         data = json_object();
         json_object_set_new(root, "data", data);
     }
-    id = apr_pstrcat(p, "soon:", r->event_id ? r->event_id : r->record_id, NULL);
+    id = apr_pstrcat(p, "soon/", r->event_id ? r->event_id : r->record_id, NULL);
     if (strlen(id) > EVENT_ID_MAX) {
         id = apr_pstrndup(p, id, EVENT_ID_MAX);
     }

@@ -103,8 +103,9 @@ const char *nxs_chores_status_prometheus(const nxs_chores_status_t *st, apr_time
 /* The appointment.starting_soon envelope of alert R: the booking event it
  * was made from, with type "appointment.starting_soon", data.starts_at
  * the alert's (current) start, occurred_at NOW and an id of its own
- * ("soon:" + the id of the event that set the start, cut to 64
- * characters).  Pool-owned.  APR_EINVAL when R's envelope is not a JSON
+ * ("soon/" + the id of the event that set the start, cut to 64
+ * characters; '/' is not in the alphabet of Nexte's ids, so it never
+ * equals one of them).  Pool-owned.  APR_EINVAL when R's envelope is not a JSON
  * object. */
 apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, apr_time_t now,
                                           apr_pool_t *p);

@@ -218,7 +218,7 @@ static apr_status_t send_recap(const char **skip_reason, nxs_db_t *db, const nxs
         return APR_SUCCESS;
     }
     return enqueue(env, account, s.active->team_id, cat->channel_id,
-                   apr_pstrcat(p, "recap:", day, NULL), NXS_CAT_RECAP, delivery_id, "", msg, p);
+                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, delivery_id, "", msg, p);
 }
 
 static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nxs_db_t *db,

@@ -5,9 +5,10 @@
  *
  * The caller (the delivery daemon's chores loop) supplies ENQUEUE, which
  * hands the deliveries to its durable queue with the idempotency key IDEM
- * {"account", "event_id"}: "soon:<event id>" for an alert, "recap:<day>"
- * for a recap.  So a claim taken over after a crash between queueing and
- * finishing is a duplicate for the queue, not a second message.
+ * {"account", "event_id"}: "soon/<event id>" for an alert, "recap/<day>"
+ * for a recap ('/' is outside the alphabet of Nexte's event ids, so they
+ * never meet one).  So a claim taken over after a crash between queueing
+ * and finishing is a duplicate for the queue, not a second message.
  *
  * Thread safety: none of its own; one thread per nxs_db_t, and ENQUEUE is
  * called from the caller's thread. */

@@ -200,7 +200,7 @@ static void the_alert_renders_as_starting_soon_at_its_current_start(void **state
     r.starts_at = 1796662800; /* rescheduled to 17:00Z = 18:00 in Paris */
     assert_int_equal(nxs_chores_reminder_envelope(&ev, &r, SEC(1796661900), p), APR_SUCCESS);
     assert_string_equal(nxs_json_path_str(ev, "type"), "appointment.starting_soon");
-    assert_string_equal(nxs_json_path_str(ev, "id"), "soon:evt_r9");
+    assert_string_equal(nxs_json_path_str(ev, "id"), "soon/evt_r9");
     assert_string_equal(nxs_json_path_str(ev, "data.starts_at"), "2026-12-07T17:00:00Z");
     assert_string_equal(nxs_json_path_str(ev, "occurred_at"), "2026-12-07T16:45:00Z");
     assert_int_equal(nxs_render_event(&msg, &why, ev, &s, p), APR_SUCCESS);

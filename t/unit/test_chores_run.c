@@ -123,8 +123,8 @@ static void a_due_alert_is_queued_once_to_the_booking_channel(void **state)
     assert_string_equal(delivery_str(&rec, 0, "channel"), "C_BOOK");
     assert_string_equal(delivery_str(&rec, 0, "team"), "T1");
     assert_string_equal(delivery_str(&rec, 0, "category"), "booking");
-    assert_string_equal(delivery_str(&rec, 0, "event_id"), "soon:evt_b1");
-    assert_string_equal(nxs_json_path_str(json_array_get(rec.idems, 0), "event_id"), "soon:evt_b1");
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "soon/evt_b1");
+    assert_string_equal(nxs_json_path_str(json_array_get(rec.idems, 0), "event_id"), "soon/evt_b1");
     assert_non_null(strstr(delivery_str(&rec, 0, "record"), "\"id\":\"apt_1\""));
     payload = delivery_str(&rec, 0, "payload");
     assert_non_null(strstr(payload, "Kick-off"));
@@ -211,7 +211,7 @@ static void the_recap_goes_at_nine_paris_time_once(void **state)
     assert_int_equal(rep.recaps_sent, 1);
     assert_int_equal(json_array_size(rec.deliveries), 1);
     assert_string_equal(delivery_str(&rec, 0, "channel"), "C_DAILY");
-    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap:2026-12-06");
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap/2026-12-06");
     assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "€1,250.50"));
     assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "December 6, 2026"));
     nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-06", p);
@@ -268,7 +268,7 @@ static void a_server_back_late_sends_the_recap_until_midnight_only(void **state)
     /* Down from 08:00 on the 7th to 23:59:59: the 6th's recap still goes. */
     nxs_chores_run(&rep, db, &env, SEC(midnight - 1), p);
     assert_int_equal(rep.recaps_sent, 1);
-    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap:2026-12-06");
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap/2026-12-06");
     /* Down again until the 9th at 10:00: the 7th's window has closed; the
      * 8th's recap is due (a quiet day: skipped). */
     nxs_chores_run(&rep, db, &env, SEC(midnight + 86400 + 10 * 3600), p);
