@@ -15,6 +15,10 @@
  * processes, abandoned claims, accounts that connected. */
 #define MAX_SLEEP apr_time_from_sec(60)
 
+/* How often the purge runs: rows expire by the hour at the finest
+ * (OAuth states after 10 min matter only as clutter). */
+#define PURGE_PERIOD apr_time_from_sec(3600)
+
 /* What a message needs from the account's settings. */
 typedef struct {
     nxs_account_t *account;
@@ -267,6 +271,30 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
     return rv;
 }
 
+/* The hourly purge, run by whoever claims the hour first. */
+static apr_status_t run_purge(nxs_chores_report_t *report, nxs_db_t *db,
+                              const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
+{
+    const char *slot = nxs_chores_slot(now, PURGE_PERIOD, p);
+    apr_int64_t secs = apr_time_sec(now);
+    int won = 0, accounts = 0, rows = 0, done = 0;
+    apr_status_t rv;
+
+    report->purged = -1;
+    if ((rv = nxs_store_chore_claim(&won, db, "purge", slot, env->node, secs,
+                                    apr_time_sec(env->lease), p)) != APR_SUCCESS ||
+        !won) {
+        return rv;
+    }
+    if ((rv = nxs_store_purge(&accounts, db, secs, apr_time_sec(env->grace), p)) != APR_SUCCESS ||
+        (rv = nxs_store_chores_purge(&rows, db, secs, p)) != APR_SUCCESS) {
+        return rv; /* left claimed: the lease lets the next round try again */
+    }
+    report->purged = accounts + rows;
+    return nxs_store_chore_finish(&done, db, "purge", slot, env->node, "done",
+                                  apr_psprintf(p, "%d accounts, %d rows", accounts, rows), secs, p);
+}
+
 apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs_chores_env_t *env,
                             apr_time_t now, apr_pool_t *p)
 {
@@ -278,6 +306,7 @@ apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs
     report->next_wake = now + MAX_SLEEP;
     if ((rv = run_alerts(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = run_recaps(report, &next_recap, db, env, now, p)) != APR_SUCCESS ||
+        (rv = run_purge(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = nxs_store_reminder_next_due(&next_alert, db, p)) != APR_SUCCESS) {
         return rv;
     }
