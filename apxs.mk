@@ -100,6 +100,10 @@ $(OUT)/asan/t/%: t/unit/%.c t/unit/nxs_test.h $(OUT)/asan/libnxscore.a
 	$(CC) $(WARN) $(DEFS) $(ASAN_FLAGS) $(INCLUDES) -It/unit $(PKG_CFLAGS) $< \
 	    $(OUT)/asan/libnxscore.a $(PKG_LIBS) -lcmocka -o $@
 
+# test_config_merge compiles the generated create/merge (httpd-free glue) in.
+$(OUT)/plain/t/test_config_merge $(OUT)/asan/t/test_config_merge: \
+    mod_nexte_slack/cfg/nxs_config_merge.c mod_nexte_slack/cfg/nxs_config_fields.h
+
 # Unit tests print TAP (cmocka's TAP output); prove runs them.
 unit: $(TESTS_PLAIN)
 	prove -f -e '' $(TESTS_PLAIN)
@@ -114,8 +118,14 @@ unit-valgrind: $(TESTS_PLAIN)
 install: $(MODULE)
 	install -m 0644 $(MODULE) $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/mod_nexte_slack.so
 
+# Every C file of the repository, bench and test harnesses included, keeps
+# the committed .clang-format style (build/run-tests runs this first).
+FORMAT_SRC := $(CORE_SRC) $(CORE_HDR) $(GLUE_SRC) $(GLUE_HDR) $(TOOL_SRC) \
+              $(sort $(wildcard t/unit/*.[ch] t/unit/*/*.[ch] t/fuzz/*.[ch] t/crash/*.[ch] \
+                                bench/*/*.[ch]))
+
 format-check:
-	clang-format --dry-run --Werror $(CORE_SRC) $(CORE_HDR) $(GLUE_SRC) $(GLUE_HDR) $(TOOL_SRC) $(TEST_SRC)
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf $(OUT)

@@ -14,6 +14,7 @@
 #include "handle/nxs_handlers.h"
 #include "daemon/nxs_daemon.h"
 #include "nxs_dbd.h"
+#include "nxs_log_httpd.h"
 
 typedef int (*nxs_handler_fn)(request_rec *r);
 
@@ -76,6 +77,8 @@ static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(pconf, NULL, nxs_curl_cleanup, apr_pool_cleanup_null);
+    /* Before the daemon's fork and the children's: they inherit the sink. */
+    nxs_log_httpd_init(s, pconf);
     return nxs_daemon_post_config(pconf, s);
 }
 

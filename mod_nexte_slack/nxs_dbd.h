@@ -1,4 +1,11 @@
-/* The SQL connection of a request, through mod_dbd. */
+/* The SQL connection of a request, or of the delivery daemon, through
+ * mod_dbd, with the schema migrated and the module's statements prepared
+ * by the module itself (not registered with mod_dbd; see nxs_dbd.c).
+ *
+ * Thread safety: nxs_dbd_child_init runs once per process before its
+ * threads start; acquire and open may be called from any thread (the
+ * migration is serialized per process); the nxs_db_t they return belongs
+ * to the calling thread, like the mod_dbd connection it wraps. */
 #ifndef NXS_DBD_H
 #define NXS_DBD_H
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "render/nxs_render.h"
 #include "nxs_url.h"
 
@@ -134,6 +135,7 @@ int main(int argc, const char *const *argv)
     int code;
 
     apr_app_initialize(&argc, &argv, NULL);
+    nxs_log_use_stderr();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
     if ((code = parse_options(&o, argc, argv, p)) != 0) {

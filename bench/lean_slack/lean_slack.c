@@ -356,8 +356,9 @@ static int handle_input(conn_t *c)
         } else if (strcmp(path, "/api/oauth.v2.access") == 0) {
             oauth_access(c, start + head, body_len);
         } else if (strcmp(path, "/api/auth.test") == 0) {
-            respond(c, 200, "",
-                    "{\"ok\":true,\"team_id\":\"T0BENCH\",\"user_id\":\"U0BOT\",\"bot_id\":\"B0BOT\"}");
+            respond(
+                c, 200, "",
+                "{\"ok\":true,\"team_id\":\"T0BENCH\",\"user_id\":\"U0BOT\",\"bot_id\":\"B0BOT\"}");
         } else {
             respond(c, 404, "", "{\"ok\":false,\"error\":\"unknown_method\"}");
         }

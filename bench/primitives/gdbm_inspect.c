@@ -85,8 +85,8 @@ int main(int argc, char **argv)
         rc = gdbm_recover(f, &r, 0);
         printf("gdbm_recover: %s, %zu keys, %zu buckets recovered, %zu keys and %zu "
                "buckets failed\n",
-               rc ? gdbm_strerror(gdbm_errno) : "ok", r.recovered_keys,
-               r.recovered_buckets, r.failed_keys, r.failed_buckets);
+               rc ? gdbm_strerror(gdbm_errno) : "ok", r.recovered_keys, r.recovered_buckets,
+               r.failed_keys, r.failed_buckets);
     }
     printf("acked keys present: %lu of %lu\n", count_acked(f, first, acked),
            acked >= first ? acked - first + 1 : 0);

@@ -90,8 +90,7 @@ static void die(const char *fmt, ...)
     exit(2);
 }
 
-static void row(const char *test, const char *type, const char *measure,
-                const char *fmt, ...)
+static void row(const char *test, const char *type, const char *measure, const char *fmt, ...)
 {
     char val[64];
     va_list ap;
@@ -246,16 +245,14 @@ typedef struct {
     int nsfd;
 } dbh;
 
-static void dbh_init(dbh *h, apr_pool_t *pool, const char *type,
-                     const char *path)
+static void dbh_init(dbh *h, apr_pool_t *pool, const char *type, const char *path)
 {
     memset(h, 0, sizeof(*h));
     h->type = type;
     h->path = apr_pstrdup(pool, path);
     h->parent = pool;
     h->sfd[0] = h->sfd[1] = -1;
-    if (apr_dbm_get_usednames_ex(pool, type, path, &h->used[0], &h->used[1])
-        != APR_SUCCESS)
+    if (apr_dbm_get_usednames_ex(pool, type, path, &h->used[0], &h->used[1]) != APR_SUCCESS)
         die("unknown dbm type %s", type);
 }
 
@@ -317,8 +314,7 @@ static void dbh_remove(dbh *h)
             unlink(h->used[i]);
 }
 
-static apr_status_t dbh_store(dbh *h, uint64_t seq, const unsigned char *v,
-                              size_t len)
+static apr_status_t dbh_store(dbh *h, uint64_t seq, const unsigned char *v, size_t len)
 {
     char k[KEYLEN];
     apr_datum_t key, val;
@@ -405,8 +401,7 @@ static void perf_dbm(const char *type, const char *dir)
             n++;
         }
         dt = elapsed_s(t0);
-        snprintf(measure, sizeof(measure),
-                 "(%s) open(RWCREATE)+store %zu B+close%s per op",
+        snprintf(measure, sizeof(measure), "(%s) open(RWCREATE)+store %zu B+close%s per op",
                  dosync ? "b" : "a", len, dosync ? "+fdatasync" : "");
         row("dbm", type, measure, "%.0f ops/s", (double)n / dt);
         if (fail)
@@ -463,8 +458,7 @@ static void perf_dbm(const char *type, const char *dir)
             batches++;
         }
         dt = elapsed_s(t0);
-        snprintf(measure, sizeof(measure), "(d%d) group commit: %d stores + %s",
-                 method + 1, BATCH,
+        snprintf(measure, sizeof(measure), "(d%d) group commit: %d stores + %s", method + 1, BATCH,
                  method ? "close+reopen+fdatasync" : "fdatasync(separate fd)");
         row("dbm", type, measure, "%.0f records/s (sync %.2f ms/batch)", (double)n / dt,
             (double)sync_ns / 1e6 / (double)(batches ? batches : 1));
@@ -532,11 +526,9 @@ static void perf_dbm(const char *type, const char *dir)
                 row("dbm", type, names[method], "%.0f records/s", (double)(n - n0) / dt);
             else
                 row("dbm", type, names[method], "%.0f records/s (sync %.2f ms/batch)",
-                    (double)(n - n0) / dt,
-                    (double)sync_ns / 1e6 / (double)(batches ? batches : 1));
+                    (double)(n - n0) / dt, (double)sync_ns / 1e6 / (double)(batches ? batches : 1));
             if (fail)
-                row("dbm", type, "  store/delete failures in the run above", "%" PRIu64,
-                    fail);
+                row("dbm", type, "  store/delete failures in the run above", "%" PRIu64, fail);
             if (method == 0)
                 row("dbm", type, "  file growth during (g1)", "%.1f MiB",
                     (double)(st1.st_blocks - st0.st_blocks) * 512.0 / 1048576.0);
@@ -566,8 +558,8 @@ static void perf_dbm(const char *type, const char *dir)
             n++;
         }
         dt = elapsed_s(t0);
-        row("dbm", type, "(e) delete, handle kept open (50k-record file)",
-            "%.0f ops/s", (double)n / dt);
+        row("dbm", type, "(e) delete, handle kept open (50k-record file)", "%.0f ops/s",
+            (double)n / dt);
         if (fail)
             row("dbm", type, "  delete failures (key not found?)", "%" PRIu64, fail);
         dbh_close(&h);
@@ -579,7 +571,7 @@ static void perf_dbm(const char *type, const char *dir)
         apr_datum_t key, old;
         uint64_t cnt = 0, cnt2 = 0, bad = 0;
         int timed_out = 0;
-        char (*keys)[KEYLEN] = malloc(sizeof(*keys) * (pre + 1000));
+        char(*keys)[KEYLEN] = malloc(sizeof(*keys) * (pre + 1000));
         dbh_remove(&h);
         if (dbh_open(&h, APR_DBM_RWCREATE) != APR_SUCCESS)
             die("%s: open failed", type);
@@ -592,8 +584,8 @@ static void perf_dbm(const char *type, const char *dir)
         }
         dt = elapsed_s(t0);
         dbh_close(&h);
-        row("dbm", type, "(f) prefill 100k records, handle kept open",
-            "%.0f ops/s", (double)pre / dt);
+        row("dbm", type, "(f) prefill 100k records, handle kept open", "%.0f ops/s",
+            (double)pre / dt);
         if (fail)
             row("dbm", type, "  store failures during prefill", "%" PRIu64, fail);
         {
@@ -626,8 +618,8 @@ static void perf_dbm(const char *type, const char *dir)
         }
         dt = elapsed_s(t0);
         snprintf(measure, sizeof(measure),
-                 "(f) iterate keys firstkey/nextkey (%" PRIu64 " keys, %.0f ms%s)",
-                 cnt, dt * 1e3, timed_out ? ", GAVE UP" : "");
+                 "(f) iterate keys firstkey/nextkey (%" PRIu64 " keys, %.0f ms%s)", cnt, dt * 1e3,
+                 timed_out ? ", GAVE UP" : "");
         row("dbm", type, measure, "%.0f keys/s", (double)cnt / dt);
         t0 = now_ns();
         for (uint64_t i = 0; i < cnt && i < pre + 1000; i++) {
@@ -638,8 +630,7 @@ static void perf_dbm(const char *type, const char *dir)
         }
         dt = elapsed_s(t0);
         snprintf(measure, sizeof(measure),
-                 "(f) then fetch+verify each value (%.0f ms, %" PRIu64 " bad)",
-                 dt * 1e3, bad);
+                 "(f) then fetch+verify each value (%.0f ms, %" PRIu64 " bad)", dt * 1e3, bad);
         row("dbm", type, measure, "%.0f records/s", (double)cnt2 / dt);
         dbh_close(&h);
         free(keys);
@@ -656,7 +647,7 @@ static void perf_dbm(const char *type, const char *dir)
 
 static void socache(const char *type, const char *dir)
 {
-    static const int nprocs[] = { 1, 8 };
+    static const int nprocs[] = {1, 8};
     const char *path = apr_psprintf(g_pool, "%s/socache-%s", dir, type);
     const char *lockpath = apr_psprintf(g_pool, "%s/socache-%s.lock", dir, type);
     size_t len = type_value_len(type);
@@ -679,11 +670,9 @@ static void socache(const char *type, const char *dir)
             if (dbh_open(&h, APR_DBM_RWCREATE) != APR_SUCCESS)
                 die("%s: create failed", type);
             dbh_close(&h);
-            if (apr_global_mutex_create(&mutex, lockpath, APR_LOCK_DEFAULT, g_pool)
-                != APR_SUCCESS)
+            if (apr_global_mutex_create(&mutex, lockpath, APR_LOCK_DEFAULT, g_pool) != APR_SUCCESS)
                 die("apr_global_mutex_create");
-            shm = mmap(NULL, shmsize, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+            shm = mmap(NULL, shmsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
             if (shm == MAP_FAILED)
                 die("mmap");
             t0 = now_ns();
@@ -708,8 +697,7 @@ static void socache(const char *type, const char *dir)
                         apr_global_mutex_lock(mutex);
                         if (dbh_open(&h, APR_DBM_READWRITE) != APR_SUCCESS) {
                             slot[1]++;
-                        }
-                        else {
+                        } else {
                             memcpy(v, &seq, 8);
                             if (dbh_store(&h, seq, v, len) != APR_SUCCESS)
                                 slot[1]++;
@@ -745,9 +733,8 @@ static void socache(const char *type, const char *dir)
             }
             qsort(all, k, sizeof(*all), cmp_u64);
             snprintf(measure, sizeof(measure),
-                     "%d proc%s: %s lock+open+store+delete+close%s+unlock%s", np,
-                     np > 1 ? "s" : "", apr_global_mutex_name(mutex),
-                     dosync == 1 ? "+fdatasync" : "",
+                     "%d proc%s: %s lock+open+store+delete+close%s+unlock%s", np, np > 1 ? "s" : "",
+                     apr_global_mutex_name(mutex), dosync == 1 ? "+fdatasync" : "",
                      dosync == 2 ? "+fdatasync" : "");
             row("socache", type, measure, "%.0f ops/s, p50 %.0f us, p99 %.0f us%s",
                 (double)total / dt, k ? (double)all[k / 2] / 1e3 : 0.0,
@@ -867,19 +854,17 @@ static void visible(const char *type, const char *dir)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     found = scan_files(&h, n);
-    row("visible", type, "records in the file after kill -9 of the writer (no close)",
-        "%" PRIu64, found);
+    row("visible", type, "records in the file after kill -9 of the writer (no close)", "%" PRIu64,
+        found);
     ok = 0;
     if (dbh_open(&h, APR_DBM_READONLY) != APR_SUCCESS) {
         row("visible", type, "  reopen after kill -9", "FAILED");
-    }
-    else {
+    } else {
         for (uint64_t s = 1; s <= n; s++)
             if (dbh_fetch_check(&h, s) == 1)
                 ok++;
         dbh_close(&h);
-        row("visible", type, "  fetchable+intact through apr_dbm after kill -9",
-            "%" PRIu64, ok);
+        row("visible", type, "  fetchable+intact through apr_dbm after kill -9", "%" PRIu64, ok);
     }
     dbh_remove(&h);
 }
@@ -887,9 +872,9 @@ static void visible(const char *type, const char *dir)
 /* ------------------------------------------------------------------------ */
 /* kill -9 torture                                                           */
 
-#define LAG 8                     /* mixed: batch b deletes batch b-LAG */
-#define INSERT_CAP 40000          /* insert: start over beyond this many */
-#define INSERT_CAP_SDBM 8000      /* (SDBM's sparse file makes iteration slow) */
+#define LAG             8     /* mixed: batch b deletes batch b-LAG */
+#define INSERT_CAP      40000 /* insert: start over beyond this many */
+#define INSERT_CAP_SDBM 8000  /* (SDBM's sparse file makes iteration slow) */
 
 typedef struct {
     int opened;
@@ -910,8 +895,7 @@ static uint64_t read_ack(const char *ackpath)
     return s;
 }
 
-static void crash_child(dbh *h, const char *ackpath, int mixed, int reopen,
-                        uint64_t cap)
+static void crash_child(dbh *h, const char *ackpath, int mixed, int reopen, uint64_t cap)
 {
     unsigned char v[MAXVAL];
     uint64_t s = read_ack(ackpath), b;
@@ -953,7 +937,7 @@ static void crash_check(dbh *h, uint64_t s, int mixed, check_res *r)
     uint64_t lo_guar = 1, lo_allow = 1, hi_allow = (b + 1) * BATCH;
     uint64_t span, nkeys = 0, maxkeys;
     unsigned char *seen;
-    char (*keys)[KEYLEN];
+    char(*keys)[KEYLEN];
     apr_datum_t key, old;
     uint64_t t0;
 
@@ -1049,14 +1033,13 @@ static int gdbm_file_extended(const char *path)
     int fd = open(path, O_RDONLY), ok;
     if (fd < 0)
         return 0;
-    ok = pread(fd, &magic, 4, 0) == 4 && pread(fd, &next_block, 8, 32) == 8
-         && fstat(fd, &st) == 0;
+    ok = pread(fd, &magic, 4, 0) == 4 && pread(fd, &next_block, 8, 32) == 8 && fstat(fd, &st) == 0;
     close(fd);
     return ok && magic == 0x13579acfu && st.st_size > next_block;
 }
 
-static void crash(const char *type, const char *mode, const char *method,
-                  const char *dir, int kills)
+static void crash(const char *type, const char *mode, const char *method, const char *dir,
+                  int kills)
 {
     int mixed = strcmp(mode, "mixed") == 0;
     int reopen = strcmp(method, "reopen") == 0;
@@ -1081,13 +1064,13 @@ static void crash(const char *type, const char *mode, const char *method,
     g_varlen = mixed;
     dbh_init(&h, g_pool, type, path);
 
-#define RESET() \
-    do { \
-        dbh_remove(&h); \
-        unlink(ackpath); \
-        unlink(dbtemp); \
-        since_reset = 0; \
-        prev_dups = prev_res = 0; \
+#define RESET()                                                                                    \
+    do {                                                                                           \
+        dbh_remove(&h);                                                                            \
+        unlink(ackpath);                                                                           \
+        unlink(dbtemp);                                                                            \
+        since_reset = 0;                                                                           \
+        prev_dups = prev_res = 0;                                                                  \
     } while (0)
 
     RESET();
@@ -1109,8 +1092,8 @@ static void crash(const char *type, const char *mode, const char *method,
                 caps++;
             else {
                 if (f_child == 0)
-                    fprintf(stderr, "crash %s %s %s: child exited with %d\n", type,
-                            mode, method, WEXITSTATUS(st));
+                    fprintf(stderr, "crash %s %s %s: child exited with %d\n", type, mode, method,
+                            WEXITSTATUS(st));
                 f_child++;
             }
             RESET();
@@ -1125,8 +1108,8 @@ static void crash(const char *type, const char *mode, const char *method,
             f_dbtemp++;
             failed++;
             if (verbose)
-                fprintf(stderr, "crash %s %s %s kill %d: %s left behind\n", type,
-                        mode, method, k, dbtemp);
+                fprintf(stderr, "crash %s %s %s kill %d: %s left behind\n", type, mode, method, k,
+                        dbtemp);
             RESET();
             continue;
         }
@@ -1185,17 +1168,16 @@ static void crash(const char *type, const char *mode, const char *method,
         if (verbose)
             fprintf(stderr,
                     "crash %s %s %s kill %d: ack=%" PRIu64 " opened=%d iter=%d"
-                    " keys=%" PRIu64 " bad=%" PRIu64 " lost=%" PRIu64
-                    " unexpected=%" PRIu64 "%s\n",
-                    type, mode, method, k, s, r.opened, r.iter_ok, r.n_iter, r.bad,
-                    r.lost, r.unexpected,
+                    " keys=%" PRIu64 " bad=%" PRIu64 " lost=%" PRIu64 " unexpected=%" PRIu64 "%s\n",
+                    type, mode, method, k, s, r.opened, r.iter_ok, r.n_iter, r.bad, r.lost,
+                    r.unexpected,
                     is_gdbm && gdbm_file_extended(path) ? " (file > next_block)" : "");
         if (getenv("PRIM_KEEP")) { /* keep the damaged file for inspection */
             char cmd[2048];
             for (int i = 0; i < 2; i++)
                 if (h.used[i]) {
-                    snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s.failed-%d'",
-                             h.used[i], h.used[i], k);
+                    snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s.failed-%d'", h.used[i],
+                             h.used[i], k);
                     if (system(cmd) != 0)
                         fprintf(stderr, "copy failed\n");
                 }
@@ -1217,22 +1199,22 @@ static void crash(const char *type, const char *mode, const char *method,
     row("crash", type, "  acked records missing (kills, records) / corrupt (kills, records)",
         "%d, %" PRIu64 " / %d, %" PRIu64, f_lost, lost_total, f_corrupt, bad_total);
     if (is_gdbm)
-        row("crash", type, "  of the failures: file longer than header next_block",
-            "%d", f_gdbm_ext);
+        row("crash", type, "  of the failures: file longer than header next_block", "%d",
+            f_gdbm_ext);
     if (f_dbtemp)
-        row("crash", type, "  kill left __db.NAME temp file (next RWCREATE open hangs)",
-            "%d", f_dbtemp);
+        row("crash", type, "  kill left __db.NAME temp file (next RWCREATE open hangs)", "%d",
+            f_dbtemp);
     row("crash", type, "  kills adding stale duplicate keys / bringing deleted records back",
         "%d / %d", new_dups, new_resurrected);
     if (any_fetch_only)
         row("crash", type, "  kills with acked records fetchable but not iterated", "%d",
             any_fetch_only);
     if (f_timeout)
-        row("crash", type, "  iterations given up after 20 s (sparse file; not failures)",
-            "%d", f_timeout);
+        row("crash", type, "  iterations given up after 20 s (sparse file; not failures)", "%d",
+            f_timeout);
     if (f_child || caps)
-        row("crash", type, "  writer errors / restarts at the insert cap", "%d / %d",
-            f_child, caps);
+        row("crash", type, "  writer errors / restarts at the insert cap", "%d / %d", f_child,
+            caps);
     row("crash", type, "  acked records per kill (avg) / longest run on one file",
         "%.0f / %" PRIu64, (double)acked_total / (k ? k : 1), max_since_reset);
     dbh_remove(&h);
@@ -1244,12 +1226,11 @@ static void crash(const char *type, const char *mode, const char *method,
 /* records (reference point: not a DBM)                                     */
 
 #define LOG_MAGIC 0x3151584eu /* "NXQ1" */
-#define LOG_HDR 16            /* magic(4) len(4) seq(8), then the value */
+#define LOG_HDR   16          /* magic(4) len(4) seq(8), then the value */
 
 /* length of the valid prefix of the log; *nrec, *torn: records and whether
  * garbage followed; seen[seq] set for seq <= maxseq */
-static off_t log_scan(int fd, unsigned char *seen, uint64_t maxseq, uint64_t *nrec,
-                      int *torn)
+static off_t log_scan(int fd, unsigned char *seen, uint64_t maxseq, uint64_t *nrec, int *torn)
 {
     struct stat st;
     unsigned char *buf;
@@ -1268,8 +1249,8 @@ static off_t log_scan(int fd, unsigned char *seen, uint64_t maxseq, uint64_t *nr
         memcpy(&magic, buf + off, 4);
         memcpy(&len, buf + off + 4, 4);
         memcpy(&seq, buf + off + 8, 8);
-        if (magic != LOG_MAGIC || len > MAXVAL || off + LOG_HDR + len > size
-            || !check_value(buf + off + LOG_HDR, len, seq))
+        if (magic != LOG_MAGIC || len > MAXVAL || off + LOG_HDR + len > size ||
+            !check_value(buf + off + LOG_HDR, len, seq))
             break;
         if (seen && seq <= maxseq)
             seen[seq] = 1;
@@ -1374,8 +1355,7 @@ static void crash_log(const char *dir, int kills)
     row("crash", "LOG", "  acked records missing / kills that left a torn tail (cut on restart)",
         "%" PRIu64 " / %d", lost_total, torn_tails);
     if (errs || caps)
-        row("crash", "LOG", "  writer errors / restarts at the insert cap", "%d / %d", errs,
-            caps);
+        row("crash", "LOG", "  writer errors / restarts at the insert cap", "%d / %d", errs, caps);
     row("crash", "LOG", "  acked records per kill (avg)", "%.0f",
         (double)acked_total / (k ? k : 1));
     unlink(path);
@@ -1385,7 +1365,7 @@ static void crash_log(const char *dir, int kills)
 /* ------------------------------------------------------------------------ */
 /* Unix domain socket request/response                                       */
 
-#define REQ 512
+#define REQ  512
 #define RESP 16
 
 static void uds_server(int lfd)
@@ -1511,15 +1491,14 @@ static void uds(const char *dir)
     struct sockaddr_un sa;
     int lfd;
     pid_t spid;
-    static const int nthreads[] = { 1, 8, 32 };
+    static const int nthreads[] = {1, 8, 32};
 
     unlink(sockpath);
     lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sockpath);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0
-        || listen(lfd, 4096) != 0)
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4096) != 0)
         die("uds listen %s: %s", sockpath, strerror(errno));
     spid = fork();
     if (spid == 0)
@@ -1554,12 +1533,9 @@ static void uds(const char *dir)
                 free(args[i].lat);
             }
             qsort(all, total, sizeof(*all), cmp_u64);
-            snprintf(measure, sizeof(measure),
-                     "%s, %d client thread%s, 512 B req / 16 B resp",
-                     persistent ? "connect once" : "connect per request", nt,
-                     nt > 1 ? "s" : "");
-            row("uds", "-", measure, "%.0f rt/s, p50 %.1f us, p99 %.1f us%s",
-                (double)total / dt,
+            snprintf(measure, sizeof(measure), "%s, %d client thread%s, 512 B req / 16 B resp",
+                     persistent ? "connect once" : "connect per request", nt, nt > 1 ? "s" : "");
+            row("uds", "-", measure, "%.0f rt/s, p50 %.1f us, p99 %.1f us%s", (double)total / dt,
                 total ? (double)all[total / 2] / 1e3 : 0.0,
                 total ? (double)all[(size_t)((double)total * 0.99)] / 1e3 : 0.0,
                 errors ? " (errors!)" : "");
@@ -1602,10 +1578,9 @@ static void fsync_bench(const char *dir)
         }
         dt = elapsed_s(t0);
         close(fd);
-        row("fsync", "file", group ? "append 64 x 1 KB write(), one fdatasync"
-                                   : "append 1 KB write() + fdatasync",
-            "%.0f records/s (%.0f syncs/s)", (double)n / dt,
-            (double)n / dt / per);
+        row("fsync", "file",
+            group ? "append 64 x 1 KB write(), one fdatasync" : "append 1 KB write() + fdatasync",
+            "%.0f records/s (%.0f syncs/s)", (double)n / dt, (double)n / dt / per);
     }
     /* overwrite in place in a preallocated file: fdatasync needs no size update */
     {
@@ -1631,8 +1606,8 @@ static void fsync_bench(const char *dir)
         }
         dt = elapsed_s(t0);
         close(fd);
-        row("fsync", "file", "overwrite 1 KB in a preallocated file + fdatasync",
-            "%.0f records/s", (double)n / dt);
+        row("fsync", "file", "overwrite 1 KB in a preallocated file + fdatasync", "%.0f records/s",
+            (double)n / dt);
     }
     unlink(path);
 }
@@ -1641,15 +1616,14 @@ static void fsync_bench(const char *dir)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: primitives dbm TYPE DIR\n"
-            "       primitives socache TYPE DIR\n"
-            "       primitives visible TYPE DIR\n"
-            "       primitives crash TYPE insert|mixed fsync|reopen DIR KILLS\n"
-            "       primitives crash LOG DIR KILLS\n"
-            "       primitives uds DIR\n"
-            "       primitives fsync DIR\n"
-            "TYPE is GDBM, SDBM or DB\n");
+    fprintf(stderr, "usage: primitives dbm TYPE DIR\n"
+                    "       primitives socache TYPE DIR\n"
+                    "       primitives visible TYPE DIR\n"
+                    "       primitives crash TYPE insert|mixed fsync|reopen DIR KILLS\n"
+                    "       primitives crash LOG DIR KILLS\n"
+                    "       primitives uds DIR\n"
+                    "       primitives fsync DIR\n"
+                    "TYPE is GDBM, SDBM or DB\n");
     exit(2);
 }
 

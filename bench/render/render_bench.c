@@ -51,8 +51,12 @@ int main(int argc, const char *const *argv)
     t0 = now_s();
     for (i = 0; i < n; i++) {
         /* The account's settings as the events handler passes them. */
-        nxs_render_settings_t s = {(i / nev) % 2 ? "fr" : "en", "EUR", "Europe/Paris",
-                                   NXS_MENTION_NONE, "https://app.nexte.io", "d_0123456789abcdef"};
+        nxs_render_settings_t s = {(i / nev) % 2 ? "fr" : "en",
+                                   "EUR",
+                                   "Europe/Paris",
+                                   NXS_MENTION_NONE,
+                                   "https://app.nexte.io",
+                                   "d_0123456789abcdef"};
         json_t *msg = NULL;
         const char *text;
 

@@ -1,6 +1,7 @@
-/* Directive table, per-server config creation and merging, and the checks
- * that make `apachectl configtest` refuse every bad value with a message
- * naming the directive, the value and what is expected. */
+/* Directive table, defaults, and the checks that make `apachectl
+ * configtest` refuse every bad value with a message naming the directive,
+ * the value and what is expected.  Creation and merging are generated from
+ * the field list (cfg/nxs_config_merge.c). */
 #include "nxs_config.h"
 
 #include <apr_file_info.h>
@@ -18,63 +19,7 @@ APLOG_USE_MODULE(nexte_slack);
 
 extern module AP_MODULE_DECLARE_DATA nexte_slack_module;
 
-#define UNSET_INT  (-1)
-#define UNSET_TIME ((apr_interval_time_t)-1)
-
 #define EXPECT_DURATION "a duration with a unit (ms, s, m, h or d), e.g. 30s or 24h"
-
-void *nxs_config_create_server(apr_pool_t *p, server_rec *s)
-{
-    nxs_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
-
-    c->workers = UNSET_INT;
-    c->retry_window = UNSET_TIME;
-    c->backoff_min = UNSET_TIME;
-    c->backoff_max = UNSET_TIME;
-    c->reconnect_grace = UNSET_TIME;
-    return c;
-}
-
-#define MERGE_PTR(f)        m->f = add->f ? add->f : base->f
-#define MERGE_VAL(f, unset) m->f = add->f != (unset) ? add->f : base->f
-
-void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv)
-{
-    const nxs_server_conf_t *base = basev, *add = addv;
-    nxs_server_conf_t *m = apr_pcalloc(p, sizeof(*m));
-
-    MERGE_PTR(client_id);
-    m->client_secret = add->client_secret.value ? add->client_secret : base->client_secret;
-    m->signing_secret = add->signing_secret.value ? add->signing_secret : base->signing_secret;
-    m->event_secret = add->event_secret.value ? add->event_secret : base->event_secret;
-    if (add->token_key_set) {
-        memcpy(m->token_key, add->token_key, sizeof(m->token_key));
-        m->token_key_path = add->token_key_path;
-        m->token_key_set = 1;
-    } else if (base->token_key_set) {
-        memcpy(m->token_key, base->token_key, sizeof(m->token_key));
-        m->token_key_path = base->token_key_path;
-        m->token_key_set = 1;
-    }
-    MERGE_PTR(public_url);
-    MERGE_PTR(app_url);
-    MERGE_PTR(api_base);
-    MERGE_PTR(authorize_url);
-    MERGE_PTR(callback_url);
-    MERGE_PTR(settings_path);
-    /* The queue and the worker pool belong to the whole server (one delivery
-     * daemon), so they are only settable in the main config; inherit them. */
-    m->queue_type = base->queue_type;
-    m->queue_path = base->queue_path;
-    m->socket_path = base->socket_path;
-    m->workers = base->workers;
-    MERGE_VAL(retry_window, UNSET_TIME);
-    MERGE_VAL(backoff_min, UNSET_TIME);
-    MERGE_VAL(backoff_max, UNSET_TIME);
-    MERGE_VAL(reconnect_grace, UNSET_TIME);
-    m->configured = add->configured || base->configured;
-    return m;
-}
 
 nxs_server_conf_t *nxs_config_get(const server_rec *s)
 {
@@ -86,11 +31,11 @@ int nxs_config_https(const nxs_server_conf_t *c)
     return c->public_url && strncmp(c->public_url, "https:", 6) == 0;
 }
 
+/* The config a directive writes: its server's (module-wide settings go to
+ * its `mod`, which every server config shares). */
 static nxs_server_conf_t *conf_of(cmd_parms *cmd)
 {
-    nxs_server_conf_t *c = nxs_config_get(cmd->server);
-    c->configured = 1;
-    return c;
+    return nxs_config_get(cmd->server);
 }
 
 static const char *bad_value(cmd_parms *cmd, const char *value, const char *expected)
@@ -230,7 +175,7 @@ static const char *set_settings_path(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_queue(cmd_parms *cmd, void *dc, const char *type, const char *path)
 {
-    nxs_server_conf_t *c = conf_of(cmd);
+    nxs_mod_conf_t *c = conf_of(cmd)->mod;
     const char *why = NULL, *err = main_server_only(cmd);
 
     if (err) {
@@ -248,7 +193,7 @@ static const char *set_queue(cmd_parms *cmd, void *dc, const char *type, const c
 
 static const char *set_workers(cmd_parms *cmd, void *dc, const char *arg)
 {
-    nxs_server_conf_t *c = conf_of(cmd);
+    nxs_mod_conf_t *c = conf_of(cmd)->mod;
     const char *err = main_server_only(cmd);
     char *end = NULL;
     apr_int64_t n;
@@ -347,7 +292,7 @@ static const char *missing(apr_pool_t *p, server_rec *s, const char *directive, 
 
 /* The queue file is created by the delivery side; its directory must exist
  * now so that a typo fails the config test instead of the first event. */
-static const char *check_queue_dir(nxs_server_conf_t *c, apr_pool_t *p)
+static const char *check_queue_dir(const nxs_mod_conf_t *c, apr_pool_t *p)
 {
     char *dir = apr_pstrdup(p, c->queue_path);
     char *slash = strrchr(dir, '/');
@@ -365,33 +310,65 @@ static const char *check_queue_dir(nxs_server_conf_t *c, apr_pool_t *p)
     return NULL;
 }
 
+/* Once per configuration read: what nothing set gets its default, and the
+ * socket path follows the queue path. */
+static void finish_mod(nxs_mod_conf_t *mc, apr_pool_t *p)
+{
+    if (mc->finished) {
+        return;
+    }
+    mc->configured = nxs_config_mod_any_set(mc);
+    if (!mc->queue_type) {
+        mc->queue_type = NXS_QUEUE_DEFAULT_TYPE;
+        mc->queue_path = ap_runtime_dir_relative(p, NXS_QUEUE_DEFAULT_FILE);
+    }
+    mc->socket_path = apr_pstrcat(p, mc->queue_path, ".sock", NULL);
+    if (mc->workers == NXS_UNSET_INT) {
+        mc->workers = NXS_DEFAULT_WORKERS;
+    }
+    mc->finished = 1;
+}
+
+/* The main server's checks of the module-wide settings. */
+static const char *check_mod(const nxs_mod_conf_t *mc, apr_pool_t *p)
+{
+    const char *err = check_queue_dir(mc, p);
+
+    if (err) {
+        return err;
+    }
+    /* sun_path holds 108 bytes on Linux, the daemon's socket included. */
+    if (strlen(mc->socket_path) > 100) {
+        return apr_psprintf(p,
+                            "%s: the path %s is too long; expected at most 95 "
+                            "characters (its socket %s must fit a Unix socket address)",
+                            NXS_D_QUEUE, mc->queue_path, mc->socket_path);
+    }
+    return NULL;
+}
+
 const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p)
 {
     apr_interval_time_t window;
     int oauth;
 
+    finish_mod(c->mod, p);
+    /* Before the defaults below, which would count as set. */
+    c->configured = nxs_config_any_set(c) || c->mod->configured;
     if (!c->api_base) {
         c->api_base = NXS_DEFAULT_API_BASE;
     }
     if (!c->authorize_url) {
         c->authorize_url = NXS_DEFAULT_AUTHORIZE_URL;
     }
-    if (!c->queue_type) {
-        c->queue_type = NXS_QUEUE_DEFAULT_TYPE;
-        c->queue_path = ap_runtime_dir_relative(p, NXS_QUEUE_DEFAULT_FILE);
-    }
-    c->socket_path = apr_pstrcat(p, c->queue_path, ".sock", NULL);
-    if (c->workers == UNSET_INT) {
-        c->workers = NXS_DEFAULT_WORKERS;
-    }
-    if (c->retry_window == UNSET_TIME) {
+    if (c->retry_window == NXS_UNSET_TIME) {
         c->retry_window = NXS_DEFAULT_RETRY_WINDOW;
     }
-    if (c->backoff_min == UNSET_TIME) {
+    if (c->backoff_min == NXS_UNSET_TIME) {
         c->backoff_min = NXS_DEFAULT_BACKOFF_MIN;
         c->backoff_max = NXS_DEFAULT_BACKOFF_MAX;
     }
-    if (c->reconnect_grace == UNSET_TIME) {
+    if (c->reconnect_grace == NXS_UNSET_TIME) {
         c->reconnect_grace = NXS_DEFAULT_RECONNECT_GRACE;
     }
     if (!c->settings_path) {
@@ -416,16 +393,9 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
         return missing(p, s, NXS_D_APP_URL, "to link messages to Nexte records");
     }
     if (!s->is_virtual) {
-        const char *err = check_queue_dir(c, p);
+        const char *err = check_mod(c->mod, p);
         if (err) {
             return err;
-        }
-        /* sun_path holds 108 bytes on Linux, the daemon's socket included. */
-        if (strlen(c->socket_path) > 100) {
-            return apr_psprintf(p,
-                                "%s: the path %s is too long; expected at most 95 "
-                                "characters (its socket %s must fit a Unix socket address)",
-                                NXS_D_QUEUE, c->queue_path, c->socket_path);
         }
     }
     oauth = c->client_id || c->client_secret.value || c->public_url;

@@ -1,5 +1,7 @@
-/* The module's per-server configuration: what every directive sets, its
+/* The module's configuration as httpd sees it: the command table, the
  * defaults, and the cross-directive checks run once the config is read.
+ * The structs and the field list they are generated from are in
+ * cfg/nxs_config_fields.h (per server vs module-wide: see there).
  *
  * Thread safety: a config is built while httpd reads its configuration (one
  * thread) and is read-only afterwards, so request threads share it freely. */
@@ -9,7 +11,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "security/nxs_secret.h"
+#include "cfg/nxs_config_fields.h"
 
 #define NXS_DEFAULT_API_BASE        "https://slack.com/api"
 #define NXS_DEFAULT_AUTHORIZE_URL   "https://slack.com/oauth/v2/authorize"
@@ -23,46 +25,17 @@
 #define NXS_MIN_SECRET_LEN        16
 #define NXS_DEFAULT_SETTINGS_PATH "/slack/settings"
 
-typedef struct nxs_server_conf_t {
-    const char *client_id;
-    nxs_secret_t client_secret;
-    nxs_secret_t signing_secret;
-    nxs_secret_t event_secret;
-    const char *token_key_path;
-    unsigned char token_key[NXS_TOKEN_KEY_LEN];
-    int token_key_set;
-    const char *public_url;
-    const char *app_url;
-    const char *api_base;
-    const char *authorize_url;
-    const char *queue_type;
-    const char *queue_path;
-    const char *socket_path; /* the delivery daemon's Unix socket: queue path + ".sock" */
-    int workers;
-    apr_interval_time_t retry_window;
-    apr_interval_time_t backoff_min;
-    apr_interval_time_t backoff_max;
-    apr_interval_time_t reconnect_grace;
-    const char *callback_url;
-    const char *settings_path;
-    /* Keys derived from the event secret (HKDF), one per purpose, so that a
-     * session cookie can never be replayed as a CSRF token or an OAuth state. */
-    unsigned char session_key[32];
-    unsigned char csrf_key[32];
-    unsigned char state_key[32];
-    /* Set when any NexteSlack* directive appears in this server's scope, so
-     * that the required-directive check only applies where the module is
-     * actually configured. */
-    int configured;
-} nxs_server_conf_t;
-
 extern const command_rec nxs_config_cmds[];
 
-void *nxs_config_create_server(apr_pool_t *p, server_rec *s);
-void *nxs_config_merge_server(apr_pool_t *p, void *basev, void *addv);
+/* nxs_config_create_server() and nxs_config_merge_server(), the module's
+ * create_server and merge_server hooks, are declared in nxs_config_fields.h.
+ */
 
-/* Fills defaults that depend on the server (queue path under the runtime
- * dir) and checks rules that span directives.  Returns NULL or a message. */
+/* Run for every server (any order): computes the derived fields
+ * (`configured`, the HKDF keys; once, the module-wide socket path), fills
+ * the defaults of what is unset (once for the module-wide config: the queue
+ * under the runtime dir, the workers) and checks rules that span
+ * directives.  Returns NULL or a message. */
 const char *nxs_config_finish(nxs_server_conf_t *conf, server_rec *s, apr_pool_t *p);
 
 /* True when NexteSlackPublicURL is https: cookies are then marked Secure. */

@@ -12,7 +12,7 @@
 #include "nxs_json.h"
 #include "nxs_time.h"
 
-/* Event ids are at most 64 characters (SPEC §2). */
+/* Event ids are at most 64 characters (docs/CONTRACT.md "Events"). */
 #define EVENT_ID_MAX 64
 
 static apr_status_t start_of(apr_int64_t *starts_at, const nxs_envelope_t *env)

@@ -1,5 +1,5 @@
 /* What scheduled work an accepted event causes, and when it is due
- * (SPEC §8, docs/SCHEDULED.md): the rules between an event envelope, the
+ * (docs/CONTRACT.md "Scheduled work", docs/SCHEDULED.md): the rules between an event envelope, the
  * account's time zone and the SQL of nxs_store_chores.
  *
  *  - Pre-meeting alert: appointment.booked / .rescheduled / .cancelled
@@ -85,7 +85,7 @@ const char *nxs_chores_slot(apr_time_t now, apr_interval_time_t period, apr_pool
  * predecessor's claims for its own.  Call it once at start and keep it. */
 const char *nxs_chores_node_id(apr_pool_t *p);
 
-/* The scheduled-work part of the status endpoint (SPEC §11), from ST (as
+/* The scheduled-work part of the status endpoint (docs/CONTRACT.md "Observability"), from ST (as
  * nxs_store_chores_status counted it since SINCE, the start of the UTC
  * day) and NEXT_RECAP (nxs_chores_next_recap; 0 for none):
  *   {"since": "...Z", "reminders": {"pending", "next_due_at", "sent",

@@ -13,6 +13,7 @@
 #include "nxs_callback.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "slack/nxs_slack.h"
 #include "store/nxs_store.h"
 #include "slack/nxs_token.h"
@@ -238,7 +239,7 @@ static nxs_sched_fate_e settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, co
         nxs_metrics_slack_error(d->metrics, error);
     }
     apr_thread_mutex_lock(d->lock);
-    if (nxs_sched_done(&fate, &item, d->sched, sent->seq, outcome, retry_after, now) !=
+    if (nxs_sched_done_why(&fate, &item, d->sched, sent->seq, outcome, error, retry_after, now) !=
         APR_SUCCESS) {
         apr_thread_cond_signal(d->wake);
         apr_thread_mutex_unlock(d->lock);
@@ -250,6 +251,17 @@ static nxs_sched_fate_e settle(nxs_daemon_t *d, const nxs_sched_item_t *sent, co
     }
     apr_thread_cond_signal(d->wake);
     apr_thread_mutex_unlock(d->lock);
+
+    if (fate != NXS_SCHED_FATE_SENT && nxs_log_is_level(NXS_LOG_DEBUG)) {
+        static const char *const decided[] = {
+            "sent", "retry scheduled", "account held until it reconnects",
+            "dead-lettered (retry window exhausted)", "dropped (a retry would not help)"};
+        nxs_log_perror(NXS_LOG_MARK, NXS_LOG_DEBUG, 0, "NXS00052",
+                       "message %" APR_UINT64_T_FMT
+                       " for channel %s (account %s, team %s): %s; %s (try %u)",
+                       sent->seq, sent->channel, sent->account, sent->team,
+                       error ? error : "no error", decided[fate], sent->attempts + 1);
+    }
 
     switch (fate) {
     case NXS_SCHED_FATE_SENT:
@@ -302,6 +314,10 @@ static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
     }
     if (nxs_queue_load(&rec, d->queue, item->seq, task->pool) != APR_SUCCESS) {
         /* The record is gone from disk: nothing to send. */
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00053",
+                "message %" APR_UINT64_T_FMT " for channel %s (account %s): its record cannot "
+                "be read from the queue; nothing to send",
+                item->seq, item->channel, item->account);
         error = "record_missing";
     } else if (!(token = token_for(&error, d, item->account, item->team, task->pool))) {
         /* error says why: not_connected, store_unavailable, a token error */
@@ -314,6 +330,15 @@ static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
         error = res.error;
     }
     if (settle(d, item, error, res.retry_after, task->pool) == NXS_SCHED_FATE_SENT) {
+        if (nxs_log_is_level(NXS_LOG_TRACE1)) {
+            const char *ts = nxs_json_path_str(res.body, "ts");
+            nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE1, 0, "NXS00054",
+                           "message %" APR_UINT64_T_FMT
+                           " posted to channel %s (account %s, team %s): ts %s, %" APR_TIME_T_FMT
+                           " ms after it was accepted",
+                           item->seq, item->channel, item->account, item->team, ts ? ts : "none",
+                           apr_time_as_msec(apr_time_now() - item->accepted_at));
+        }
         record_posted(d, &rec, &res);
     }
     apr_pool_destroy(task->pool);

@@ -21,6 +21,7 @@
 
 #include "daemon/nxs_daemon_int.h"
 #include "nxs_dbd.h"
+#include "nxs_log_httpd.h"
 
 APLOG_USE_MODULE(nexte_slack);
 
@@ -55,7 +56,7 @@ static void init_mod_dbd(apr_pool_t *p, server_rec *s)
 
 /* The queue's directory: made (and given to the httpd User) when it is the
  * default one under the runtime dir and does not exist yet. */
-static void prepare_queue_dir(const nxs_server_conf_t *c, apr_pool_t *p)
+static void prepare_queue_dir(const nxs_mod_conf_t *c, apr_pool_t *p)
 {
     char *dir = apr_pstrdup(p, c->queue_path), *slash = strrchr(dir, '/');
 
@@ -141,10 +142,11 @@ static apr_status_t open_queue(nxs_daemon_t *d)
 
     nxs_queue_opts_default(&opts);
     memset(&report, 0, sizeof(report));
-    rv = nxs_queue_open(&d->queue, &report, d->c->queue_type, d->c->queue_path, &opts, d->pool);
+    rv = nxs_queue_open(&d->queue, &report, d->c->mod->queue_type, d->c->mod->queue_path, &opts,
+                        d->pool);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, d->s, "cannot open the delivery queue %s",
-                     d->c->queue_path);
+                     d->c->mod->queue_path);
         return rv;
     }
     log_report(&report, d->s);
@@ -152,8 +154,8 @@ static apr_status_t open_queue(nxs_daemon_t *d)
     rv = nxs_queue_replay(d->queue, replay_one, &r, scratch);
     apr_pool_destroy(scratch);
     ap_log_error(APLOG_MARK, APLOG_INFO, rv, d->s,
-                 "delivery queue %s: %" APR_SIZE_T_FMT " messages to deliver", d->c->queue_path,
-                 r.n);
+                 "delivery queue %s: %" APR_SIZE_T_FMT " messages to deliver",
+                 d->c->mod->queue_path, r.n);
     return rv;
 }
 
@@ -174,7 +176,8 @@ static apr_status_t create_state(nxs_daemon_t *d)
     sc.spent_at = apr_time_now();
     /* A hanging workspace may not take every worker: other accounts keep
      * flowing (one account's trouble never delays another's). */
-    sc.max_inflight_per_account = d->c->workers > 1 ? (unsigned)(d->c->workers + 1) / 2 : 1;
+    sc.max_inflight_per_account =
+        d->c->mod->workers > 1 ? (unsigned)(d->c->mod->workers + 1) / 2 : 1;
     sc.backoff_min = d->c->backoff_min;
     sc.backoff_max = d->c->backoff_max;
     sc.retry_window = d->c->retry_window;
@@ -259,6 +262,9 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     d->c = nxs_config_get(s);
     d->pool = p;
     d->started = apr_time_now();
+    /* Inherited over the fork already; set again so that the daemon does
+     * not depend on what the parent did before forking it. */
+    nxs_log_httpd_init(s, p);
 
     apr_signal(SIGTERM, on_term);
     apr_signal(SIGINT, on_term);
@@ -269,21 +275,21 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     ap_close_listeners();
 
-    prepare_queue_dir(d->c, p);
+    prepare_queue_dir(d->c->mod, p);
     if (ap_unixd_setup_child() != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "delivery daemon: cannot drop privileges");
         exit(1);
     }
     init_mod_dbd(p, s);
     if ((rv = create_state(d)) || (rv = open_queue(d)) ||
-        (rv = listen_socket(&ls, d->c->socket_path, p)) ||
-        (rv = apr_thread_pool_create(&d->workers, (apr_size_t)d->c->workers,
-                                     (apr_size_t)d->c->workers, p)) ||
+        (rv = listen_socket(&ls, d->c->mod->socket_path, p)) ||
+        (rv = apr_thread_pool_create(&d->workers, (apr_size_t)d->c->mod->workers,
+                                     (apr_size_t)d->c->mod->workers, p)) ||
         (rv = apr_thread_pool_create(&d->conns, 4, 512, p)) ||
         (rv = nxs_daemon_recorder_start(d)) ||
         (rv = apr_thread_create(&dispatcher, NULL, nxs_daemon_dispatch, d, p))) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "delivery daemon cannot start (socket %s)",
-                     d->c->socket_path);
+                     d->c->mod->socket_path);
         exit(1);
     }
     /* Each connection holds its thread until its group commit is synced, so
@@ -294,13 +300,13 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
      * the ingest bottleneck.  Keep the threads that load needed. */
     apr_thread_pool_idle_max_set(d->conns, 512);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "delivery daemon ready on %s (%d workers)",
-                 d->c->socket_path, d->c->workers);
+                 d->c->mod->socket_path, d->c->mod->workers);
 
     accept_loop(d, ls);
 
     /* Orderly stop: no new connections, let in-flight work end, sync. */
     apr_socket_close(ls);
-    unlink(d->c->socket_path);
+    unlink(d->c->mod->socket_path);
     apr_thread_pool_destroy(d->conns);
     apr_thread_mutex_lock(d->lock);
     d->stopping = 1;

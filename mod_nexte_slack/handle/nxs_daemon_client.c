@@ -15,7 +15,7 @@ json_t *nxs_daemon_request(request_rec *r, const nxs_server_conf_t *c, json_t *r
     json_t *reply = NULL;
 
     nxs_json_own(request, r->pool);
-    if (nxs_ipc_connect(&s, c->socket_path, wait, NXS_DAEMON_REPLY_TIMEOUT, r->pool) !=
+    if (nxs_ipc_connect(&s, c->mod->socket_path, wait, NXS_DAEMON_REPLY_TIMEOUT, r->pool) !=
         APR_SUCCESS) {
         return NULL;
     }

@@ -1,4 +1,4 @@
-/* nexte-slack-events: signed business events from Nexte core (SPEC §2).
+/* nexte-slack-events: signed business events from Nexte core (docs/CONTRACT.md "Events").
  * Checks in the order that lets each failure have its own answer: method
  * (405), size (413), signature (401), media type (415), JSON (400), envelope
  * (422).  Then account.updated is applied, the event is routed and rendered,

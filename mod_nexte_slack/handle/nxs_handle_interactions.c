@@ -1,5 +1,5 @@
 /* nexte-slack-interactions: the Request URL of the Slack app's
- * Interactivity (SPEC §7).  Nothing of a request is looked at before its
+ * Interactivity (docs/CONTRACT.md "Interactions").  Nothing of a request is looked at before its
  * signature is verified over the raw body: method (405) and size (413)
  * first, then X-Slack-Signature (401), then replay (409), media type
  * (415), the payload (400), and the action.  Every refusal is a 4xx with a

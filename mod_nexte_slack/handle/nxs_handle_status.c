@@ -45,10 +45,10 @@ static json_t *effective_config(const nxs_server_conf_t *c)
         secret_state(&c->event_secret), "token_key_file", str_or_null(c->token_key_path),
         "public_url", str_or_null(c->public_url), "app_url", str_or_null(c->app_url), "api_base",
         str_or_null(c->api_base), "authorize_url", str_or_null(c->authorize_url), "queue", "type",
-        c->queue_type, "path", c->queue_path, "workers", c->workers, "retry_window_seconds",
-        seconds(c->retry_window), "retry_backoff_seconds", "min", seconds(c->backoff_min), "max",
-        seconds(c->backoff_max), "reconnect_grace_seconds", seconds(c->reconnect_grace),
-        "callback_url", str_or_null(c->callback_url));
+        c->mod->queue_type, "path", c->mod->queue_path, "workers", c->mod->workers,
+        "retry_window_seconds", seconds(c->retry_window), "retry_backoff_seconds", "min",
+        seconds(c->backoff_min), "max", seconds(c->backoff_max), "reconnect_grace_seconds",
+        seconds(c->reconnect_grace), "callback_url", str_or_null(c->callback_url));
 }
 
 static apr_time_t server_started(void)
@@ -190,7 +190,7 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
                 "Seconds since httpd last (re)started.", "",
                 started ? seconds(apr_time_now() - started) : 0.0);
     prom_metric(lines, "nexte_slack_config_workers", "gauge", "Delivery threads configured.", "",
-                c->workers);
+                c->mod->workers);
     prom_counters(lines, daemon_counters(r, c));
     prom_metric(lines, "nexte_slack_config_retry_window_seconds", "gauge",
                 "How long an undelivered message is retried.", "", seconds(c->retry_window));

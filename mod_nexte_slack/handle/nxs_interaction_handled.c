@@ -1,4 +1,4 @@
-/* "Mark as handled" (SPEC §7).  What is trusted comes from the store: the
+/* "Mark as handled" (docs/CONTRACT.md "Interactions").  What is trusted comes from the store: the
  * click only names a delivery (the button's value) and who clicked; the
  * team and channel it came from must be the delivery's.  The first click
  * is recorded (one row update wins a race); every click, the first or a

@@ -436,7 +436,7 @@ static int post_disconnect(ctx_t *x)
         json_decref(revoked);
         return store_failed(x);
     }
-    /* Its queued messages are dropped with the tokens (SPEC §4). */
+    /* Its queued messages are dropped with the tokens (docs/CONTRACT.md "Settings"). */
     nxs_daemon_request(x->r, x->c,
                        json_pack("{s:s, s:s}", "op", "drop", "account", x->caller->account),
                        apr_time_from_sec(1));

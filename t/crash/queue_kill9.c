@@ -1,9 +1,8 @@
-/* kill -9 test of the durable queue (SPEC section 13): a writer process
- * appends from 4 producer threads with group commit, completes records from
- * a delivery thread and checkpoints from a background thread, the way the
- * daemon does; it is killed with SIGKILL at a random moment (sometimes while
- * it is still recovering), then a checker process reopens the queue and
- * checks every acknowledged record.  Repeated KILLS times on the same queue.
+/* kill -9 test of the durable queue (docs/CONTRACT.md "Reliability and security tests"): a writer
+ * process appends from 4 producer threads with group commit, completes records from a delivery
+ * thread and checkpoints from a background thread, the way the daemon does; it is killed with
+ * SIGKILL at a random moment (sometimes while it is still recovering), then a checker process
+ * reopens the queue and checks every acknowledged record.  Repeated KILLS times on the same queue.
  *
  *   queue_kill9 DIR KILLS [SEED]     prints TAP, exits non-zero on failure
  *

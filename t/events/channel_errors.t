@@ -1,4 +1,4 @@
-# Channel errors (SPEC §9): is_archived, channel_not_found, not_in_channel and a Block
+# Channel errors (docs/CONTRACT.md "Delivery"): is_archived, channel_not_found, not_in_channel and a Block
 # Kit refusal are not retried; the message is dropped, the error is recorded on the
 # category (settings config last_error) and counted (dropped, slack_errors by code);
 # the channel's next message is not held back. Account acc_ce_1.

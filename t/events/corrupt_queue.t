@@ -1,4 +1,4 @@
-# A damaged queue on disk (SPEC §13 "corrupted queue file (detected, reported, no crash)"):
+# A damaged queue on disk (docs/CONTRACT.md "Reliability and security tests" "corrupted queue file (detected, reported, no crash)"):
 # a corrupt queue file is detected, reported, moved aside, and service continues.
 # Case 1: with Slack down, 3 events are queued, then 5 padding events to another channel
 # (3 events alone make a segment of about 3.6 KB, which 4 KiB of garbage would cover to its

@@ -1,5 +1,5 @@
 # One event per category reaches its mapped channel at the mock Slack as a Block Kit
-# message (SPEC §6, §9; README "Messages"): text fallback, the category's mention,
+# message (docs/CONTRACT.md "Messages", "Delivery"; README "Messages"): text fallback, the category's mention,
 # mrkdwn escaping of user strings, the "Mark as handled" button; and the status
 # endpoint counts it (JSON and Prometheus). Account acc_dlv_1.
 use strict;

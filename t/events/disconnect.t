@@ -1,4 +1,4 @@
-# Disconnect drops what is queued (SPEC §4, §9): events queued while Slack is down,
+# Disconnect drops what is queued (docs/CONTRACT.md "Settings", "Delivery"): events queued while Slack is down,
 # then the account disconnects (POST api/disconnect); once Slack is back none of them is
 # posted, not even after a reconnect. Also for an account held for reconnect.
 # Accounts acc_dc_1 (outage) and acc_dc_2 (held).

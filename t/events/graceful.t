@@ -1,8 +1,8 @@
-# apachectl graceful (SIGUSR1 to httpd's parent), twice (SPEC §9 "survive ... a restart
+# apachectl graceful (SIGUSR1 to httpd's parent), twice (docs/CONTRACT.md "Delivery" "survive ... a restart
 # or apachectl graceful"; ARCHITECTURE "Restarts": the old daemon lets in-flight posts
 # finish and syncs, the new one replays).
 #  1. A channel that has just spent its burst at Slack is not hit again too soon right
-#     after the restart (SPEC §9 rate limits: about 1 message/s per channel).
+#     after the restart (docs/CONTRACT.md "Delivery" rate limits: about 1 message/s per channel).
 #  2. While Nexte core streams events and Slack is slow (posts in flight): nothing
 #     acknowledged is lost, nothing is posted twice, per-channel order holds.
 #     Prints "# graceful: accepted=N lost=L duplicated=D".

@@ -1,4 +1,4 @@
-# A hanging and a slow Slack (SPEC §13 "slow and hanging Slack"; §9 "one account's
+# A hanging and a slow Slack (docs/CONTRACT.md "Reliability and security tests" "slow and hanging Slack"; §9 "one account's
 # broken workspace or a slow channel never delays other accounts"): while chat.postMessage
 # hangs for some channels, other accounts' messages still go out at once; when the hang
 # ends, the held-up messages are delivered once each. Accounts acc_hg_1 (its channels

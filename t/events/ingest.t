@@ -1,4 +1,4 @@
-# The events API (SPEC §2, README "Events: the ingest API"): every answer of the
+# The events API (docs/CONTRACT.md "Events", README "Events: the ingest API"): every answer of the
 # nexte-slack-events handler, each named after what it proves. Accounts acc_ing_*.
 use strict;
 use warnings FATAL => 'all';

@@ -1,5 +1,5 @@
 # kill -9 of every httpd process (parent, children, delivery daemon) while Nexte core
-# streams events over 10 channels of 5 accounts (SPEC §9 "Durable before 202", "at
+# streams events over 10 channels of 5 accounts (docs/CONTRACT.md "Delivery" "Durable before 202", "at
 # most one duplicate per message and only around a crash"). httpd is started again;
 # every event answered 202 (or 200 duplicate on Nexte's retry) must reach Slack.
 # Round 1 kills every process with a healthy Slack; round 2 the same with a slow Slack

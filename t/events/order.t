@@ -1,4 +1,4 @@
-# Per-channel FIFO under concurrent senders (SPEC §9): 4 senders (processes) each post
+# Per-channel FIFO under concurrent senders (docs/CONTRACT.md "Delivery"): 4 senders (processes) each post
 # 5 events one after the other (each after the previous 202) for the same channel,
 # while another account floods another channel. At the mock, each sender's messages
 # are in its send order, none missing or doubled, and Slack's rate limit is never hit.

@@ -1,4 +1,4 @@
-# A Slack outage (SPEC §9): connections refused for 5 s (longer than the 2 s maximum
+# A Slack outage (docs/CONTRACT.md "Delivery"): connections refused for 5 s (longer than the 2 s maximum
 # backoff of the suite), then 503s for 2.5 s (the 2 s maximum backoff plus a margin, so
 # that each channel is tried at least once in it), then Slack is back. Events keep being
 # accepted; afterwards every message is delivered, in order per channel, once, within

@@ -1,4 +1,4 @@
-# A 429 storm (SPEC §9 "a 429 or ratelimited pauses that workspace/channel for
+# A 429 storm (docs/CONTRACT.md "Delivery" "a 429 or ratelimited pauses that workspace/channel for
 # Retry-After"): for 3 s Slack answers every call 429 with Retry-After: 2. The events
 # wait and are then delivered, and the module never calls a channel again before the
 # Retry-After of its last 429 has elapsed. Then a 429 on one channel only does not

@@ -1,4 +1,4 @@
-# Account errors (SPEC §9): a revoked token holds the account's queue, marks the
+# Account errors (docs/CONTRACT.md "Delivery"): a revoked token holds the account's queue, marks the
 # connection "reconnect needed" and tells Nexte core through a signed callback (the
 # mock's callback sink); other accounts keep flowing; a reconnect delivers what was
 # held, in order. Accounts acc_rc_1 (broken) and acc_rc_2 (healthy).

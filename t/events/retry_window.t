@@ -1,4 +1,4 @@
-# The retry window (SPEC §9, NexteSlackRetryWindow 20s in the suite): Slack answers
+# The retry window (docs/CONTRACT.md "Delivery", NexteSlackRetryWindow 20s in the suite): Slack answers
 # 5xx for longer than the window, so the messages are dead-lettered: counted, logged,
 # and never posted after Slack recovers. Account acc_rw_1.
 use strict;

@@ -1,4 +1,4 @@
-# Slack's transient API errors (SPEC §9): service_unavailable / request_timeout are
+# Slack's transient API errors (docs/CONTRACT.md "Delivery"): service_unavailable / request_timeout are
 # retried until they pass; internal_error / fatal_error "may already have posted", so
 # the module retries such a message once and dead-letters it ("possibly_posted") if the
 # retry fails the same way: a message is duplicated at most once (ARCHITECTURE

@@ -1,4 +1,4 @@
-# "Mark as handled" end to end (SPEC §7, README "Slack interactions"): a click on a posted
+# "Mark as handled" end to end (docs/CONTRACT.md "Interactions", README "Slack interactions"): a click on a posted
 # message's button answers 200, replaces the buttons through chat.update with who handled it
 # and when, and reports to NexteSlackCallbackURL, signed; a second click by anyone shows the
 # first handler and reports nothing more; two clicks at once record one handler; a failing

@@ -1,4 +1,4 @@
-# What the interactions handler refuses (SPEC §7, README "Slack interactions"), each with a
+# What the interactions handler refuses (docs/CONTRACT.md "Interactions", README "Slack interactions"), each with a
 # clear 4xx and a JSON error code, and nothing changed: no chat.update, no response_url post,
 # no callback, the delivery still unhandled. Also: a URL-button click is 200 and nothing else.
 # Account acc_ix_2.

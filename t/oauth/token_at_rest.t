@@ -1,4 +1,4 @@
-# Slack tokens at rest and their rotation (README "Add to Slack", SPEC §3): the token
+# Slack tokens at rest and their rotation (README "Add to Slack", docs/CONTRACT.md "Slack app and tokens"): the token
 # strings the mock issued never appear in the SQLite files nor in the error log; with
 # rotation, a token with 2 h or less left is refreshed (grant_type=refresh_token) before
 # it is used, the new refresh token is kept; a token with more time left is not.

@@ -1,4 +1,4 @@
-# Disconnect (README "JSON API", SPEC §4), on the nexte_grace virtual host
+# Disconnect (README "JSON API", docs/CONTRACT.md "Settings"), on the nexte_grace virtual host
 # (NexteSlackReconnectGrace 2s): auth.revoke for the workspace's token, tokens gone at
 # once, settings kept during the grace (purge_at) and restored by a reconnect, purged
 # after it.
@@ -112,7 +112,7 @@ ok t_cmp(scalar(grep { $cfg->{categories}{$_}{mention} ne 'none' } keys %{ $cfg-
 ok t_cmp(same($cfg->{filters}, {}), 1, 'after the grace: filters empty');
 
 # The account's own data comes from Nexte core (account.updated), not from the Slack
-# settings: SPEC §4 purges channels, categories, mentions and filters only.
+# settings: docs/CONTRACT.md "Settings" purges channels, categories, mentions and filters only.
 ok t_cmp(join(' ', map { $cfg->{account}{$_} // '' } qw(plan timezone locale currency)), 'agency Europe/Paris fr CHF',
          'after the grace: plan, timezone, locale and currency are kept');
 

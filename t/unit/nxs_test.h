@@ -12,8 +12,11 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
-/* Runs a cmocka group with TAP output inside an APR-initialised process.
- * Each test gets a fresh pool through *state (see nxs_test_pool()). */
+#include "nxs_log.h"
+
+/* Runs a cmocka group with TAP output inside an APR-initialised process,
+ * with the core's log on stderr at NXS_LOG_LEVEL (default warn).  Each test
+ * gets a fresh pool through *state (see nxs_test_pool()). */
 static int nxs_test_setup(void **state)
 {
     apr_pool_t *p = NULL;
@@ -38,6 +41,7 @@ static int nxs_test_teardown(void **state)
     {                                                                                              \
         int failed;                                                                                \
         apr_initialize();                                                                          \
+        nxs_log_use_stderr();                                                                      \
         cmocka_set_message_output(CM_OUTPUT_TAP);                                                  \
         failed = cmocka_run_group_tests(tests, NULL, NULL);                                        \
         apr_terminate();                                                                           \

@@ -4,6 +4,7 @@
  * from many threads; checkpoints racing appends, loads and completions;
  * stats; a full disk fails the append and nothing else. */
 #include "test_queue_helpers.h"
+#include "test_log_capture.h"
 
 #include <apr_thread_proc.h>
 
@@ -628,10 +629,16 @@ static void a_full_disk_fails_the_append_and_nothing_else(void **state)
     lim = old;
     lim.rlim_cur = (rlim_t)qt_size(qt_last_segment(path, p)) + 4000;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    lc_start(NXS_LOG_WARNING);
     rv = nxs_queue_append(&seq, &dup, q, r, 3, &k);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, old_sig);
     assert_int_equal(rv, APR_FROM_OS_ERROR(EFBIG));
+    /* Reported once, with the error, and not as a broken queue. */
+    assert_int_equal(lc_count("NXS00019"), 1);
+    assert_int_equal(lc_find("NXS00019", "appends are refused")->rv, rv);
+    assert_null(lc_find("NXS00019", "reopened"));
+    lc_stop();
     assert_int_equal(seq, 0);
     assert_int_equal(dup, 0);
 

@@ -2,8 +2,10 @@
  * of it.  Torn tails are cut, a torn append loses all of itself (and its
  * key), a corrupt segment or snapshot is set aside and the rest kept, and a
  * kill at every step of a checkpoint (a forked child that _exit()s there)
- * reopens to the same live set, with no duplicates. */
+ * reopens to the same live set, with no duplicates.  Each kind of damage is
+ * logged with its tag, naming the file and where. */
 #include "test_queue_helpers.h"
+#include "test_log_capture.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -21,6 +23,7 @@ static void torn_tail_is_cut_and_reported(void **state)
     const char *path = qt_path(p), *seg;
     nxs_queue_t *q = qt_open(NULL, NULL, path, NULL, p);
     nxs_queue_report_t rep;
+    const lc_line_t *line;
     apr_off_t size;
     qt_live_t *l;
     int i;
@@ -33,6 +36,7 @@ static void torn_tail_is_cut_and_reported(void **state)
     size = qt_size(seg);
     assert_int_equal(truncate(seg, size - 10), 0); /* the last record, half written */
 
+    lc_start(NXS_LOG_INFO);
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.torn_tails, 1);
     assert_true(rep.torn_bytes > 200 &&
@@ -40,6 +44,19 @@ static void torn_tail_is_cut_and_reported(void **state)
     assert_int_equal(rep.corrupt_segments, 0);
     assert_int_equal(rep.live, 4);
     assert_int_equal(qt_size(seg), size - 10 - rep.torn_bytes);
+    /* The operator reads which file was cut, where, and how much. */
+    line = lc_find("NXS00002", seg);
+    assert_non_null(line);
+    assert_int_equal(line->level, NXS_LOG_WARNING);
+    assert_non_null(
+        strstr(line->msg, apr_psprintf(p,
+                                       "NXS00002: queue recovery: %s: torn tail "
+                                       "cut at offset %" APR_OFF_T_FMT " (%" APR_OFF_T_FMT " bytes",
+                                       seg, qt_size(seg), rep.torn_bytes)));
+    assert_int_equal(lc_count("NXS00002"), 1);
+    assert_non_null(lc_find("NXS00004", apr_psprintf(p, "replayed %s: ", seg)));
+    assert_non_null(lc_find("NXS00007", "4 live records"));
+    lc_stop();
     l = qt_live(q, 200, p);
     assert_int_equal(l->n, 4);
     assert_int_equal(l->id[3], 3);
@@ -72,8 +89,11 @@ static void a_torn_append_loses_all_of_itself_and_its_key(void **state)
     seg = qt_last_segment(path, p);
     assert_int_equal(truncate(seg, qt_size(seg) - (13 + 8 + 16 + 2 + 5 + 2 + 8)), 0);
 
+    lc_start(NXS_LOG_WARNING);
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.torn_tails, 1);
+    assert_non_null(lc_find("NXS00002", "torn tail cut"));
+    lc_stop();
     assert_int_equal(rep.live, 2);
     l = qt_live(q, 100, p);
     assert_int_equal(l->n, 2);
@@ -100,8 +120,15 @@ static void a_flipped_byte_sets_the_segment_aside_and_keeps_what_came_before(voi
     assert_true(off > 0);
     qt_flip(seg, off + 40);
 
+    lc_start(NXS_LOG_INFO);
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.corrupt_segments, 1);
+    assert_non_null(lc_find("NXS00001", apr_psprintf(p, "%s: damaged record at offset", seg)));
+    assert_non_null(
+        lc_find("NXS00010", apr_psprintf(p, "%s linked aside as %s", seg,
+                                         APR_ARRAY_IDX(rep.moved_aside, 0, const char *))));
+    assert_non_null(lc_find("NXS00008", "replaces the damaged files"));
+    lc_stop();
     assert_true(rep.corrupt_bytes > 5 * 200);
     assert_int_equal(rep.torn_tails, 0);
     assert_int_equal(rep.moved_aside->nelts, 1);
@@ -151,10 +178,13 @@ static void a_damaged_segment_stays_in_use_until_a_checkpoint_replaces_it(void *
      * good part may depend on it. */
     nxs_queue_opts_default(&o);
     o.checkpoint_hook = fail_writing;
+    lc_start(NXS_LOG_WARNING);
     q = qt_open(&rep, NULL, path, &o, p);
     assert_int_equal(rep.corrupt_segments, 1);
     assert_int_equal(rep.checkpointed, 1);
     assert_int_equal(rep.checkpoint_rv, APR_ENOSPC);
+    assert_int_equal(lc_find("NXS00016", "failed")->rv, APR_ENOSPC);
+    assert_int_equal(lc_find("NXS00008", "could not be written")->level, NXS_LOG_ERR);
     assert_int_equal(rep.moved_aside->nelts, 1);
     assert_int_equal(rep.live, 5);
     assert_int_equal(nxs_queue_close(q), APR_SUCCESS);
@@ -170,6 +200,7 @@ static void a_damaged_segment_stays_in_use_until_a_checkpoint_replaces_it(void *
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.corrupt_segments, 0);
     assert_int_equal(rep.live, 5);
+    lc_stop();
 }
 
 static void unreadable_snapshot(apr_pool_t *p, int how)
@@ -202,9 +233,15 @@ static void unreadable_snapshot(apr_pool_t *p, int how)
     close(fd);
 
     /* Lost: what lived only in the snapshot (records 0-2 here). */
+    lc_start(NXS_LOG_WARNING);
     q = qt_open(&rep, NULL, path, NULL, p);
     assert_int_equal(rep.snapshot_unreadable, 1);
     assert_int_equal(rep.moved_aside->nelts, 1);
+    assert_non_null(lc_find("NXS00012", dbm));
+    assert_non_null(
+        lc_find("NXS00010", apr_psprintf(p, "%s moved aside as %s", dbm,
+                                         APR_ARRAY_IDX(rep.moved_aside, 0, const char *))));
+    lc_stop();
     assert_true(qt_size(APR_ARRAY_IDX(rep.moved_aside, 0, const char *)) >= 0);
     assert_int_not_equal(access(dbm, F_OK), 0);
     assert_int_equal(rep.live, 2);
@@ -253,7 +290,12 @@ static void a_damaged_snapshot_value_is_dropped_and_the_rest_kept(void **state)
     assert_true(off > 0);
     qt_flip(dbm, off + 50);
 
+    lc_start(NXS_LOG_DEBUG);
     q = qt_open(&rep, NULL, path, NULL, p);
+    assert_non_null(lc_find("NXS00013", "4 records"));
+    assert_non_null(lc_find("NXS00014", "1 damaged values dropped"));
+    assert_non_null(lc_find("NXS00015", "queue checkpoint written")); /* the repair */
+    lc_stop();
     assert_int_equal(rep.snapshot_bad, 1);
     assert_int_equal(rep.snapshot_unreadable, 0);
     assert_int_equal(rep.moved_aside->nelts, 1);
@@ -497,7 +539,10 @@ static void a_checkpoint_failing_at_any_step_leaves_the_queue_consistent(void **
         q = qt_open(NULL, NULL, path, &o, p);
         workload(s, q, p);
         fail_step = step;
+        lc_start(NXS_LOG_WARNING);
         assert_int_equal(nxs_queue_checkpoint(q), APR_EGENERAL);
+        assert_int_equal(lc_find("NXS00016", "failed")->rv, APR_EGENERAL);
+        lc_stop();
         fail_step = 0;
         /* The same queue goes on: appends, completions, a good checkpoint. */
         assert_int_equal(nxs_queue_done(q, s[9]), APR_SUCCESS);

@@ -1,4 +1,4 @@
-/* Specification of the event catalog (SPEC §2) that ingest, routing and
+/* Specification of the event catalog (docs/CONTRACT.md "Events") that ingest, routing and
  * rendering share: categories, what Nexte core may send, what is posted. */
 #include "nxs_test.h"
 

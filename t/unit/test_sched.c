@@ -1,7 +1,9 @@
 /* The delivery scheduler, driven by a fake clock: per-channel order, the
  * token bucket, fairness, backoff, the retry window, account holds, replay
- * after a restart, and a 100 000-item drain checked against the bucket. */
+ * after a restart, a 100 000-item drain checked against the bucket, and
+ * the log lines that tell an operator why a channel does not move. */
 #include "nxs_test.h"
+#include "test_log_capture.h"
 
 #include "sched/nxs_sched.h"
 
@@ -940,6 +942,119 @@ static void recovery_leaves_retry_after_pauses_alone(void **state)
     assert_int_equal(none(s, now), T0 + SEC(60));
 }
 
+/* ---- the log: why a channel does not move --------------------------------- */
+
+static nxs_sched_fate_e done_why(nxs_sched_t *s, apr_uint64_t seq, nxs_sched_outcome_e outcome,
+                                 const char *why, apr_interval_time_t retry_after, apr_time_t now)
+{
+    nxs_sched_fate_e fate;
+
+    assert_int_equal(nxs_sched_done_why(&fate, NULL, s, seq, outcome, why, retry_after, now),
+                     APR_SUCCESS);
+    return fate;
+}
+
+/* T0 is 2023-11-14T22:13:20Z. */
+static void the_log_says_why_a_channel_waits_and_until_when(void **state)
+{
+    nxs_sched_t *s = make(nxs_test_pool(state), 1.0, 2);
+    const lc_line_t *l;
+
+    lc_start(NXS_LOG_TRACE2);
+    add(s, 1, "acc1", "C1", T0);
+    add(s, 2, "acc1", "C1", T0);
+    assert_non_null(lc_find("NXS00020", "channel C1 (account acc1, team T1): message 2 queued, "
+                                        "2 waiting"));
+    assert_int_equal(take(s, T0), 1);
+    assert_non_null(lc_find("NXS00023", "channel C1 (account acc1, team T1): handing out "
+                                        "message 1 (try 1), 1 waiting behind it"));
+
+    /* A transient error: backoff with its end and the error. */
+    assert_int_equal(done_why(s, 1, NXS_SCHED_TRANSIENT, "http_503", 0, T0), NXS_SCHED_FATE_RETRY);
+    l = lc_find("NXS00028", "channel C1 (account acc1, team T1): backing off until "
+                            "2023-11-14T22:13:2");
+    assert_non_null(l);
+    assert_int_equal(l->level, NXS_LOG_DEBUG);
+    assert_non_null(strstr(l->msg, "after http_503 (try 1 of message 1), 2 waiting"));
+    none(s, T0);
+    assert_non_null(lc_find("NXS00021", "the first ready is channel C1 (account acc1, team T1): "
+                                        "backing off until 2023-11-14T22:13:2"));
+
+    /* A 429: paused by Retry-After, to the millisecond. */
+    assert_int_equal(take(s, T0 + SEC(2)), 1);
+    assert_int_equal(done_why(s, 1, NXS_SCHED_RATE_LIMITED, "ratelimited", SEC(30), T0 + SEC(2)),
+                     NXS_SCHED_FATE_RETRY);
+    assert_non_null(lc_find("NXS00027", "channel C1 (account acc1, team T1): paused by "
+                                        "Retry-After until 2023-11-14T22:13:52.000Z, in "
+                                        "30.000 s after ratelimited on message 1, 2 waiting"));
+
+    /* Delivered: the bucket refilled during the pause, the next may go. */
+    assert_int_equal(take(s, T0 + SEC(32)), 1);
+    deliver(s, 1, T0 + SEC(32));
+    assert_non_null(lc_find("NXS00025", "message 1 delivered (try 2), 1 waiting"));
+    assert_null(lc_find("NXS00026", NULL));
+
+    /* An account error holds the account. */
+    assert_int_equal(take(s, T0 + SEC(33)), 2);
+    assert_int_equal(done_why(s, 2, NXS_SCHED_ACCOUNT_ERROR, "token_revoked", 0, T0 + SEC(33)),
+                     NXS_SCHED_FATE_HELD);
+    assert_non_null(lc_find("NXS00029", "account acc1 held (reconnect needed) after "
+                                        "token_revoked on channel C1 (team T1): its 1 messages"));
+    none(s, T0 + SEC(33));
+    assert_non_null(lc_find("NXS00022", "1 waiting, 0 in flight, 1 accounts held"));
+    nxs_sched_account_release(s, "acc1");
+    assert_non_null(lc_find("NXS00034", "account acc1 released: its 1 messages resume"));
+
+    /* A channel error drops the message. */
+    assert_int_equal(take(s, T0 + SEC(34)), 2);
+    assert_int_equal(done_why(s, 2, NXS_SCHED_CHANNEL_ERROR, "is_archived", 0, T0 + SEC(34)),
+                     NXS_SCHED_FATE_DROPPED);
+    assert_non_null(lc_find("NXS00031", "channel C1 (account acc1, team T1): message 2 dropped "
+                                        "after is_archived"));
+
+    /* Past its burst, a channel waits for its bucket. */
+    add(s, 3, "acc2", "C2", T0 + SEC(40));
+    add(s, 4, "acc2", "C2", T0 + SEC(40));
+    add(s, 5, "acc2", "C2", T0 + SEC(40));
+    assert_int_equal(take(s, T0 + SEC(40)), 3);
+    deliver(s, 3, T0 + SEC(40));
+    assert_int_equal(take(s, T0 + SEC(40)), 4);
+    deliver(s, 4, T0 + SEC(40));
+    assert_non_null(lc_find("NXS00026", "channel C2 (account acc2, team T1): 1 waiting, "
+                                        "rate-limited until 2023-11-14T22:14:01.000Z, in 1.000 s"));
+    assert_int_equal(take(s, T0 + SEC(41)), 5);
+    deliver(s, 5, T0 + SEC(41));
+    lc_stop();
+}
+
+static void the_log_names_dead_letters_and_their_reason(void **state)
+{
+    nxs_sched_config_t cfg;
+    nxs_sched_t *s;
+    seqs_t got = {{0}, 0};
+
+    nxs_sched_config_default(&cfg);
+    cfg.retry_window = SEC(60);
+    s = make_cfg(nxs_test_pool(state), &cfg);
+    lc_start(NXS_LOG_DEBUG);
+    add(s, 1, "acc1", "C1", T0);
+    add(s, 2, "acc1", "C1", T0);
+    assert_int_equal(take(s, T0), 1);
+    /* Waiting behind the in-flight head past the window. */
+    assert_int_equal(nxs_sched_expire(s, T0 + SEC(61), collect, &got), 1);
+    assert_non_null(lc_find("NXS00036", "channel C1 (account acc1, team T1): message 2 "
+                                        "dead-lettered: its retry window ended at "
+                                        "2023-11-14T22:14:20.000Z while it waited; channel: "
+                                        "waiting for message 1 in flight"));
+    assert_int_equal(done_why(s, 1, NXS_SCHED_TRANSIENT, "timeout", 0, T0 + SEC(61)),
+                     NXS_SCHED_FATE_DEAD);
+    assert_non_null(lc_find("NXS00030", "message 1 dead-lettered after timeout (try 1): its "
+                                        "retry window ended at 2023-11-14T22:14:20.000Z"));
+    /* Trace lines stay off at debug, and nothing is formatted for them. */
+    assert_int_equal(lc_count("NXS00020") + lc_count("NXS00023"), 0);
+    lc_stop();
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(keeps_fifo_per_channel_with_interleaved_channels),
     NXS_TEST(hands_out_one_item_per_channel_at_a_time),
@@ -967,6 +1082,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_first_success_after_an_outage_wakes_every_backoff),
     NXS_TEST(a_lone_failing_channel_keeps_its_backoff),
     NXS_TEST(recovery_leaves_retry_after_pauses_alone),
+    NXS_TEST(the_log_says_why_a_channel_waits_and_until_when),
+    NXS_TEST(the_log_names_dead_letters_and_their_reason),
 };
 
 NXS_RUN_TESTS(tests)

@@ -1,4 +1,4 @@
-/* The event envelope Nexte core posts (SPEC §2): parsed and checked field
+/* The event envelope Nexte core posts (docs/CONTRACT.md "Events"): parsed and checked field
  * by field, so that a 422 can say exactly which field breaks the contract.
  * Unknown extra fields are ignored, so Nexte can add fields freely. */
 #ifndef NXS_ENVELOPE_H

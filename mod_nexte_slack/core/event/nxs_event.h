@@ -1,4 +1,4 @@
-/* The event catalog (SPEC §2): every event type, its routing category, and
+/* The event catalog (docs/CONTRACT.md "Events"): every event type, its routing category, and
  * whether an event of that type is posted to Slack at all. */
 #ifndef NXS_EVENT_H
 #define NXS_EVENT_H
@@ -48,7 +48,7 @@ nxs_event_type_e nxs_event_type_parse(const char *name);
 /* The name of type T, or NULL for NXS_EVT_UNKNOWN. */
 const char *nxs_event_type_name(nxs_event_type_e t);
 
-/* True for the types Nexte core may send (SPEC §2's catalog), including
+/* True for the types Nexte core may send (the catalogue of docs/CONTRACT.md "Events"), including
  * the silent ones (account.updated, appointment.rescheduled). */
 int nxs_event_from_core(const char *type);
 

@@ -4,6 +4,7 @@
  * writing is in nxs_queue_commit.c, the snapshot in nxs_queue_snapshot.c and
  * nxs_queue_checkpoint.c. */
 #include "queue/nxs_queue_int.h"
+#include "nxs_log.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -214,10 +215,13 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
     nxs_queue_report_t *report = st->report;
     nxs_queue_seg_t *seg = NULL;
     nxs_queue_scan_t res;
+    apr_size_t before = report->log_records;
     apr_off_t end;
     apr_status_t rv;
 
     if ((rv = nxs_queue_seg_open(&seg, q->path, no)) != APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_ERR, rv, "NXS00005", "queue recovery: cannot open log segment %s.log.%u",
+                q->path, (unsigned)no);
         return rv;
     }
     st->open = 0;
@@ -238,6 +242,10 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
         st->open = 0;
     }
     if (res.damage == NXS_QSCAN_CORRUPT) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00001",
+                "queue recovery: %s: damaged record at offset %" APR_OFF_T_FMT
+                "; the %" APR_OFF_T_FMT " bytes from there are not replayed, the rest is kept",
+                seg->path, res.good_end, res.file_size - res.good_end);
         ++report->corrupt_segments;
         report->corrupt_bytes += res.file_size - res.good_end;
         seg->size = res.good_end;
@@ -248,6 +256,10 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
         (void)nxs_queue_set_aside(q, seg->path, 1, report);
         *force = 1;
     } else if (end < res.file_size) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00002",
+                "queue recovery: %s: torn tail cut at offset %" APR_OFF_T_FMT " (%" APR_OFF_T_FMT
+                " bytes of an append interrupted before it was acknowledged)",
+                seg->path, end, res.file_size - end);
         ++report->torn_tails;
         report->torn_bytes += res.file_size - end;
         rv = rv ? rv : nxs_queue_seg_cut(seg, end);
@@ -256,10 +268,15 @@ static apr_status_t recover_segment(int *force, nxs_queue_t *q, replay_t *st, ap
     }
     if (rv == APR_SUCCESS && seg->size == 0 && res.damage != NXS_QSCAN_CORRUPT) {
         /* Not even its header: created by a crash, holds nothing. */
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00003", "queue recovery: %s: empty, deleted", seg->path);
         (void)unlink(seg->path);
         goto leave;
     }
     if (rv == APR_SUCCESS && (rv = nxs_queue_seg_add(q, seg)) == APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_INFO, 0, "NXS00004",
+                "queue recovery: replayed %s: %" APR_SIZE_T_FMT " log records, %" APR_OFF_T_FMT
+                " bytes",
+                seg->path, st->report->log_records - before, seg->size);
         ++report->segments;
         seg = NULL;
     }
@@ -429,6 +446,9 @@ static apr_status_t recover(int *force, apr_uint32_t *top, apr_uint64_t *next, n
         *top = nos[i] > *top ? nos[i] : *top;
         if (info.found && !info.unreadable && nos[i] <= info.covered) {
             /* Covered by the snapshot: a kill came before their deletion. */
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00006",
+                    "queue recovery: %s.log.%u is covered by the snapshot: deleted", q->path,
+                    (unsigned)nos[i]);
             (void)unlink(apr_psprintf(q->pool, "%s.log.%u", q->path, (unsigned)nos[i]));
             ++report->stale_removed;
             continue;
@@ -480,9 +500,16 @@ apr_status_t nxs_queue_open(nxs_queue_t **out, nxs_queue_report_t *report, const
     q->dirty = nxs_queue_log_bytes(q) - seg->size;
     q->last_ckpt = nxs_queue_now(q);
     report->live = q->idx.live;
+    NXS_LOG(NXS_LOG_INFO, 0, "NXS00007",
+            "queue %s open: %" APR_SIZE_T_FMT " live records, next seq %" APR_UINT64_T_FMT, q->path,
+            report->live, q->next_seq);
     if (force) {
         report->checkpointed = 1;
         report->checkpoint_rv = nxs_queue_checkpoint(q);
+        NXS_LOG(report->checkpoint_rv ? NXS_LOG_ERR : NXS_LOG_INFO, report->checkpoint_rv,
+                "NXS00008", "queue recovery found damage: a fresh snapshot %s",
+                report->checkpoint_rv ? "could not be written (the next start retries)"
+                                      : "replaces the damaged files");
     }
     *out = q;
 leave:
@@ -529,6 +556,10 @@ static apr_status_t load_seq(nxs_queue_record_t *rec, nxs_queue_t *q, apr_uint64
         apr_thread_mutex_lock(q->mu);
         q->dropped += nxs_queue_index_remove(&q->idx, seq);
         apr_thread_mutex_unlock(q->mu);
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00017",
+                "queue: record %" APR_UINT64_T_FMT " is damaged on disk (%s): dropped, it cannot "
+                "be delivered",
+                seq, e.seg ? "log segment" : "snapshot");
     }
     return rv;
 }

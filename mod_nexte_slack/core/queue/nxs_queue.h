@@ -1,4 +1,4 @@
-/* The durable delivery queue (SPEC section 9): what the daemon has accepted
+/* The durable delivery queue (docs/CONTRACT.md "Delivery"): what the daemon has accepted
  * and not yet delivered, kept so that it survives kill -9 of any process and,
  * with a disk that honours flushes, power loss.
  *

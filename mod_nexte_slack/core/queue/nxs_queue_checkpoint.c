@@ -16,6 +16,7 @@
  * deleted at the next open); from 4 on, the new snapshot, whose META names
  * N, so leftover segments 1..N are deleted at the next open, not replayed. */
 #include "queue/nxs_queue_int.h"
+#include "nxs_log.h"
 
 #include <apr_strings.h>
 
@@ -172,6 +173,10 @@ static apr_status_t copy_records(ckpt_t *ck)
                 apr_thread_mutex_lock(q->mu);
                 q->dropped += nxs_queue_index_remove(&q->idx, ents[i].seq);
                 apr_thread_mutex_unlock(q->mu);
+                NXS_LOG(NXS_LOG_WARNING, 0, "NXS00018",
+                        "queue checkpoint: record %" APR_UINT64_T_FMT
+                        " is damaged on disk: dropped, it cannot be delivered",
+                        ents[i].seq);
                 rv = APR_SUCCESS;
                 continue;
             }
@@ -553,6 +558,18 @@ apr_status_t nxs_queue_checkpoint(nxs_queue_t *q)
     }
     apr_thread_mutex_unlock(q->mu);
     apr_thread_mutex_unlock(q->ckpt_mu);
+    if (rv == APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00015",
+                "queue checkpoint written: %s, %" APR_SIZE_T_FMT " records, %" APR_SIZE_T_FMT
+                " idempotency keys, log segments up to %u deleted, in %" APR_TIME_T_FMT " ms",
+                q->snap_final, ck.records, ck.keys, (unsigned)ck.covered,
+                apr_time_as_msec(apr_time_now() - start));
+    } else {
+        NXS_LOG(NXS_LOG_WARNING, rv, "NXS00016",
+                "queue checkpoint of %s failed: the previous snapshot and every log stay in "
+                "force",
+                q->snap_final);
+    }
     return rv;
 }
 

@@ -9,6 +9,7 @@
  * that arrive meanwhile form the next batch, so the batch grows exactly when
  * the disk is slow. */
 #include "queue/nxs_queue_int.h"
+#include "nxs_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ static void lead(nxs_queue_t *q)
     nxs_queue_seg_t *seg = q->segs[q->nsegs - 1];
     struct iovec small[16], *iov = NULL;
     apr_off_t base = seg->size, total = 0;
-    apr_status_t rv = q->broken;
+    apr_status_t rv = q->broken, was_broken = q->broken;
     int niov = 0, cut_failed = 0;
 
     q->fill.head = q->fill.tail = NULL;
@@ -133,6 +134,16 @@ static void lead(nxs_queue_t *q)
         batch_failed(q, &b);
         /* A failed write that could not be cut off would be replayed. */
         q->broken = cut_failed ? rv : q->broken;
+        /* Once broken, every append fails the same way: said once. */
+        if (!was_broken) {
+            NXS_LOG(NXS_LOG_ERR, rv, "NXS00019",
+                    "queue: writing %" APR_OFF_T_FMT
+                    " bytes to %s failed: those appends are refused%s",
+                    total, seg->path,
+                    cut_failed ? "; the write could not be undone, so every append fails until the "
+                                 "queue is reopened"
+                               : "");
+        }
     }
     for (c = b.head; c; c = c->next) {
         c->rv = rv;

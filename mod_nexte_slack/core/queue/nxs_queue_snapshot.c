@@ -11,6 +11,7 @@
  *                       digest, all with that many top bits of digest
  * Every value is made of frames, so their checksums guard them here too. */
 #include "queue/nxs_queue_int.h"
+#include "nxs_log.h"
 
 #include <apr_strings.h>
 
@@ -338,8 +339,14 @@ char *nxs_queue_set_aside(nxs_queue_t *q, const char *from, int keep, nxs_queue_
         to = apr_psprintf(q->pool, "%s.corrupt-%ld-%d", from, now, i);
     }
     if ((keep ? link(from, to) : rename(from, to)) != 0) {
+        int err = errno; /* the caller reports it */
+        NXS_LOG(NXS_LOG_ERR, APR_FROM_OS_ERROR(err), "NXS00009",
+                "queue: cannot %s damaged file %s aside as %s", keep ? "link" : "move", from, to);
+        errno = err;
         return NULL;
     }
+    NXS_LOG(NXS_LOG_WARNING, 0, "NXS00010", "queue: damaged file %s %s aside as %s", from,
+            keep ? "linked" : "moved", to);
     (void)nxs_queue_sync_dir(q->dir);
     if (report) {
         APR_ARRAY_PUSH(report->moved_aside, const char *) = to;
@@ -542,7 +549,11 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
     memset(info, 0, sizeof(*info));
     memset(&sl, 0, sizeof(sl));
     if (stat(path, &st) != 0) {
-        return errno == ENOENT ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+        if (errno == ENOENT) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00011", "queue recovery: no snapshot %s yet", path);
+            return APR_SUCCESS;
+        }
+        return APR_FROM_OS_ERROR(errno);
     }
     info->found = 1;
     if (nxs_queue_dbm_open(&q->snap, q->type, path, APR_DBM_READONLY, q->opts.dbm_remap) !=
@@ -551,6 +562,12 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
         nxs_queue_dbm_close(&q->snap, 1);
         free(sl.ents);
         free(sl.blk);
+        if (rv != APR_ENOMEM) {
+            NXS_LOG(NXS_LOG_WARNING, rv, "NXS00012",
+                    "queue recovery: snapshot %s cannot be read: moving it aside and replaying "
+                    "the logs alone",
+                    path);
+        }
         return rv == APR_ENOMEM ? rv : unreadable(info, q, report);
     }
     if (sl.n > 1) {
@@ -579,7 +596,15 @@ apr_status_t nxs_queue_snapshot_load(nxs_queue_snapinfo_t *info, nxs_queue_t *q,
     report->snapshot_records = q->idx.live;
     report->snapshot_keys = sl.keys;
     report->snapshot_bad = sl.bad;
+    NXS_LOG(NXS_LOG_INFO, 0, "NXS00013",
+            "queue recovery: snapshot %s loaded: %" APR_SIZE_T_FMT " records, %" APR_SIZE_T_FMT
+            " idempotency keys, covering log segments up to %u",
+            path, report->snapshot_records, sl.keys, (unsigned)sl.covered);
     if (sl.bad > 0) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00014",
+                "queue recovery: snapshot %s: %" APR_SIZE_T_FMT
+                " damaged values dropped, the rest kept",
+                path, sl.bad);
         /* What is readable is used, and recovery writes a clean snapshot
          * over this one; a hard link keeps the damaged file for inspection. */
         (void)nxs_queue_set_aside(q, path, 1, report);

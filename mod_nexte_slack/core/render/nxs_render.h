@@ -1,4 +1,4 @@
-/* Rendering of Slack messages: an event envelope (SPEC §2), the daily
+/* Rendering of Slack messages: an event envelope (docs/CONTRACT.md "Events"), the daily
  * recap or an active-hours summary, plus the account's settings, become
  * the JSON body of a chat.postMessage call (the caller adds "channel").
  *

@@ -1,4 +1,4 @@
-/* "Mark as handled" (SPEC §7): the posted message, rebuilt from what was
+/* "Mark as handled" (docs/CONTRACT.md "Interactions"): the posted message, rebuilt from what was
  * sent (never from what a click says it was), with its buttons replaced by
  * who handled it and when. */
 #include "render/nxs_render_int.h"

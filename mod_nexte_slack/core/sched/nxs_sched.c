@@ -3,9 +3,70 @@
  * in nxs_sched.h; accounts and channels live in nxs_sched_chan.c, the heaps,
  * rings and backoff in nxs_sched_heap.c. */
 #include "sched/nxs_sched_int.h"
+#include "nxs_log.h"
 
+#include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- why a channel does not move, for the log ------------------------------ */
+
+typedef struct why_t {
+    char text[160];
+} why_t;
+
+/* "2026-12-07T21:05:03.250Z, in 1.250 s" */
+static const char *until_text(why_t *w, apr_time_t t, apr_time_t now)
+{
+    char at[NXS_LOG_TIME_SIZE];
+    apr_interval_time_t in = t > now ? t - now : 0;
+
+    apr_snprintf(w->text, sizeof(w->text), "%s, in %" APR_TIME_T_FMT ".%03d s", nxs_log_time(at, t),
+                 apr_time_sec(in), (int)(apr_time_usec(in) / 1000));
+    return w->text;
+}
+
+/* What keeps CH from handing out its head at NOW; "ready" if nothing does. */
+static const char *chan_why(why_t *w, const nxs_sched_t *s, const nxs_sched_chan_t *ch,
+                            apr_time_t now)
+{
+    apr_time_t bucket = ch->tat - s->tolerance;
+    why_t u;
+
+    if (ch->count == 0) {
+        return "nothing waiting";
+    }
+    if (ch->acct->held) {
+        return "its account is held (reconnect needed)";
+    }
+    if (ch->inflight) {
+        apr_snprintf(w->text, sizeof(w->text),
+                     "waiting for message %" APR_UINT64_T_FMT " in flight", ch->inflight_seq);
+        return w->text;
+    }
+    if (s->cfg.max_inflight_per_account && ch->acct->inflight >= s->cfg.max_inflight_per_account) {
+        apr_snprintf(w->text, sizeof(w->text), "its account has %u messages in flight, its cap",
+                     ch->acct->inflight);
+        return w->text;
+    }
+    if (ch->paused_until > now && ch->paused_until >= bucket) {
+        apr_snprintf(w->text, sizeof(w->text), "%s until %s",
+                     ch->backoff ? "backing off" : "paused by Retry-After",
+                     until_text(&u, ch->paused_until, now));
+        return w->text;
+    }
+    if (bucket > now) {
+        apr_snprintf(w->text, sizeof(w->text), "rate-limited until %s",
+                     until_text(&u, bucket, now));
+        return w->text;
+    }
+    return "ready";
+}
+
+static apr_uint32_t chan_waiting(const nxs_sched_chan_t *ch)
+{
+    return ch->count - ch->inflight;
+}
 
 void nxs_sched_config_default(nxs_sched_config_t *cfg)
 {
@@ -125,6 +186,14 @@ apr_status_t nxs_sched_add(nxs_sched_t *s, const nxs_sched_item_t *item)
         ++ch->acct->queued;
     }
     nxs_sched_chan_refresh(s, ch);
+    if (rv == APR_SUCCESS && nxs_log_is_level(NXS_LOG_TRACE2)) {
+        why_t w;
+        nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE2, 0, "NXS00020",
+                       "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                       " queued, %u waiting; channel: %s",
+                       ch->channel, ch->acct->id, ch->team, item->seq, chan_waiting(ch),
+                       chan_why(&w, s, ch, s->last_now));
+    }
     return rv;
 }
 
@@ -133,8 +202,29 @@ int nxs_sched_next(nxs_sched_item_t *item, apr_time_t *wake_at, nxs_sched_t *s, 
     nxs_sched_chan_t *ch = nxs_sched_heap_top(&s->heaps[NXS_HEAP_READY]);
     int was_blocked;
 
+    s->last_now = now;
     if (ch == NULL || ch->hkey[NXS_HEAP_READY] > now) {
         *wake_at = ch ? ch->hkey[NXS_HEAP_READY] : 0;
+        /* Said only while something waits: an idle daemon stays quiet. */
+        if (s->queued > s->in_flight && nxs_log_is_level(NXS_LOG_TRACE2)) {
+            why_t w;
+            if (ch) {
+                nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE2, 0, "NXS00021",
+                               "nothing to hand out: %" APR_SIZE_T_FMT " waiting, %" APR_SIZE_T_FMT
+                               " in flight, %" APR_SIZE_T_FMT
+                               " accounts held; the first ready is channel %s (account %s, team "
+                               "%s): %s",
+                               s->queued - s->in_flight, s->in_flight, s->held, ch->channel,
+                               ch->acct->id, ch->team, chan_why(&w, s, ch, now));
+            } else {
+                nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE2, 0, "NXS00022",
+                               "nothing to hand out: %" APR_SIZE_T_FMT " waiting, %" APR_SIZE_T_FMT
+                               " in flight, %" APR_SIZE_T_FMT
+                               " accounts held; every channel with messages waits for one in "
+                               "flight or a held account",
+                               s->queued - s->in_flight, s->in_flight, s->held);
+            }
+        }
         return 0;
     }
     was_blocked = nxs_sched_acct_blocked(s, ch->acct);
@@ -149,6 +239,11 @@ int nxs_sched_next(nxs_sched_item_t *item, apr_time_t *wake_at, nxs_sched_t *s, 
     nxs_sched_refresh_after(s, ch, was_blocked);
     item_fill(item, ch, nxs_sched_ring_at(ch, 0));
     *wake_at = now;
+    NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00023",
+            "channel %s (account %s, team %s): handing out message %" APR_UINT64_T_FMT
+            " (try %u), %u waiting behind it",
+            ch->channel, ch->acct->id, ch->team, ch->inflight_seq,
+            nxs_sched_entry_attempts(nxs_sched_ring_at(ch, 0)) + 1, chan_waiting(ch));
     return 1;
 }
 
@@ -227,6 +322,7 @@ static nxs_sched_fate_e outcome_apply(nxs_sched_t *s, nxs_sched_chan_t *ch,
 static void recover(nxs_sched_t *s, apr_time_t now)
 {
     apr_hash_index_t *hi;
+    apr_size_t n = 0;
 
     for (hi = apr_hash_first(NULL, s->channels); hi; hi = apr_hash_next(hi)) {
         nxs_sched_chan_t *ch = apr_hash_this_val(hi);
@@ -234,7 +330,14 @@ static void recover(nxs_sched_t *s, apr_time_t now)
             ch->paused_until = now;
             ch->backoff = 0;
             nxs_sched_chan_refresh(s, ch);
+            ++n;
         }
+    }
+    if (n > 0) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00032",
+                "Slack answers again after an outage: %" APR_SIZE_T_FMT
+                " channels backing off are ready now",
+                n);
     }
 }
 
@@ -252,13 +355,103 @@ static void note_outcome(nxs_sched_t *s, nxs_sched_outcome_e outcome, apr_time_t
     s->failed_since_success = 0;
 }
 
+/* Says what an outcome did to CH and to its message SEQ, whose try number
+ * ATTEMPTS just ended, at NOW; called after the channel was refreshed. */
+static void log_outcome(const nxs_sched_t *s, const nxs_sched_chan_t *ch, nxs_sched_fate_e fate,
+                        nxs_sched_outcome_e outcome, const char *why, apr_uint64_t seq,
+                        unsigned attempts, apr_time_t accepted_at, int orphan, apr_time_t now)
+{
+    why_t w, u;
+
+    static const char *const outcomes[] = {"delivery", "a transient error", "a rate limit",
+                                           "a channel error", "an account error"};
+
+    why = why ? why : outcomes[outcome];
+    if (orphan) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00024",
+                "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                " came back (%s) after its account was disconnected: %s",
+                ch->channel, ch->acct->id, ch->team, seq, why,
+                fate == NXS_SCHED_FATE_SENT ? "it was posted" : "dropped");
+        return;
+    }
+    switch (fate) {
+    case NXS_SCHED_FATE_SENT:
+        NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00025",
+                "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                " delivered (try %u), %u waiting",
+                ch->channel, ch->acct->id, ch->team, seq, attempts, chan_waiting(ch));
+        if (chan_waiting(ch) && nxs_log_is_level(NXS_LOG_TRACE2)) {
+            const char *next = chan_why(&w, s, ch, now);
+            if (strncmp(next, "rate-limited", 12) == 0) {
+                nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE2, 0, "NXS00026",
+                               "channel %s (account %s, team %s): %u waiting, %s", ch->channel,
+                               ch->acct->id, ch->team, chan_waiting(ch), next);
+            }
+        }
+        break;
+    case NXS_SCHED_FATE_RETRY:
+        if (nxs_log_is_level(NXS_LOG_DEBUG)) {
+            if (outcome == NXS_SCHED_RATE_LIMITED) {
+                nxs_log_perror(NXS_LOG_MARK, NXS_LOG_DEBUG, 0, "NXS00027",
+                               "channel %s (account %s, team %s): paused by Retry-After until %s "
+                               "after %s on message %" APR_UINT64_T_FMT ", %u waiting",
+                               ch->channel, ch->acct->id, ch->team,
+                               until_text(&u, ch->paused_until, now), why, seq, chan_waiting(ch));
+            } else {
+                nxs_log_perror(NXS_LOG_MARK, NXS_LOG_DEBUG, 0, "NXS00028",
+                               "channel %s (account %s, team %s): backing off until %s after %s "
+                               "(try %u of message %" APR_UINT64_T_FMT "), %u waiting",
+                               ch->channel, ch->acct->id, ch->team,
+                               until_text(&u, ch->paused_until, now), why, attempts, seq,
+                               chan_waiting(ch));
+            }
+        }
+        break;
+    case NXS_SCHED_FATE_HELD:
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00029",
+                "account %s held (reconnect needed) after %s on channel %s (team %s): its "
+                "%" APR_SIZE_T_FMT " messages wait",
+                ch->acct->id, why, ch->channel, ch->team, ch->acct->queued);
+        break;
+    case NXS_SCHED_FATE_DEAD:
+        if (nxs_log_is_level(NXS_LOG_DEBUG)) {
+            char at[NXS_LOG_TIME_SIZE];
+            nxs_log_perror(NXS_LOG_MARK, NXS_LOG_DEBUG, 0, "NXS00030",
+                           "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                           " dead-lettered after %s (try %u): %s %s",
+                           ch->channel, ch->acct->id, ch->team, seq, why, attempts,
+                           outcome == NXS_SCHED_RATE_LIMITED
+                               ? "Retry-After ends after its retry window, at"
+                               : "its retry window ended at",
+                           nxs_log_time(at, accepted_at + s->cfg.retry_window));
+        }
+        break;
+    case NXS_SCHED_FATE_DROPPED:
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00031",
+                "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                " dropped after %s (a channel error: retrying would not help)",
+                ch->channel, ch->acct->id, ch->team, seq, why);
+        break;
+    }
+}
+
 apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_sched_t *s,
                             apr_uint64_t seq, nxs_sched_outcome_e outcome,
                             apr_interval_time_t retry_after, apr_time_t now)
 {
-    nxs_sched_chan_t *ch;
-    int was_blocked;
+    return nxs_sched_done_why(fate, item, s, seq, outcome, NULL, retry_after, now);
+}
 
+apr_status_t nxs_sched_done_why(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_sched_t *s,
+                                apr_uint64_t seq, nxs_sched_outcome_e outcome, const char *why,
+                                apr_interval_time_t retry_after, apr_time_t now)
+{
+    nxs_sched_chan_t *ch;
+    nxs_sched_entry_t head;
+    int was_blocked, orphan;
+
+    s->last_now = now;
     if ((int)outcome < (int)NXS_SCHED_DELIVERED || (int)outcome > (int)NXS_SCHED_ACCOUNT_ERROR) {
         return APR_EINVAL;
     }
@@ -271,7 +464,9 @@ apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_
     ch->inflight = 0;
     --ch->acct->inflight;
     --s->in_flight;
+    orphan = ch->orphan;
     *fate = outcome_apply(s, ch, outcome, retry_after, now);
+    head = *nxs_sched_ring_at(ch, 0);
     if (*fate == NXS_SCHED_FATE_RETRY || *fate == NXS_SCHED_FATE_HELD) {
         item_fill(item, ch, nxs_sched_ring_at(ch, 0));
     } else {
@@ -279,6 +474,14 @@ apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_
     }
     nxs_sched_refresh_after(s, ch, was_blocked);
     note_outcome(s, outcome, now);
+    /* The channel stays allocated until the next nxs_sched_expire. */
+    if (nxs_log_is_level(NXS_LOG_DEBUG)) {
+        /* The try that just ended; a transient failure has counted it. */
+        unsigned tried =
+            nxs_sched_entry_attempts(&head) + (outcome == NXS_SCHED_TRANSIENT && !orphan ? 0 : 1);
+        log_outcome(s, ch, *fate, outcome, why, head.seq, tried, nxs_sched_entry_accepted(&head),
+                    orphan, now);
+    }
     return APR_SUCCESS;
 }
 
@@ -292,6 +495,9 @@ apr_status_t nxs_sched_account_hold(nxs_sched_t *s, const char *account)
     }
     rv = nxs_sched_acct_get(&a, s, account);
     if (rv == APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00033",
+                "account %s held (reconnect needed): its %" APR_SIZE_T_FMT " messages wait",
+                account, a->queued);
         acct_set_held(s, a, 1);
     }
     return rv;
@@ -302,6 +508,9 @@ void nxs_sched_account_release(nxs_sched_t *s, const char *account)
     nxs_sched_acct_t *a = nxs_sched_acct_find(s, account);
 
     if (a != NULL) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00034",
+                "account %s released%s: its %" APR_SIZE_T_FMT " messages resume", account,
+                a->held ? "" : " (was not held)", a->queued);
         acct_set_held(s, a, 0);
         nxs_sched_acct_maybe_free(s, a);
     }
@@ -328,6 +537,8 @@ apr_size_t nxs_sched_account_drop(nxs_sched_t *s, const char *account, nxs_sched
     if (a) {
         acct_set_held(s, a, 0);
     }
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00035",
+            "account %s disconnected: %" APR_SIZE_T_FMT " waiting messages removed", account, n);
     return n;
 }
 
@@ -347,8 +558,21 @@ apr_size_t nxs_sched_expire(nxs_sched_t *s, apr_time_t now, nxs_sched_item_fn *f
     nxs_sched_item_t item;
     apr_size_t n = 0;
 
+    s->last_now = now;
     while ((ch = nxs_sched_heap_top(&s->heaps[NXS_HEAP_AGE])) != NULL &&
            ch->hkey[NXS_HEAP_AGE] + s->cfg.retry_window < now) {
+        if (nxs_log_is_level(NXS_LOG_DEBUG)) {
+            why_t w;
+            char at[NXS_LOG_TIME_SIZE];
+            nxs_log_perror(NXS_LOG_MARK, NXS_LOG_DEBUG, 0, "NXS00036",
+                           "channel %s (account %s, team %s): message %" APR_UINT64_T_FMT
+                           " dead-lettered: its retry window ended at %s while it waited; "
+                           "channel: %s",
+                           ch->channel, ch->acct->id, ch->team,
+                           nxs_sched_ring_at(ch, ch->inflight)->seq,
+                           nxs_log_time(at, ch->hkey[NXS_HEAP_AGE] + s->cfg.retry_window),
+                           chan_why(&w, s, ch, now));
+        }
         chan_take(&item, s, ch, ch->inflight);
         nxs_sched_chan_refresh(s, ch);
         fn(baton, &item);

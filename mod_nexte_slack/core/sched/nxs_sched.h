@@ -8,7 +8,16 @@
  * here reads the clock: every time is passed in by the caller (apr_time_t,
  * microseconds), so the behaviour is deterministic and tests need no waiting.
  *
- * The rules (SPEC section 9):
+ * Logging (core/nxs_log.h), for an operator asking why a channel does not
+ * move: each change of a channel's state is logged naming its account, team
+ * and channel ids and the reason with its end time (backing off until T
+ * after error E, paused by Retry-After until T, account held, dead-lettered,
+ * dropped) at debug; hand-outs and deliveries at trace1; a channel waiting
+ * for its rate limit, a queued item and a dispatch with nothing ready at
+ * trace2.  Per-item lines cost nothing while their level is off.  A queued
+ * item's line judges its channel at the latest time a call brought.
+ *
+ * The rules (docs/CONTRACT.md "Delivery"):
  * - Order: a channel hands out only its head, one item in flight at a time,
  *   so per-channel order holds across retries (a failing head blocks its
  *   channel until it is delivered, dead-lettered or dropped).
@@ -112,8 +121,8 @@ typedef struct nxs_sched_stats_t {
  * call back into the scheduler. */
 typedef void nxs_sched_item_fn(void *baton, const nxs_sched_item_t *item);
 
-/* The defaults of SPEC: 1 message/s with a burst of 3, backoff 1s..10m,
- * a 24h retry window, no per-account cap, an outage gap of 5 s, seed 1. */
+/* The defaults of docs/CONTRACT.md "Delivery" and the directives: 1 message/s with a burst of 3,
+ * backoff 1s..10m, a 24h retry window, no per-account cap, an outage gap of 5 s, seed 1. */
 void nxs_sched_config_default(nxs_sched_config_t *cfg);
 
 /* Creates an empty scheduler.  Memory that grows and shrinks with the queue
@@ -146,6 +155,13 @@ int nxs_sched_next(nxs_sched_item_t *item, apr_time_t *wake_at, nxs_sched_t *s, 
 apr_status_t nxs_sched_done(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_sched_t *s,
                             apr_uint64_t seq, nxs_sched_outcome_e outcome,
                             apr_interval_time_t retry_after, apr_time_t now);
+
+/* The same, with WHY (may be NULL) the error behind OUTCOME ("ratelimited",
+ * "http_503", ...), which only the log shows: "backing off until T after
+ * http_503 (try 3 ...)". */
+apr_status_t nxs_sched_done_why(nxs_sched_fate_e *fate, nxs_sched_item_t *item, nxs_sched_t *s,
+                                apr_uint64_t seq, nxs_sched_outcome_e outcome, const char *why,
+                                apr_interval_time_t retry_after, apr_time_t now);
 
 /* Holds ACCOUNT: none of its channels hands out items until it is released.
  * Holding an account with nothing queued yet holds its future items.

@@ -92,6 +92,7 @@ struct nxs_sched_t {
     apr_uint64_t stamp;       /* order in which channels became ready */
     apr_time_t last_success;  /* of any delivery; 0 before the first */
     int failed_since_success; /* a transient failure came after last_success */
+    apr_time_t last_now;      /* the latest NOW of next, done or expire (for the log) */
     apr_uint64_t rng;
     apr_size_t queued, in_flight, nchans, held;
     apr_size_t bytes; /* what stats report as memory owned */

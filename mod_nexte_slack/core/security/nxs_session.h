@@ -1,5 +1,5 @@
 /* The settings session: a stateless, signed cookie that names one account
- * until it expires, and the CSRF token bound to that session (SPEC section 4).
+ * until it expires, and the CSRF token bound to that session (docs/CONTRACT.md "Settings").
  * Keys come from nxs_derive_key(EventSecret, "session") and (…, "csrf"). */
 #ifndef NXS_SESSION_H
 #define NXS_SESSION_H

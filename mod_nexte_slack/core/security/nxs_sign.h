@@ -1,5 +1,6 @@
-/* Request signatures: Nexte's server-to-server HMAC (SPEC section 2), Slack's
- * v0 request signing (section 7) and the settings launch link (section 4).
+/* Request signatures (docs/CONTRACT.md "Events", "Interactions",
+ * "Settings"): Nexte's server-to-server HMAC, Slack's v0 request signing
+ * and the settings launch link.
  * Verifiers say why they refuse with a machine code that callers turn into
  * the `error` field of a 401 (or a clear page for a launch link). */
 #ifndef NXS_SIGN_H

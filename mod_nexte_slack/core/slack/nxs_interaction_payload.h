@@ -1,4 +1,4 @@
-/* Slack interaction requests (SPEC §7): the form-encoded body Slack POSTs
+/* Slack interaction requests (docs/CONTRACT.md "Interactions"): the form-encoded body Slack POSTs
  * when someone clicks a button, decoded into what the handler needs.  The
  * signature is checked before this is called (nxs_sign_slack_verify). */
 #ifndef NXS_INTERACTION_PAYLOAD_H

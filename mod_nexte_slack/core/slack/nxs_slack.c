@@ -1,4 +1,8 @@
-/* Slack Web API calls over libcurl, and the classification of their errors. */
+/* Slack Web API calls over libcurl, and the classification of their errors.
+ * The log names the method, the HTTP status, Slack's error code and the
+ * time taken; never a token, an Authorization header, a request or answer
+ * body (oauth.v2.access sends the client secret and answers with tokens),
+ * nor a response_url (it is a bearer credential for that message). */
 #include "slack/nxs_slack.h"
 
 #include <apr_strings.h>
@@ -6,6 +10,7 @@
 #include <string.h>
 
 #include "nxs_json.h"
+#include "nxs_log.h"
 
 #define MAX_RESPONSE (4 * 1024 * 1024)
 
@@ -121,6 +126,47 @@ static void interpret(nxs_slack_result_t *res, collect_t *c, apr_pool_t *p)
     }
 }
 
+/* Milliseconds CURL's last transfer took, from connect to the answer. */
+static long took_ms(CURL *curl)
+{
+    curl_off_t us = 0;
+
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &us);
+    return (long)(us / 1000);
+}
+
+/* One line per call: transport failures at debug (something is wrong
+ * between us and Slack), every answer at trace1, the request's size and
+ * whether a connection was opened at trace2 (keep-alive at work). */
+static void log_call(CURL *curl, const char *method, CURLcode cc, const nxs_slack_result_t *res,
+                     apr_size_t sent)
+{
+    long connects = 0;
+
+    if (cc != CURLE_OK) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00037", "Slack %s: no answer, %s (curl: %s) after %ld ms",
+                method, res->error, curl_easy_strerror(cc), took_ms(curl));
+        return;
+    }
+    if (!nxs_log_is_level(NXS_LOG_TRACE1)) {
+        return;
+    }
+    if (res->retry_after) {
+        nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE1, 0, "NXS00038",
+                       "Slack %s: HTTP %ld, %s, Retry-After %" APR_TIME_T_FMT " s, in %ld ms",
+                       method, res->http_status, res->error ? res->error : "ok",
+                       apr_time_sec(res->retry_after), took_ms(curl));
+    } else {
+        nxs_log_perror(NXS_LOG_MARK, NXS_LOG_TRACE1, 0, "NXS00039",
+                       "Slack %s: HTTP %ld, %s, in %ld ms", method, res->http_status,
+                       res->error ? res->error : "ok", took_ms(curl));
+    }
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+    NXS_LOG(NXS_LOG_TRACE2, 0, "NXS00040",
+            "Slack %s: sent %" APR_SIZE_T_FMT " bytes on %s connection", method, sent,
+            connects ? "a new" : "a reused");
+}
+
 /* The options every POST here shares: http(s) only, no signals (threads),
  * a 3 s connect and a total timeout, the answer collected into C. */
 static void set_post(CURL *curl, const char *url, struct curl_slist *headers, const char *body,
@@ -175,6 +221,7 @@ apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char
     } else {
         res->error = transport_error(cc);
     }
+    log_call(curl, method, cc, res, strlen(body));
     curl_slist_free_all(headers);
     return APR_SUCCESS;
 }
@@ -216,6 +263,9 @@ apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const c
         res->error = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT
                          ? "bad_url"
                          : transport_error(cc);
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00041",
+                "Slack response_url: no answer, %s (curl: %s) after %ld ms", res->error,
+                curl_easy_strerror(cc), took_ms(curl));
     } else {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
         if (res->http_status != 200) {
@@ -223,6 +273,8 @@ apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const c
                              ? c.data
                              : apr_psprintf(p, "http_%ld", res->http_status);
         }
+        NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00042", "Slack response_url: HTTP %ld, %s, in %ld ms",
+                res->http_status, res->error ? res->error : "ok", took_ms(curl));
     }
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);

@@ -1,5 +1,6 @@
 /* Opening and refreshing bot tokens.  The plaintext exists only in the
- * request pool for the duration of a call; it is never logged. */
+ * request pool for the duration of a call; it is never logged: the log
+ * names the account and team, the expiry and Slack's error code only. */
 #include "slack/nxs_token.h"
 
 #include <apr_strings.h>
@@ -7,6 +8,7 @@
 
 #include "security/nxs_crypto.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "slack/nxs_slack.h"
 
 const char *nxs_token_aad(const char *account, const char *team, apr_pool_t *p)
@@ -26,6 +28,10 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
     json_int_t expires_in;
 
     if (nxs_token_open(&refresh_token, app->token_key, w->refresh_sealed, aad, p)) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00043",
+                "account %s, team %s: the stored refresh token cannot be decrypted "
+                "(NexteSlackTokenKey changed?)",
+                w->account_id, w->team_id);
         *error = "undecryptable";
         return APR_EGENERAL;
     }
@@ -34,6 +40,9 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
     nxs_slack_call(&res, app->api_base, "oauth.v2.access", &auth, form, NULL, apr_time_from_sec(10),
                    p);
     if (res.error) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00044",
+                "account %s, team %s: token refresh refused: %s (HTTP %ld)", w->account_id,
+                w->team_id, res.error, res.http_status);
         *error = res.error;
         return APR_EGENERAL;
     }
@@ -41,6 +50,10 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
     next_refresh = nxs_json_path_str(res.body, "refresh_token");
     expires_in = json_integer_value(json_object_get(res.body, "expires_in"));
     if (!access || !next_refresh || expires_in <= 0) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00045",
+                "account %s, team %s: token refresh answer lacks a token, a refresh token or "
+                "a lifetime",
+                w->account_id, w->team_id);
         *error = "bad_response";
         return APR_EGENERAL;
     }
@@ -48,9 +61,16 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
         nxs_token_seal(&sealed_refresh, app->token_key, next_refresh, aad, p) ||
         nxs_store_workspace_set_tokens(db, w->account_id, w->team_id, sealed, sealed_refresh,
                                        now + expires_in, p)) {
+        /* The refresh token is spent: a reconnect will be needed. */
+        NXS_LOG(NXS_LOG_ERR, 0, "NXS00046",
+                "account %s, team %s: refreshed token could not be stored", w->account_id,
+                w->team_id);
         *error = "store_failed";
         return APR_EGENERAL;
     }
+    NXS_LOG(NXS_LOG_INFO, 0, "NXS00047",
+            "account %s, team %s: token refreshed, valid for %" JSON_INTEGER_FORMAT " s",
+            w->account_id, w->team_id, expires_in);
     w->token_sealed = sealed;
     w->refresh_sealed = sealed_refresh;
     w->token_expires_at = now + expires_in;
@@ -72,6 +92,9 @@ static int reload(nxs_db_t *db, nxs_workspace_t *w, apr_int64_t now, apr_pool_t 
         nxs_workspace_t *cur = APR_ARRAY_IDX(all, i, nxs_workspace_t *);
         if (strcmp(cur->team_id, w->team_id) == 0 && cur->token_sealed &&
             cur->token_expires_at - now > NXS_TOKEN_REFRESH_MARGIN) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00048",
+                    "account %s, team %s: another process refreshed the token first; using it",
+                    w->account_id, w->team_id);
             *w = *cur;
             return 1;
         }
@@ -87,6 +110,9 @@ apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
     *token = NULL;
     *error = NULL;
     if (w->refresh_sealed && w->token_expires_at - now <= NXS_TOKEN_REFRESH_MARGIN) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00049",
+                "account %s, team %s: token expires in %" APR_INT64_T_FMT " s: refreshing it",
+                w->account_id, w->team_id, w->token_expires_at - now);
         if (refresh(token, error, db, w, app, now, p) == APR_SUCCESS) {
             return APR_SUCCESS;
         }
@@ -96,6 +122,10 @@ apr_status_t nxs_token_get(const char **token, const char **error, nxs_db_t *db,
         *error = NULL;
     }
     if (!w->token_sealed || nxs_token_open(token, app->token_key, w->token_sealed, aad, p)) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00050", "account %s, team %s: the stored token %s",
+                w->account_id, w->team_id,
+                w->token_sealed ? "cannot be decrypted (NexteSlackTokenKey changed?)"
+                                : "is missing");
         *error = "undecryptable";
         return APR_EGENERAL;
     }
@@ -120,6 +150,7 @@ apr_status_t nxs_token_for_team(const char **token, const char **error, nxs_db_t
             return nxs_token_get(token, error, db, w, app, now, p);
         }
     }
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00051", "account %s has no workspace %s any more", account, team);
     *error = "not_connected";
     return APR_EGENERAL;
 }

@@ -1,8 +1,10 @@
 /* A SQL connection as the core sees it: an apr_dbd driver + handle and the
  * statements prepared on it, looked up by label.  The glue fills it from
  * mod_dbd's ap_dbd_t; unit tests and tools open one with apr_dbd directly.
- * Every statement the module runs is prepared (see nxs_db_statements), and
- * every value is bound as a parameter, never pasted into SQL text.
+ * Every statement that carries a value is prepared (see nxs_db_statements)
+ * and every value is bound as a parameter, never pasted into SQL text; only
+ * fixed text without values (BEGIN/COMMIT/ROLLBACK, the schema migration's
+ * DDL) runs unprepared.
  *
  * Thread safety: an nxs_db_t belongs to one thread at a time, like the
  * connection it wraps (mod_dbd hands a connection to one request). */
@@ -26,14 +28,20 @@ typedef struct nxs_db_statement_t {
 } nxs_db_statement_t;
 
 /* The statements of the module, NULL-terminated: the settings store's
- * (nxs_store.c) and the scheduled work's (nxs_store_chores.c). */
+ * (nxs_store.c) and the scheduled work's (nxs_store_chores.c).  None is
+ * registered with mod_dbd: mod_dbd would prepare them as it opens a
+ * connection, before the schema exists on a fresh database.  Everyone (the
+ * glue in nxs_dbd.c at a connection's first use, tools, tests) prepares
+ * them with nxs_db_prepare_all once the schema is migrated. */
 extern const nxs_db_statement_t nxs_db_statements[];
 extern const nxs_db_statement_t nxs_db_chores_statements[];
 
-/* Prepares every statement of both lists on DB.  The schema must exist
- * first.  The last statement of nxs_db_statements is prepared last of
- * all, so finding it prepared means that every statement is (the glue
- * checks it to prepare a connection once). */
+/* Prepares every statement of both lists on DB into its `prepared` hash
+ * (made in P when DB has none); the statements live as long as P.  The
+ * schema must exist first.  APR_EGENERAL when one fails to prepare.  The
+ * last statement of nxs_db_statements is prepared last of all, so finding
+ * it prepared means that every statement is (nxs_dbd.c checks it to
+ * prepare a connection once). */
 apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p);
 
 /* Runs prepared LABEL with NARGS text arguments; *nrows gets the affected

@@ -60,7 +60,7 @@ static const char *const MIGRATION_1[] = {
     NULL,
 };
 
-/* Posted messages, for "Mark as handled" (SPEC §7): the daemon adds a row
+/* Posted messages, for "Mark as handled" (docs/CONTRACT.md "Interactions"): the daemon adds a row
  * when Slack accepted the message (the ts Slack gave it and the message as
  * posted, to rebuild it without its buttons); the interactions handler
  * records the first handler.  Rows go NXS_DELIVERY_KEEP after posting. */
@@ -83,7 +83,7 @@ static const char *const MIGRATION_2[] = {
     NULL,
 };
 
-/* Scheduled work (SPEC §8, docs/SCHEDULED.md), shared by every node:
+/* Scheduled work (docs/CONTRACT.md "Scheduled work", docs/SCHEDULED.md), shared by every node:
  * - nxs_reminders: one pre-meeting alert per appointment, moved by later
  *   events (event_at orders them), claimed for sending (rev is bumped by
  *   every write, so a write based on a stale read changes nothing);

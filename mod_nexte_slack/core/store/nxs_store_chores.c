@@ -282,7 +282,7 @@ apr_status_t nxs_store_reminders_claim_due(apr_array_header_t **claimed, int *sk
 
         n = 0;
         if (to_i64(r[3]) <= now) {
-            /* Never after the start (SPEC §8): a node that was down at
+            /* Never after the start (docs/CONTRACT.md "Scheduled work"): a node that was down at
              * due_at sends late only while the meeting has not begun. */
             rv = EXEC(db, &n, "nxs_rem_finish", p, NXS_REMINDER_SKIPPED, "started", i64(now, p),
                       i64(now, p), r[0], r[1], r[2]);

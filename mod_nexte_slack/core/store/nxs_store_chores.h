@@ -1,4 +1,4 @@
-/* The SQL side of scheduled work (SPEC §8, docs/SCHEDULED.md): the
+/* The SQL side of scheduled work (docs/CONTRACT.md "Scheduled work", docs/SCHEDULED.md): the
  * pre-meeting alerts, the daily recap's counters and claims, and generic
  * once-only claims for the other chores (purges, token refresh).
  *
@@ -9,7 +9,7 @@
  * that only one caller sees succeed).  A claim that its holder never
  * finishes (the process died) can be taken over after LEASE seconds; the
  * work may then happen twice, once on each side of the crash, like a
- * delivery (SPEC §9).
+ * delivery (docs/CONTRACT.md "Delivery").
  *
  * Plain functions over an nxs_db_t, prepared statements only
  * (nxs_db_chores_statements).  Times are unix seconds.  NODE names the
@@ -209,8 +209,8 @@ apr_status_t nxs_store_chore_finish(int *done, nxs_db_t *db, const char *chore, 
 
 /* The workspaces with token rotation whose token expires at or before
  * BEFORE (nxs_workspace_t *, soonest first): the token-refresh chore
- * (SPEC §3: refresh when 2 h or less remain).  Installs without rotation
- * (no refresh token) never appear. */
+ * (docs/CONTRACT.md "Slack app and tokens": refresh when 2 h or less remain).  Installs without
+ * rotation (no refresh token) never appear. */
 apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, apr_int64_t before,
                                        apr_pool_t *p);
 
@@ -232,7 +232,7 @@ typedef struct nxs_chores_status_t {
     apr_array_header_t *chores; /* nxs_chore_count_t, claimed since SINCE */
 } nxs_chores_status_t;
 
-/* Counts for the status endpoint (SPEC §11). */
+/* Counts for the status endpoint (docs/CONTRACT.md "Observability"). */
 apr_status_t nxs_store_chores_status(nxs_chores_status_t *st, nxs_db_t *db, apr_int64_t since,
                                      apr_pool_t *p);
 

@@ -55,7 +55,7 @@ class ControlError(ValueError):
 
 
 def _default_seed():
-    """The world every test starts from (SPEC section 5 categories each get a channel)."""
+    """The world every test starts from (docs/CONTRACT.md "Routing and filters" categories each get a channel)."""
     team1 = [
         ("C0PAYMENTS", "payments", 6), ("C0QUOTES", "quotes", 4), ("C0CONTACTS", "contacts", 4),
         ("C0BOOKING", "booking", 3), ("C0ALERTS", "alerts", 5), ("C0DAILY", "nexte-daily", 7),
