@@ -8,6 +8,7 @@
 #include "event/nxs_event.h"
 #include "nxs_chores.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "render/nxs_render.h"
 #include "security/nxs_crypto.h"
 
@@ -166,14 +167,33 @@ static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,
     rv = nxs_store_reminders_claim_due(&claimed, &skipped, db, env->node, secs,
                                        apr_time_sec(env->lease), env->batch, p);
     report->reminders_skipped += skipped;
+    if (skipped) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00120",
+                "%d pre-meeting alert(s) skipped: the meeting had started (server down at the "
+                "alert time?)",
+                skipped);
+    }
     for (i = 0; i < claimed->nelts; ++i) {
         const nxs_reminder_t *m = APR_ARRAY_IDX(claimed, i, const nxs_reminder_t *);
         const char *skip = NULL;
         apr_status_t sent = send_alert(&skip, db, env, m, now, p);
 
         if (sent != APR_SUCCESS) {
+            NXS_LOG(NXS_LOG_WARNING, sent, "NXS00121",
+                    "pre-meeting alert of account %s, appointment %s not queued; another round "
+                    "retries it after the claim's lease",
+                    m->account_id, m->record_id);
             report->failures++; /* left claimed: tried again after the lease */
             continue;
+        }
+        if (skip) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00122",
+                    "pre-meeting alert of account %s, appointment %s skipped: %s", m->account_id,
+                    m->record_id, skip);
+        } else {
+            NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00123",
+                    "pre-meeting alert of account %s, appointment %s queued (claim by %s)",
+                    m->account_id, m->record_id, env->node);
         }
         sent = nxs_store_reminder_finish(
             &done, db, m, skip ? NXS_REMINDER_SKIPPED : NXS_REMINDER_SENT, skip, secs, p);
@@ -241,6 +261,7 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
         const nxs_account_t *a = APR_ARRAY_IDX(accounts, i, const nxs_account_t *);
         const char *state = NULL, *reason = NULL, *skip = NULL, *dayname;
         apr_time_t ignored;
+        apr_status_t sent;
         nxs_day_t day;
         int due = 0, won = 0, done = 0;
 
@@ -260,9 +281,21 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
             !won) {
             continue;
         }
-        if (send_recap(&skip, db, env, a->id, dayname, p) != APR_SUCCESS) {
+        if ((sent = send_recap(&skip, db, env, a->id, dayname, p)) != APR_SUCCESS) {
+            NXS_LOG(NXS_LOG_WARNING, sent, "NXS00124",
+                    "daily recap of account %s for %s not queued; another round retries it "
+                    "after the claim's lease (until the local day ends)",
+                    a->id, dayname);
             report->failures++; /* left claimed: tried again after the lease */
             continue;
+        }
+        if (skip) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00125", "daily recap of account %s for %s skipped: %s",
+                    a->id, dayname, skip);
+        } else {
+            NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00126",
+                    "daily recap of account %s for %s queued (claim by %s)", a->id, dayname,
+                    env->node);
         }
         rv = nxs_store_recap_finish(&done, db, a->id, dayname, env->node,
                                     skip ? NXS_RECAP_SKIPPED : NXS_RECAP_SENT, skip, secs, p);
@@ -291,6 +324,10 @@ static apr_status_t run_purge(nxs_chores_report_t *report, nxs_db_t *db,
         return rv; /* left claimed: the lease lets the next round try again */
     }
     report->purged = accounts + rows;
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00127",
+            "purge of hour %s: settings of %d account(s) past the reconnect grace, %d row(s) of "
+            "scheduled work",
+            slot, accounts, rows);
     return nxs_store_chore_finish(&done, db, "purge", slot, env->node, "done",
                                   apr_psprintf(p, "%d accounts, %d rows", accounts, rows), secs, p);
 }
