@@ -75,9 +75,9 @@ typedef struct nxs_chores_accepted_t {
 /* nxs_chores_event_accepted for N events in one transaction: one commit
  * (one WAL sync on SQLite) instead of one or two per event, for a caller
  * that gathers events (the daemon's group commit).  Measured on the 2-core
- * dev machine (ext4, SQLite, load ~2): one by one 1 300-2 600 counted
- * events/s, in batches of 64 about 15 000-17 000/s (11 000 bookings/s);
- * see docs/SCHEDULED.md "Cost".  When a concurrent
+ * dev machine (ext4, SQLite, load ~2, bench/chores/run.sh): one by one
+ * 1 300-2 600 counted events/s, in batches of 64 about 14 600-17 000/s
+ * (bookings 9 400-11 300/s); see docs/SCHEDULED.md "Cost".  When a concurrent
  * writer changes an alert of the batch (several nodes), the whole batch is
  * rolled back and tried again, up to 3 times (APR_EAGAIN after). */
 apr_status_t nxs_chores_events_accepted(nxs_chores_accepted_t *events, int n, nxs_db_t *db,
