@@ -3,6 +3,7 @@
  * declares the parameter type to PostgreSQL; SQLite applies the column's
  * affinity), and upserts use ON CONFLICT, which both understand. */
 #include "store/nxs_store.h"
+#include "store/nxs_store_int.h"
 
 #include <apr_strings.h>
 #include <stdlib.h>
@@ -105,23 +106,6 @@ int nxs_store_is_category(const char *name)
     return 0;
 }
 
-static const char *i64(apr_int64_t v, apr_pool_t *p)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
-}
-
-static apr_int64_t to_i64(const char *s)
-{
-    return s ? (apr_int64_t)apr_atoi64(s) : 0;
-}
-
-#define ARGS(...)  ((const char *const[]){__VA_ARGS__})
-#define NARGS(...) ((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
-#define EXEC(db, nrows, label, p, ...)                                                             \
-    nxs_db_exec(nrows, NULL, db, label, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
-#define SELECT(rows, db, label, ncols, p, ...)                                                     \
-    nxs_db_select(rows, NULL, db, label, ncols, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
-
 apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char *id, apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
@@ -139,20 +123,20 @@ apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char
     (*out)->timezone = r[2];
     (*out)->locale = r[3];
     (*out)->currency = r[4];
-    (*out)->disconnected_at = to_i64(r[5]);
+    (*out)->disconnected_at = nxs_store_to_i64(r[5]);
     return APR_SUCCESS;
 }
 
 apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_account_ensure", p, id, i64(now, p));
+    return EXEC(db, NULL, "nxs_account_ensure", p, id, nxs_store_i64(now, p));
 }
 
 apr_status_t nxs_store_account_update(nxs_db_t *db, const nxs_account_t *a, apr_int64_t now,
                                       apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_account_update", p, a->plan, a->timezone, a->locale, a->currency,
-                i64(now, p), a->id);
+                nxs_store_i64(now, p), a->id);
 }
 
 apr_status_t nxs_store_account_set_disconnected(nxs_db_t *db, const char *id, apr_int64_t at,
@@ -161,7 +145,7 @@ apr_status_t nxs_store_account_set_disconnected(nxs_db_t *db, const char *id, ap
     if (at == 0) {
         return EXEC(db, NULL, "nxs_account_reconnect", p, id);
     }
-    return EXEC(db, NULL, "nxs_account_disconnect", p, i64(at, p), id);
+    return EXEC(db, NULL, "nxs_account_disconnect", p, nxs_store_i64(at, p), id);
 }
 
 apr_status_t nxs_store_workspace_install(nxs_db_t *db, const nxs_workspace_t *w, apr_pool_t *p)
@@ -174,7 +158,7 @@ apr_status_t nxs_store_workspace_install(nxs_db_t *db, const nxs_workspace_t *w,
     if ((rv = EXEC(db, NULL, "nxs_ws_deactivate_all", p, w->account_id)) ||
         (rv = EXEC(db, NULL, "nxs_ws_install", p, w->account_id, w->team_id, w->team_name,
                    w->bot_user_id, w->scopes, w->token_sealed, w->refresh_sealed,
-                   i64(w->token_expires_at, p), i64(w->installed_at, p))) ||
+                   nxs_store_i64(w->token_expires_at, p), nxs_store_i64(w->installed_at, p))) ||
         (rv = EXEC(db, NULL, "nxs_account_reconnect", p, w->account_id))) {
         nxs_db_rollback(db, p);
         return rv;
@@ -193,10 +177,10 @@ static nxs_workspace_t *workspace_from_row(const char **r, apr_pool_t *p)
     w->scopes = r[4];
     w->token_sealed = r[5];
     w->refresh_sealed = r[6];
-    w->token_expires_at = to_i64(r[7]);
-    w->installed_at = to_i64(r[8]);
-    w->active = (int)to_i64(r[9]);
-    w->needs_reconnect = (int)to_i64(r[10]);
+    w->token_expires_at = nxs_store_to_i64(r[7]);
+    w->installed_at = nxs_store_to_i64(r[8]);
+    w->active = (int)nxs_store_to_i64(r[9]);
+    w->needs_reconnect = (int)nxs_store_to_i64(r[10]);
     return w;
 }
 
@@ -263,8 +247,8 @@ apr_status_t nxs_store_workspace_set_tokens(nxs_db_t *db, const char *account, c
                                             const char *token_sealed, const char *refresh_sealed,
                                             apr_int64_t expires_at, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_ws_set_tokens", p, token_sealed, refresh_sealed, i64(expires_at, p),
-                account, team);
+    return EXEC(db, NULL, "nxs_ws_set_tokens", p, token_sealed, refresh_sealed,
+                nxs_store_i64(expires_at, p), account, team);
 }
 
 apr_status_t nxs_store_workspaces_delete(nxs_db_t *db, const char *account, apr_pool_t *p)
@@ -281,7 +265,8 @@ apr_status_t nxs_store_workspace_set_needs_reconnect(nxs_db_t *db, const char *a
 apr_status_t nxs_store_channel_error(nxs_db_t *db, const char *account, const char *channel,
                                      const char *error, apr_int64_t at, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_cat_channel_error", p, error, i64(at, p), account, channel);
+    return EXEC(db, NULL, "nxs_cat_channel_error", p, error, nxs_store_i64(at, p), account,
+                channel);
 }
 
 apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db, const char *account,
@@ -306,7 +291,7 @@ apr_status_t nxs_store_categories_list(apr_array_header_t **out, nxs_db_t *db, c
                 c->channel_name = r[2];
                 c->mention = r[3] ? r[3] : "none";
                 c->last_error = r[4];
-                c->last_error_at = to_i64(r[5]);
+                c->last_error_at = nxs_store_to_i64(r[5]);
             }
         }
         APR_ARRAY_PUSH(*out, nxs_category_t *) = c;
@@ -344,7 +329,7 @@ apr_status_t nxs_store_filters_get(const char **json, nxs_db_t *db, const char *
 apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char *json,
                                    apr_int64_t now, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_filters_put", p, account, json, i64(now, p));
+    return EXEC(db, NULL, "nxs_filters_put", p, account, json, nxs_store_i64(now, p));
 }
 
 apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, const char *account,
@@ -352,7 +337,7 @@ apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, con
                                        apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_oauth_put", p, state_hash, account, browser_hash,
-                i64(expires_at, p));
+                nxs_store_i64(expires_at, p));
 }
 
 apr_status_t nxs_store_oauth_state_take(const char **account, const char **browser_hash,
@@ -374,7 +359,7 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
     if ((rv = EXEC(db, &deleted, "nxs_oauth_delete", p, state_hash)) || deleted != 1) {
         return rv;
     }
-    if (to_i64(r[2]) <= now) {
+    if (nxs_store_to_i64(r[2]) <= now) {
         return APR_SUCCESS;
     }
     *account = r[0];
@@ -386,7 +371,7 @@ apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig, apr_int64
                             apr_pool_t *p)
 {
     int n = 0;
-    apr_status_t rv = EXEC(db, &n, "nxs_launch_use", p, sig, i64(expires_at, p));
+    apr_status_t rv = EXEC(db, &n, "nxs_launch_use", p, sig, nxs_store_i64(expires_at, p));
 
     *first = rv == APR_SUCCESS && n == 1;
     return rv;
@@ -395,7 +380,7 @@ apr_status_t nxs_store_once(int *first, nxs_db_t *db, const char *sig, apr_int64
 apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int64_t grace,
                              apr_pool_t *p)
 {
-    const char *cutoff = i64(now - grace, p), *t = i64(now, p);
+    const char *cutoff = nxs_store_i64(now - grace, p), *t = nxs_store_i64(now, p);
     apr_status_t rv;
 
     *purged = 0;
@@ -407,7 +392,8 @@ apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int
         (rv = EXEC(db, purged, "nxs_purge_accounts", p, cutoff)) ||
         (rv = EXEC(db, NULL, "nxs_purge_oauth", p, t)) ||
         (rv = EXEC(db, NULL, "nxs_purge_launch", p, t)) ||
-        (rv = EXEC(db, NULL, "nxs_purge_deliveries", p, i64(now - NXS_DELIVERY_KEEP, p)))) {
+        (rv = EXEC(db, NULL, "nxs_purge_deliveries", p,
+                   nxs_store_i64(now - NXS_DELIVERY_KEEP, p)))) {
         nxs_db_rollback(db, p);
         return rv;
     }
@@ -418,7 +404,7 @@ apr_status_t nxs_store_delivery_put(nxs_db_t *db, const nxs_delivery_t *d, apr_p
 {
     return EXEC(db, NULL, "nxs_delivery_put", p, d->delivery_id, d->account_id, d->team_id,
                 d->channel_id, d->message_ts, d->event_id, d->record_json ? d->record_json : "",
-                d->message_json, i64(d->posted_at, p));
+                d->message_json, nxs_store_i64(d->posted_at, p));
 }
 
 apr_status_t nxs_store_delivery_get(nxs_delivery_t **out, nxs_db_t *db, const char *delivery_id,
@@ -443,11 +429,11 @@ apr_status_t nxs_store_delivery_get(nxs_delivery_t **out, nxs_db_t *db, const ch
     d->event_id = r[5];
     d->record_json = r[6];
     d->message_json = r[7];
-    d->posted_at = to_i64(r[8]);
+    d->posted_at = nxs_store_to_i64(r[8]);
     d->handled_by = r[9];
     d->handled_name = r[10];
-    d->handled_at = to_i64(r[11]);
-    d->reported_at = to_i64(r[12]);
+    d->handled_at = nxs_store_to_i64(r[11]);
+    d->reported_at = nxs_store_to_i64(r[12]);
     *out = d;
     return APR_SUCCESS;
 }
@@ -457,7 +443,8 @@ apr_status_t nxs_store_delivery_handle(int *first, nxs_db_t *db, const char *del
                                        apr_pool_t *p)
 {
     int n = 0;
-    apr_status_t rv = EXEC(db, &n, "nxs_delivery_handle", p, user, name, i64(at, p), delivery_id);
+    apr_status_t rv =
+        EXEC(db, &n, "nxs_delivery_handle", p, user, name, nxs_store_i64(at, p), delivery_id);
 
     *first = rv == APR_SUCCESS && n == 1;
     return rv;
@@ -466,5 +453,5 @@ apr_status_t nxs_store_delivery_handle(int *first, nxs_db_t *db, const char *del
 apr_status_t nxs_store_delivery_reported(nxs_db_t *db, const char *delivery_id, apr_int64_t at,
                                          apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_delivery_reported", p, i64(at, p), delivery_id);
+    return EXEC(db, NULL, "nxs_delivery_reported", p, nxs_store_i64(at, p), delivery_id);
 }

@@ -5,6 +5,7 @@
  * only one INSERT ... ON CONFLICT DO NOTHING or one conditional UPDATE
  * can change, never by a read followed by a write. */
 #include "store/nxs_store_chores.h"
+#include "store/nxs_store_int.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -104,24 +105,6 @@ const nxs_db_statement_t nxs_db_chores_statements[] = {
     {NULL, NULL},
 };
 
-static const char *i64(apr_int64_t v, apr_pool_t *p)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
-}
-
-static apr_int64_t to_i64(const char *s)
-{
-    return s ? (apr_int64_t)apr_atoi64(s) : 0;
-}
-
-#define ARGS(...)  ((const char *const[]){__VA_ARGS__})
-#define NARGS(...) ((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
-#define EXEC(db, nrows, label, p, ...)                                                             \
-    nxs_db_exec(nrows, NULL, db, label, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
-#define SELECT(rows, db, label, ncols, p, ...)                                                     \
-    nxs_db_select(rows, NULL, db, label, ncols, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), p)
-#define SELECT0(rows, db, label, ncols, p) nxs_db_select(rows, NULL, db, label, ncols, 0, NULL, p)
-
 /* ---- Pre-meeting alerts -------------------------------------------- */
 
 static nxs_reminder_t *reminder_from_row(const char **r, apr_pool_t *p)
@@ -130,16 +113,16 @@ static nxs_reminder_t *reminder_from_row(const char **r, apr_pool_t *p)
 
     m->account_id = r[0];
     m->record_id = r[1];
-    m->starts_at = to_i64(r[2]);
-    m->due_at = to_i64(r[3]);
+    m->starts_at = nxs_store_to_i64(r[2]);
+    m->due_at = nxs_store_to_i64(r[3]);
     m->state = r[4];
     m->envelope_json = r[5];
     m->event_id = r[6];
-    m->event_at = to_i64(r[7]);
-    m->rev = to_i64(r[8]);
+    m->event_at = nxs_store_to_i64(r[7]);
+    m->rev = nxs_store_to_i64(r[8]);
     m->claimed_by = r[9];
-    m->claimed_at = to_i64(r[10]);
-    m->done_at = to_i64(r[11]);
+    m->claimed_at = nxs_store_to_i64(r[10]);
+    m->done_at = nxs_store_to_i64(r[11]);
     m->done_reason = r[12];
     return m;
 }
@@ -164,10 +147,11 @@ static apr_status_t reminder_insert(int *n, nxs_db_t *db, const nxs_reminder_cha
     int cancel = c->kind == NXS_CHANGE_CANCELLED;
 
     return EXEC(db, n, "nxs_rem_insert", p, c->account_id, c->record_id,
-                i64(cancel ? 0 : c->starts_at, p), i64(cancel ? 0 : c->due_at, p),
+                nxs_store_i64(cancel ? 0 : c->starts_at, p),
+                nxs_store_i64(cancel ? 0 : c->due_at, p),
                 cancel ? NXS_REMINDER_CANCELLED : NXS_REMINDER_PENDING,
                 cancel || !c->envelope_json ? "{}" : c->envelope_json, c->event_id,
-                i64(c->occurred_at, p), i64(now, p));
+                nxs_store_i64(c->occurred_at, p), nxs_store_i64(now, p));
 }
 
 /* The write C makes to the existing alert M: *n gets the rows changed (0
@@ -178,7 +162,8 @@ static apr_status_t reminder_change(int *n, nxs_reminder_outcome_e *out, nxs_db_
                                     apr_int64_t now, apr_pool_t *p)
 {
     int cancelled = strcmp(m->state, NXS_REMINDER_CANCELLED) == 0;
-    const char *rev = i64(m->rev, p), *at = i64(c->occurred_at, p), *upd = i64(now, p);
+    const char *rev = nxs_store_i64(m->rev, p), *at = nxs_store_i64(c->occurred_at, p),
+               *upd = nxs_store_i64(now, p);
     const char *envelope;
 
     *out = NXS_REMINDER_APPLIED;
@@ -203,8 +188,9 @@ static apr_status_t reminder_change(int *n, nxs_reminder_outcome_e *out, nxs_db_
     /* A reschedule keeps the booking's envelope (title, attendee). */
     envelope =
         c->kind == NXS_CHANGE_BOOKED && c->envelope_json ? c->envelope_json : m->envelope_json;
-    return EXEC(db, n, "nxs_rem_rearm", p, i64(c->starts_at, p), i64(c->due_at, p), envelope,
-                c->event_id, at, upd, m->account_id, m->record_id, rev);
+    return EXEC(db, n, "nxs_rem_rearm", p, nxs_store_i64(c->starts_at, p),
+                nxs_store_i64(c->due_at, p), envelope, c->event_id, at, upd, m->account_id,
+                m->record_id, rev);
 }
 
 apr_status_t nxs_store_reminder_apply_in(nxs_reminder_outcome_e *out, nxs_db_t *db,
@@ -215,7 +201,8 @@ apr_status_t nxs_store_reminder_apply_in(nxs_reminder_outcome_e *out, nxs_db_t *
     apr_status_t rv;
     int n = 0;
 
-    if ((rv = EXEC(db, &n, "nxs_rem_event_add", p, c->account_id, c->event_id, i64(now, p)))) {
+    if ((rv = EXEC(db, &n, "nxs_rem_event_add", p, c->account_id, c->event_id,
+                   nxs_store_i64(now, p)))) {
         return rv;
     }
     if (n == 0) {
@@ -278,22 +265,23 @@ apr_status_t nxs_store_reminders_claim_due(apr_array_header_t **claimed, int *sk
 
     *claimed = apr_array_make(p, 4, sizeof(nxs_reminder_t *));
     *skipped = 0;
-    rv = SELECT(&rows, db, "nxs_rem_due", 4, p, i64(now, p), i64(now - lease, p),
-                apr_itoa(p, limit));
+    rv = SELECT(&rows, db, "nxs_rem_due", 4, p, nxs_store_i64(now, p),
+                nxs_store_i64(now - lease, p), apr_itoa(p, limit));
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; ++i) {
         const char **r = APR_ARRAY_IDX(rows, i, const char **);
         nxs_reminder_t *m = NULL;
 
         n = 0;
-        if (to_i64(r[3]) <= now) {
+        if (nxs_store_to_i64(r[3]) <= now) {
             /* Never after the start (docs/CONTRACT.md "Scheduled work"): a node that was down at
              * due_at sends late only while the meeting has not begun. */
-            rv = EXEC(db, &n, "nxs_rem_finish", p, NXS_REMINDER_SKIPPED, "started", i64(now, p),
-                      i64(now, p), r[0], r[1], r[2]);
+            rv = EXEC(db, &n, "nxs_rem_finish", p, NXS_REMINDER_SKIPPED, "started",
+                      nxs_store_i64(now, p), nxs_store_i64(now, p), r[0], r[1], r[2]);
             *skipped += n;
             continue;
         }
-        rv = EXEC(db, &n, "nxs_rem_claim", p, node, i64(now, p), i64(now, p), r[0], r[1], r[2]);
+        rv = EXEC(db, &n, "nxs_rem_claim", p, node, nxs_store_i64(now, p), nxs_store_i64(now, p),
+                  r[0], r[1], r[2]);
         if (rv == APR_SUCCESS && n == 1 &&
             (rv = nxs_store_reminder_get(&m, db, r[0], r[1], p)) == APR_SUCCESS && m) {
             APR_ARRAY_PUSH(*claimed, nxs_reminder_t *) = m;
@@ -307,8 +295,8 @@ apr_status_t nxs_store_reminder_finish(int *done, nxs_db_t *db, const nxs_remind
                                        apr_pool_t *p)
 {
     *done = 0;
-    return EXEC(db, done, "nxs_rem_finish", p, state, reason, i64(now, p), i64(now, p),
-                r->account_id, r->record_id, i64(r->rev, p));
+    return EXEC(db, done, "nxs_rem_finish", p, state, reason, nxs_store_i64(now, p),
+                nxs_store_i64(now, p), r->account_id, r->record_id, nxs_store_i64(r->rev, p));
 }
 
 apr_status_t nxs_store_reminder_next_due(apr_int64_t *due_at, nxs_db_t *db, apr_pool_t *p)
@@ -318,7 +306,7 @@ apr_status_t nxs_store_reminder_next_due(apr_int64_t *due_at, nxs_db_t *db, apr_
 
     *due_at = 0;
     if (rv == APR_SUCCESS && rows->nelts) {
-        *due_at = to_i64(APR_ARRAY_IDX(rows, 0, const char **)[0]);
+        *due_at = nxs_store_to_i64(APR_ARRAY_IDX(rows, 0, const char **)[0]);
     }
     return rv;
 }
@@ -375,8 +363,8 @@ apr_status_t nxs_store_recap_count(nxs_recap_count_e *out, nxs_db_t *db, const n
         currency = e->currency;
     }
     if ((rv = EXEC(db, &n, "nxs_recap_event_add", p, e->account_id, e->event_id, e->day,
-                   recap_metrics[i].metric, currency, amount, i64(e->occurred_at, p),
-                   i64(now, p))) != APR_SUCCESS) {
+                   recap_metrics[i].metric, currency, amount, nxs_store_i64(e->occurred_at, p),
+                   nxs_store_i64(now, p))) != APR_SUCCESS) {
         return rv;
     }
     if (n == 0) {
@@ -445,7 +433,7 @@ apr_status_t nxs_store_recap_metrics(nxs_recap_t **out, int *events, nxs_db_t *d
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; ++i) {
         const char **r = APR_ARRAY_IDX(rows, i, const char **);
         const char *metric = r[0] ? r[0] : "";
-        int n = (int)to_i64(r[1]);
+        int n = (int)nxs_store_to_i64(r[1]);
 
         *events += n;
         if (strcmp(metric, "paid") == 0 || strcmp(metric, "renewal") == 0) {
@@ -476,10 +464,12 @@ static apr_status_t claim(int *won, nxs_db_t *db, const char *insert, const char
     apr_status_t rv;
 
     *won = 0;
-    if ((rv = EXEC(db, won, insert, p, k1, k2, node, i64(now, p))) != APR_SUCCESS || *won) {
+    if ((rv = EXEC(db, won, insert, p, k1, k2, node, nxs_store_i64(now, p))) != APR_SUCCESS ||
+        *won) {
         return rv;
     }
-    return EXEC(db, won, takeover, p, node, i64(now, p), k1, k2, i64(now - lease, p));
+    return EXEC(db, won, takeover, p, node, nxs_store_i64(now, p), k1, k2,
+                nxs_store_i64(now - lease, p));
 }
 
 apr_status_t nxs_store_recap_claim(int *won, nxs_db_t *db, const char *account, const char *day,
@@ -495,7 +485,8 @@ apr_status_t nxs_store_recap_finish(int *done, nxs_db_t *db, const char *account
                                     apr_int64_t now, apr_pool_t *p)
 {
     *done = 0;
-    return EXEC(db, done, "nxs_recap_finish", p, state, reason, i64(now, p), account, day, node);
+    return EXEC(db, done, "nxs_recap_finish", p, state, reason, nxs_store_i64(now, p), account, day,
+                node);
 }
 
 apr_status_t nxs_store_recap_state(const char **state, const char **reason, nxs_db_t *db,
@@ -528,7 +519,7 @@ apr_status_t nxs_store_recap_accounts(apr_array_header_t **out, nxs_db_t *db, ap
         a->timezone = r[2];
         a->locale = r[3];
         a->currency = r[4];
-        a->disconnected_at = to_i64(r[5]);
+        a->disconnected_at = nxs_store_to_i64(r[5]);
         APR_ARRAY_PUSH(*out, nxs_account_t *) = a;
     }
     return rv;
@@ -549,14 +540,15 @@ apr_status_t nxs_store_chore_finish(int *done, nxs_db_t *db, const char *chore, 
                                     apr_int64_t now, apr_pool_t *p)
 {
     *done = 0;
-    return EXEC(db, done, "nxs_chore_finish", p, state, reason, i64(now, p), chore, slot, node);
+    return EXEC(db, done, "nxs_chore_finish", p, state, reason, nxs_store_i64(now, p), chore, slot,
+                node);
 }
 
 apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, apr_int64_t before,
                                        apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
-    apr_status_t rv = SELECT(&rows, db, "nxs_tokens_expiring", 11, p, i64(before, p));
+    apr_status_t rv = SELECT(&rows, db, "nxs_tokens_expiring", 11, p, nxs_store_i64(before, p));
     int i;
 
     *out = apr_array_make(p, 4, sizeof(nxs_workspace_t *));
@@ -571,10 +563,10 @@ apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, a
         w->scopes = r[4];
         w->token_sealed = r[5];
         w->refresh_sealed = r[6];
-        w->token_expires_at = to_i64(r[7]);
-        w->installed_at = to_i64(r[8]);
-        w->active = (int)to_i64(r[9]);
-        w->needs_reconnect = (int)to_i64(r[10]);
+        w->token_expires_at = nxs_store_to_i64(r[7]);
+        w->installed_at = nxs_store_to_i64(r[8]);
+        w->active = (int)nxs_store_to_i64(r[9]);
+        w->needs_reconnect = (int)nxs_store_to_i64(r[10]);
         APR_ARRAY_PUSH(*out, nxs_workspace_t *) = w;
     }
     return rv;
@@ -588,7 +580,7 @@ static int count_of(const apr_array_header_t *rows, const char *state)
     for (int i = 0; i < rows->nelts; ++i) {
         const char **r = APR_ARRAY_IDX(rows, i, const char **);
         if (r[0] && strcmp(r[0], state) == 0) {
-            return (int)to_i64(r[1]);
+            return (int)nxs_store_to_i64(r[1]);
         }
     }
     return 0;
@@ -606,19 +598,20 @@ apr_status_t nxs_store_chores_status(nxs_chores_status_t *st, nxs_db_t *db, apr_
     if ((rv = SELECT0(&rows, db, "nxs_st_rem_pending", 1, p)) != APR_SUCCESS) {
         return rv;
     }
-    st->reminders_pending = rows->nelts ? (int)to_i64(APR_ARRAY_IDX(rows, 0, const char **)[0]) : 0;
+    st->reminders_pending =
+        rows->nelts ? (int)nxs_store_to_i64(APR_ARRAY_IDX(rows, 0, const char **)[0]) : 0;
     if ((rv = nxs_store_reminder_next_due(&st->next_reminder_at, db, p)) != APR_SUCCESS ||
-        (rv = SELECT(&rows, db, "nxs_st_rem_done", 2, p, i64(since, p))) != APR_SUCCESS) {
+        (rv = SELECT(&rows, db, "nxs_st_rem_done", 2, p, nxs_store_i64(since, p))) != APR_SUCCESS) {
         return rv;
     }
     st->reminders_sent = count_of(rows, NXS_REMINDER_SENT);
     st->reminders_skipped = count_of(rows, NXS_REMINDER_SKIPPED);
-    if ((rv = SELECT(&rows, db, "nxs_st_recaps", 2, p, i64(since, p))) != APR_SUCCESS) {
+    if ((rv = SELECT(&rows, db, "nxs_st_recaps", 2, p, nxs_store_i64(since, p))) != APR_SUCCESS) {
         return rv;
     }
     st->recaps_sent = count_of(rows, NXS_RECAP_SENT);
     st->recaps_skipped = count_of(rows, NXS_RECAP_SKIPPED);
-    if ((rv = SELECT(&rows, db, "nxs_st_chores", 3, p, i64(since, p))) != APR_SUCCESS) {
+    if ((rv = SELECT(&rows, db, "nxs_st_chores", 3, p, nxs_store_i64(since, p))) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < rows->nelts; ++i) {
@@ -627,7 +620,7 @@ apr_status_t nxs_store_chores_status(nxs_chores_status_t *st, nxs_db_t *db, apr_
 
         c->chore = r[0];
         c->state = r[1];
-        c->runs = (int)to_i64(r[2]);
+        c->runs = (int)nxs_store_to_i64(r[2]);
     }
     return APR_SUCCESS;
 }
@@ -637,7 +630,7 @@ apr_status_t nxs_store_chores_purge(int *deleted, nxs_db_t *db, apr_int64_t now,
     static const char *const labels[] = {"nxs_purge_reminders",    "nxs_purge_reminder_events",
                                          "nxs_purge_recap_events", "nxs_purge_recaps",
                                          "nxs_purge_chore_runs",   NULL};
-    const char *cutoff = i64(now - NXS_CHORES_KEEP, p);
+    const char *cutoff = nxs_store_i64(now - NXS_CHORES_KEEP, p);
     apr_status_t rv = APR_SUCCESS;
     int i, n;
 

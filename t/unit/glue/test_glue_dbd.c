@@ -39,11 +39,15 @@ static const char *db_path(apr_pool_t *p)
     return apr_pstrcat(p, glue_temp_dir(p), "/store.sqlite", NULL);
 }
 
+/* Every statement nxs_db_prepare_all prepares: both lists of nxs_db.h. */
 static apr_size_t statement_count(void)
 {
-    apr_size_t n = 0;
+    apr_size_t n = 0, i;
 
-    while (nxs_db_statements[n].label) {
+    for (i = 0; nxs_db_statements[i].label; ++i) {
+        ++n;
+    }
+    for (i = 0; nxs_db_chores_statements[i].label; ++i) {
         ++n;
     }
     return n;
