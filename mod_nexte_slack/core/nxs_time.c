@@ -16,6 +16,20 @@ long long nxs_time_days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+void nxs_time_civil_from_days(int *y, int *m, int *d, long long days)
+{
+    long long z = days + 719468, era, doe, yoe, doy, mp;
+
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 /* Reads exactly N digits at S into *v. */
 static int digits(int *v, const char *s, int n)
 {

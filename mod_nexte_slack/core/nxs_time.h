@@ -10,6 +10,9 @@
  * era-of-400-years computation, valid for every year of RFC 3339). */
 long long nxs_time_days_from_civil(int y, int m, int d);
 
+/* The inverse: the proleptic Gregorian date DAYS days after 1970-01-01. */
+void nxs_time_civil_from_days(int *y, int *m, int *d, long long days);
+
 /* Parses an RFC 3339 date-time ("2026-11-28T08:59:12Z",
  * "2026-11-28T09:59:12.5+01:00"): the offset is required, every field is
  * range-checked (leap years included), a leap second counts as :59. */

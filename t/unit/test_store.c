@@ -2,7 +2,7 @@
  * (fresh, repeated, newer-than-us), accounts, workspaces, the category map,
  * filters, one-time OAuth states, launch links and purge.  SQLite by
  * default; with NXS_TEST_PGSQL set to apr_dbd_pgsql parameters (see
- * build/with-postgres), the same tests run on PostgreSQL. */
+ * build/with-postgres), the same tests run on PostgreSQL (nxs_test_db.h). */
 #include "nxs_test.h"
 
 #include <apr_dbd.h>
@@ -13,58 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nxs_test_db.h"
 #include "store/nxs_schema.h"
 #include "store/nxs_store.h"
-
-/* Empties a PostgreSQL test database so each test starts from nothing. */
-static void drop_all(nxs_db_t *db)
-{
-    static const char *const tables[] = {"nxs_schema",      "nxs_accounts",   "nxs_workspaces",
-                                         "nxs_categories",  "nxs_filters",    "nxs_oauth_states",
-                                         "nxs_launch_used", "nxs_deliveries", NULL};
-    int i, n = 0;
-
-    for (i = 0; tables[i]; ++i) {
-        char sql[80];
-        snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", tables[i]);
-        assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, sql), 0);
-    }
-}
-
-static nxs_db_t *open_db(apr_pool_t *p, const char **path_out)
-{
-    nxs_db_t *db = apr_pcalloc(p, sizeof(*db));
-    const char *pg = getenv("NXS_TEST_PGSQL");
-    const char *path =
-        pg ? NULL : apr_psprintf(p, "/tmp/nxs-store-%ld-%p.sqlite", (long)getpid(), (void *)db);
-    const char *err = NULL;
-    int version = 0;
-
-    apr_dbd_init(p);
-    assert_int_equal(apr_dbd_get_driver(p, pg ? "pgsql" : "sqlite3", &db->driver), APR_SUCCESS);
-    assert_int_equal(apr_dbd_open(db->driver, p, pg ? pg : path, &db->handle), APR_SUCCESS);
-    if (pg) {
-        drop_all(db);
-    }
-    if (nxs_schema_migrate(&version, &err, db, p) != APR_SUCCESS) {
-        fail_msg("migration failed: %s", err);
-    }
-    assert_int_equal(version, nxs_schema_target_version());
-    assert_int_equal(nxs_db_prepare_all(db, p), APR_SUCCESS);
-    *path_out = path;
-    return db;
-}
-
-static void close_db(nxs_db_t *db, const char *path, apr_pool_t *p)
-{
-    apr_dbd_close(db->driver, db->handle);
-    if (!path) {
-        return;
-    }
-    unlink(path);
-    unlink(apr_pstrcat(p, path, "-wal", NULL));
-    unlink(apr_pstrcat(p, path, "-shm", NULL));
-}
 
 static void migration_is_idempotent_and_refuses_newer_schemas(void **state)
 {

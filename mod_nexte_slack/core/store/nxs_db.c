@@ -9,14 +9,9 @@ static apr_dbd_prepared_t *statement(nxs_db_t *db, const char *label)
     return db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING) : NULL;
 }
 
-apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p)
+static apr_status_t prepare_list(nxs_db_t *db, const nxs_db_statement_t *s, apr_pool_t *p)
 {
-    const nxs_db_statement_t *s;
-
-    if (!db->prepared) {
-        db->prepared = apr_hash_make(p);
-    }
-    for (s = nxs_db_statements; s->label; ++s) {
+    for (; s->label; ++s) {
         apr_dbd_prepared_t *stmt = NULL;
         if (apr_dbd_prepare(db->driver, p, db->handle, s->sql, s->label, &stmt) != 0) {
             return APR_EGENERAL;
@@ -24,6 +19,20 @@ apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p)
         apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!db->prepared) {
+        db->prepared = apr_hash_make(p);
+    }
+    /* nxs_db_statements last: see nxs_db.h. */
+    if ((rv = prepare_list(db, nxs_db_chores_statements, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return prepare_list(db, nxs_db_statements, p);
 }
 
 static void set_err(const char **err, nxs_db_t *db, int rc, const char *label, apr_pool_t *p)

@@ -83,7 +83,73 @@ static const char *const MIGRATION_2[] = {
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
+/* Scheduled work (docs/CONTRACT.md "Scheduled work", docs/SCHEDULED.md), shared by every node:
+ * - nxs_reminders: one pre-meeting alert per appointment, moved by later
+ *   events (event_at orders them), claimed for sending (rev is bumped by
+ *   every write, so a write based on a stale read changes nothing);
+ * - nxs_reminder_events / nxs_recap_events: the event ids already applied,
+ *   so a duplicate or retried event changes nothing; a recap event row
+ *   also is the event's contribution to its local day (amounts are
+ *   decimal strings, summed exactly in C: the two databases have no
+ *   common exact numeric type through apr_dbd's text binding);
+ * - nxs_recaps and nxs_chore_runs: once-only claims, one row per
+ *   (account, day) and per (chore, slot). */
+static const char *const MIGRATION_3[] = {
+    "CREATE TABLE nxs_reminders ("
+    " account_id TEXT NOT NULL,"
+    " record_id TEXT NOT NULL,"
+    " starts_at BIGINT NOT NULL,"
+    " due_at BIGINT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " envelope_json TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " event_at BIGINT NOT NULL,"
+    " rev BIGINT NOT NULL,"
+    " claimed_by TEXT,"
+    " claimed_at BIGINT,"
+    " done_at BIGINT,"
+    " done_reason TEXT,"
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, record_id))",
+    "CREATE INDEX nxs_reminders_due ON nxs_reminders (state, due_at)",
+    "CREATE TABLE nxs_reminder_events ("
+    " account_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " applied_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, event_id))",
+    "CREATE TABLE nxs_recap_events ("
+    " account_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " day TEXT NOT NULL,"
+    " metric TEXT NOT NULL,"
+    " currency TEXT,"
+    " amount TEXT,"
+    " occurred_at BIGINT NOT NULL,"
+    " accepted_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, event_id))",
+    "CREATE INDEX nxs_recap_events_day ON nxs_recap_events (account_id, day)",
+    "CREATE TABLE nxs_recaps ("
+    " account_id TEXT NOT NULL,"
+    " day TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " reason TEXT,"
+    " claimed_by TEXT NOT NULL,"
+    " claimed_at BIGINT NOT NULL,"
+    " done_at BIGINT,"
+    " PRIMARY KEY (account_id, day))",
+    "CREATE TABLE nxs_chore_runs ("
+    " chore TEXT NOT NULL,"
+    " slot TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " reason TEXT,"
+    " claimed_by TEXT NOT NULL,"
+    " claimed_at BIGINT NOT NULL,"
+    " done_at BIGINT,"
+    " PRIMARY KEY (chore, slot))",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)

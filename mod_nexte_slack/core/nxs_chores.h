@@ -1,0 +1,113 @@
+/* What scheduled work an accepted event causes, and when it is due
+ * (docs/CONTRACT.md "Scheduled work", docs/SCHEDULED.md): the rules between an event envelope, the
+ * account's time zone and the SQL of nxs_store_chores.
+ *
+ *  - Pre-meeting alert: appointment.booked / .rescheduled / .cancelled
+ *    create, move or cancel an alert due NXS_REMINDER_LEAD before
+ *    data.starts_at, sent to the booking channel as
+ *    appointment.starting_soon;
+ *  - Daily recap: every accepted event of a counted type counts for the
+ *    local day of its occurred_at in the account's zone; the recap of a
+ *    day is due from 09:00 the next local day until that day ends.
+ *
+ * Pure rules plus calls into the store; no state of its own.  Safe from
+ * any thread, each with its own nxs_db_t. */
+#ifndef NXS_CHORES_H
+#define NXS_CHORES_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <jansson.h>
+
+#include "event/nxs_envelope.h"
+#include "nxs_localtime.h"
+#include "store/nxs_store.h"
+#include "store/nxs_store_chores.h"
+
+/* The alert goes this long before the start. */
+#define NXS_REMINDER_LEAD apr_time_from_sec(15 * 60)
+
+/* The recap's local wall-clock time. */
+#define NXS_RECAP_HOUR   9
+#define NXS_RECAP_MINUTE 0
+
+/* A claim not finished after this long is abandoned (its holder died)
+ * and may be taken over.  Rendering and queueing one message takes
+ * milliseconds; five minutes leaves room for a slow database. */
+#define NXS_CHORE_LEASE apr_time_from_sec(300)
+
+/* The alert change ENV makes.  APR_ENOENT when ENV is not a booking
+ * change (appointment.booked, .rescheduled, .cancelled) or has no
+ * record.id; APR_EINVAL when a booked or rescheduled event has no valid
+ * data.starts_at.  C's strings live in P. */
+apr_status_t nxs_chores_reminder_change(nxs_reminder_change_t *c, const nxs_envelope_t *env,
+                                        apr_pool_t *p);
+
+/* What ENV adds to its recap, its day taken in TZ (the account's zone at
+ * acceptance).  An amount without a currency takes CURRENCY (the
+ * account's).  APR_ENOENT when ENV's type is not counted. */
+apr_status_t nxs_chores_recap_event(nxs_recap_event_t *e, const nxs_envelope_t *env, const char *tz,
+                                    const char *currency, apr_pool_t *p);
+
+/* The two effects of an accepted event on scheduled work, for the ingest
+ * path: *reminder and *recap say what happened (NXS_REMINDER_UNCHANGED /
+ * NXS_RECAP_NOT_COUNTED when the event has nothing to do with them).
+ * ACCOUNT gives the zone and currency (NULL: UTC, no default currency).
+ * Each effect is idempotent on the event id, so the caller may run this
+ * again for a retried event. */
+apr_status_t nxs_chores_event_accepted(nxs_reminder_outcome_e *reminder, nxs_recap_count_e *recap,
+                                       nxs_db_t *db, const nxs_envelope_t *env,
+                                       const nxs_account_t *account, apr_time_t now, apr_pool_t *p);
+
+/* The zone the recap and the counters use for ACCOUNT: its time zone when
+ * ICU knows it, else "UTC" (so that a bad zone never makes an event fail
+ * to be accepted; the settings API refuses unknown zones anyway). */
+const char *nxs_chores_zone(const nxs_account_t *account);
+
+/* The recap due at NOW in zone TZ: *due is 1 with *day = yesterday
+ * (local) from 09:00 local until local midnight, else 0.  *next is the
+ * next 09:00 after NOW, when the daemon should look again. */
+apr_status_t nxs_chores_recap_due(int *due, nxs_day_t *day, apr_time_t *next, apr_time_t now,
+                                  const char *tz);
+
+/* The earliest next 09:00 after NOW among ACCOUNTS (nxs_account_t *, as
+ * nxs_store_recap_accounts lists them), each in nxs_chores_zone; 0 when
+ * ACCOUNTS is empty.  For the daemon's wake-up and the status. */
+apr_time_t nxs_chores_next_recap(const apr_array_header_t *accounts, apr_time_t now);
+
+/* The slot of a periodic chore at NOW: NOW rounded down to a multiple of
+ * PERIOD since the epoch, as "2026-12-07T21:00:00Z" (the key of
+ * nxs_store_chore_claim, so one node runs each period). */
+const char *nxs_chores_slot(apr_time_t now, apr_interval_time_t period, apr_pool_t *p);
+
+/* A claimer name unique to this process: "host:pid:usec" (the time of the
+ * call), so that a restarted daemon that got the same pid never takes its
+ * predecessor's claims for its own.  Call it once at start and keep it. */
+const char *nxs_chores_node_id(apr_pool_t *p);
+
+/* The scheduled-work part of the status endpoint (docs/CONTRACT.md "Observability"), from ST (as
+ * nxs_store_chores_status counted it since SINCE, the start of the UTC
+ * day) and NEXT_RECAP (nxs_chores_next_recap; 0 for none):
+ *   {"since": "...Z", "reminders": {"pending", "next_due_at", "sent",
+ *    "skipped"}, "recaps": {"next_at", "sent", "skipped"},
+ *    "chores": {"purge": {"done": 1, ...}, ...}}
+ * with times as RFC 3339 strings or null.  A new (pool-owned) object. */
+json_t *nxs_chores_status_json(const nxs_chores_status_t *st, apr_time_t since,
+                               apr_time_t next_recap, apr_pool_t *p);
+
+/* The same numbers as Prometheus text (HELP, TYPE and samples, one
+ * metric family after another), names prefixed "nexte_slack_". */
+const char *nxs_chores_status_prometheus(const nxs_chores_status_t *st, apr_time_t next_recap,
+                                         apr_pool_t *p);
+
+/* The appointment.starting_soon envelope of alert R: the booking event it
+ * was made from, with type "appointment.starting_soon", data.starts_at
+ * the alert's (current) start, occurred_at NOW and an id of its own
+ * ("soon/" + the id of the event that set the start, cut to 64
+ * characters; '/' is not in the alphabet of Nexte's ids, so it never
+ * equals one of them).  Pool-owned.  APR_EINVAL when R's envelope is not a JSON
+ * object. */
+apr_status_t nxs_chores_reminder_envelope(json_t **ev, const nxs_reminder_t *r, apr_time_t now,
+                                          apr_pool_t *p);
+
+#endif

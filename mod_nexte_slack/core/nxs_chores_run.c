@@ -1,0 +1,293 @@
+/* One round of the alerts and recaps that are due: claim, route, render,
+ * queue, finish (see nxs_chores_run.h). */
+#include "nxs_chores_run.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+#include "event/nxs_event.h"
+#include "nxs_chores.h"
+#include "nxs_json.h"
+#include "render/nxs_render.h"
+#include "security/nxs_crypto.h"
+
+/* The loop looks again at least this often: alerts booked by other
+ * processes, abandoned claims, accounts that connected. */
+#define MAX_SLEEP apr_time_from_sec(60)
+
+/* What a message needs from the account's settings. */
+typedef struct {
+    nxs_account_t *account;
+    nxs_workspace_t *active; /* NULL when not connected */
+    apr_array_header_t *categories;
+} settings_t;
+
+static apr_status_t settings_load(settings_t *s, nxs_db_t *db, const char *account, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    memset(s, 0, sizeof(*s));
+    if ((rv = nxs_store_account_get(&s->account, db, account, p)) != APR_SUCCESS ||
+        (rv = nxs_store_workspace_active(&s->active, db, account, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return nxs_store_categories_list(&s->categories, db, account, p);
+}
+
+static void render_settings(nxs_render_settings_t *rs, const settings_t *s, nxs_mention_e mention,
+                            const char *delivery_id, const nxs_chores_env_t *env)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->locale = s->account ? s->account->locale : NULL;
+    rs->currency = s->account ? s->account->currency : NULL;
+    rs->timezone = nxs_chores_zone(s->account);
+    rs->mention = mention;
+    rs->app_url = env->app_url;
+    rs->delivery_id = delivery_id;
+}
+
+/* Queues MSG for (ACCOUNT, TEAM, CHANNEL) under the id EVENT_ID. */
+static apr_status_t enqueue(const nxs_chores_env_t *env, const char *account, const char *team,
+                            const char *channel, const char *event_id, const char *category,
+                            const char *delivery_id, const char *record, json_t *msg, apr_pool_t *p)
+{
+    json_t *idem, *deliveries;
+
+    json_object_set_new(msg, "channel", json_string(channel));
+    idem = nxs_json_own(json_pack("{s:s, s:s}", "account", account, "event_id", event_id), p);
+    deliveries = nxs_json_own(
+        json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}]", "account", account, "team", team,
+                  "channel", channel, "event_id", event_id, "category", category, "delivery_id",
+                  delivery_id, "record", record, "payload", nxs_json_dump(msg, JSON_COMPACT, p)),
+        p);
+    return env->enqueue(env->baton, idem, deliveries);
+}
+
+static apr_status_t new_delivery_id(const char **id, apr_pool_t *p)
+{
+    const char *token = NULL;
+    apr_status_t rv = nxs_random_token(&token, 16, p);
+
+    *id = rv == APR_SUCCESS ? apr_pstrcat(p, "d_", token, NULL) : NULL;
+    return rv;
+}
+
+/* The record of an alert, as "Mark as handled" reports it: {"kind", "id",
+ * "number"} of the booking. */
+static const char *record_of(const json_t *ev, apr_pool_t *p)
+{
+    static const char *const keys[] = {"kind", "id", "number"};
+    const json_t *rec = json_object_get(ev, "record");
+    json_t *out = nxs_json_own(json_object(), p);
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); ++i) {
+        const json_t *v = json_object_get(rec, keys[i]);
+        if (json_is_string(v)) {
+            json_object_set(out, keys[i], (json_t *)v);
+        }
+    }
+    return json_object_size(out) ? nxs_json_dump(out, JSON_COMPACT, p) : "";
+}
+
+/* The channel and mention of CATEGORY in the account's active workspace,
+ * or the reason there is none (not_connected, or NO_CHANNEL).  The same
+ * rule as nxs_route_event, which takes an event of Nexte core: alerts and
+ * recaps are made by the module. */
+static const char *category_route(nxs_category_t **out, const settings_t *s, const char *category,
+                                  const char *no_channel)
+{
+    int i;
+
+    *out = NULL;
+    if (!s->active) {
+        return "not_connected";
+    }
+    for (i = 0; i < s->categories->nelts; ++i) {
+        nxs_category_t *c = APR_ARRAY_IDX(s->categories, i, nxs_category_t *);
+        if (strcmp(c->category, category) == 0 && c->channel_id) {
+            *out = c;
+            return NULL;
+        }
+    }
+    return no_channel;
+}
+
+/* Sends claimed alert M; *skip_reason set when it is not to be sent. */
+static apr_status_t send_alert(const char **skip_reason, nxs_db_t *db, const nxs_chores_env_t *env,
+                               const nxs_reminder_t *m, apr_time_t now, apr_pool_t *p)
+{
+    nxs_render_settings_t rs;
+    nxs_category_t *cat = NULL;
+    nxs_mention_e mention = NXS_MENTION_NONE;
+    settings_t s;
+    json_t *root = NULL, *msg = NULL;
+    const char *why = NULL, *delivery_id = NULL;
+    apr_status_t rv;
+
+    *skip_reason = NULL;
+    if ((rv = settings_load(&s, db, m->account_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((*skip_reason = category_route(&cat, &s, NXS_CAT_BOOKING, "category_unmapped")) != NULL) {
+        return APR_SUCCESS;
+    }
+    if (nxs_chores_reminder_envelope(&root, m, now, p) != APR_SUCCESS) {
+        *skip_reason = "invalid";
+        return APR_SUCCESS;
+    }
+    if (nxs_render_mention_parse(&mention, cat->mention) != APR_SUCCESS) {
+        mention = NXS_MENTION_NONE;
+    }
+    if ((rv = new_delivery_id(&delivery_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    render_settings(&rs, &s, mention, delivery_id, env);
+    if (nxs_render_event(&msg, &why, root, &rs, p) != APR_SUCCESS) {
+        *skip_reason = "invalid";
+        return APR_SUCCESS;
+    }
+    return enqueue(env, m->account_id, s.active->team_id, cat->channel_id,
+                   nxs_json_path_str(root, "id"), NXS_CAT_BOOKING, delivery_id, record_of(root, p),
+                   msg, p);
+}
+
+static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,
+                               const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
+{
+    apr_array_header_t *claimed = NULL;
+    apr_int64_t secs = apr_time_sec(now);
+    int skipped = 0, i, done = 0;
+    apr_status_t rv;
+
+    rv = nxs_store_reminders_claim_due(&claimed, &skipped, db, env->node, secs,
+                                       apr_time_sec(env->lease), env->batch, p);
+    report->reminders_skipped += skipped;
+    for (i = 0; i < claimed->nelts; ++i) {
+        const nxs_reminder_t *m = APR_ARRAY_IDX(claimed, i, const nxs_reminder_t *);
+        const char *skip = NULL;
+        apr_status_t sent = send_alert(&skip, db, env, m, now, p);
+
+        if (sent != APR_SUCCESS) {
+            report->failures++; /* left claimed: tried again after the lease */
+            continue;
+        }
+        sent = nxs_store_reminder_finish(
+            &done, db, m, skip ? NXS_REMINDER_SKIPPED : NXS_REMINDER_SENT, skip, secs, p);
+        rv = rv ? rv : sent; /* the first error is the one reported */
+        *(skip ? &report->reminders_skipped : &report->reminders_sent) += 1;
+    }
+    return rv;
+}
+
+/* Sends the claimed recap of (ACCOUNT, DAY); *skip_reason when not sent. */
+static apr_status_t send_recap(const char **skip_reason, nxs_db_t *db, const nxs_chores_env_t *env,
+                               const char *account, const char *day, apr_pool_t *p)
+{
+    nxs_render_settings_t rs;
+    nxs_category_t *cat = NULL;
+    nxs_mention_e mention = NXS_MENTION_NONE;
+    nxs_recap_t *recap = NULL;
+    settings_t s;
+    json_t *msg = NULL;
+    const char *why = NULL, *delivery_id = NULL;
+    int events = 0;
+    apr_status_t rv;
+
+    *skip_reason = NULL;
+    if ((rv = nxs_store_recap_metrics(&recap, &events, db, account, day, p)) != APR_SUCCESS ||
+        (rv = settings_load(&s, db, account, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (events == 0) {
+        *skip_reason = NXS_RECAP_REASON_NO_ACTIVITY;
+        return APR_SUCCESS;
+    }
+    if ((*skip_reason = category_route(&cat, &s, NXS_CAT_RECAP, NXS_RECAP_REASON_NO_CHANNEL)) !=
+        NULL) {
+        return APR_SUCCESS;
+    }
+    if (nxs_render_mention_parse(&mention, cat->mention) != APR_SUCCESS) {
+        mention = NXS_MENTION_NONE;
+    }
+    if ((rv = new_delivery_id(&delivery_id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    render_settings(&rs, &s, mention, delivery_id, env);
+    if (nxs_render_recap(&msg, &why, recap, &rs, p) != APR_SUCCESS) {
+        *skip_reason = "invalid"; /* e.g. a stored currency the renderer refuses */
+        return APR_SUCCESS;
+    }
+    return enqueue(env, account, s.active->team_id, cat->channel_id,
+                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, delivery_id, "", msg, p);
+}
+
+static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nxs_db_t *db,
+                               const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
+{
+    apr_array_header_t *accounts = NULL;
+    apr_int64_t secs = apr_time_sec(now);
+    apr_status_t rv;
+    int i;
+
+    if ((rv = nxs_store_recap_accounts(&accounts, db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *next = nxs_chores_next_recap(accounts, now);
+    for (i = 0; rv == APR_SUCCESS && i < accounts->nelts; ++i) {
+        const nxs_account_t *a = APR_ARRAY_IDX(accounts, i, const nxs_account_t *);
+        const char *state = NULL, *reason = NULL, *skip = NULL, *dayname;
+        apr_time_t ignored;
+        nxs_day_t day;
+        int due = 0, won = 0, done = 0;
+
+        if (nxs_chores_recap_due(&due, &day, &ignored, now, nxs_chores_zone(a)) != APR_SUCCESS ||
+            !due) {
+            continue;
+        }
+        dayname = nxs_day_format(&day, p);
+        /* Read before claiming: an INSERT takes SQLite's write lock even
+         * when it changes nothing, and this runs every round. */
+        if ((rv = nxs_store_recap_state(&state, &reason, db, a->id, dayname, p)) != APR_SUCCESS ||
+            (state && strcmp(state, NXS_RECAP_CLAIMED) != 0)) {
+            continue;
+        }
+        if ((rv = nxs_store_recap_claim(&won, db, a->id, dayname, env->node, secs,
+                                        apr_time_sec(env->lease), p)) != APR_SUCCESS ||
+            !won) {
+            continue;
+        }
+        if (send_recap(&skip, db, env, a->id, dayname, p) != APR_SUCCESS) {
+            report->failures++; /* left claimed: tried again after the lease */
+            continue;
+        }
+        rv = nxs_store_recap_finish(&done, db, a->id, dayname, env->node,
+                                    skip ? NXS_RECAP_SKIPPED : NXS_RECAP_SENT, skip, secs, p);
+        *(skip ? &report->recaps_skipped : &report->recaps_sent) += 1;
+    }
+    return rv;
+}
+
+apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs_chores_env_t *env,
+                            apr_time_t now, apr_pool_t *p)
+{
+    apr_time_t next_recap = 0;
+    apr_int64_t next_alert = 0;
+    apr_status_t rv;
+
+    memset(report, 0, sizeof(*report));
+    report->next_wake = now + MAX_SLEEP;
+    if ((rv = run_alerts(report, db, env, now, p)) != APR_SUCCESS ||
+        (rv = run_recaps(report, &next_recap, db, env, now, p)) != APR_SUCCESS ||
+        (rv = nxs_store_reminder_next_due(&next_alert, db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (next_alert && apr_time_from_sec(next_alert) < report->next_wake) {
+        /* A pending alert already due (more than a batch): at once. */
+        report->next_wake =
+            apr_time_from_sec(next_alert) > now ? apr_time_from_sec(next_alert) : now;
+    }
+    if (next_recap && next_recap < report->next_wake) {
+        report->next_wake = next_recap;
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,294 @@
+/* A round of scheduled work end to end on a real database (nxs_chores_run):
+ * an alert and a recap claimed, routed, rendered and handed to the queue
+ * once; the reasons they are skipped; a failing queue leaves the work for
+ * the lease; the next wake-up.  The queue is a recorder of what it was
+ * given.  SQLite, or PostgreSQL with NXS_TEST_PGSQL. */
+#include "nxs_test.h"
+
+#include <string.h>
+
+#include "nxs_chores.h"
+#include "nxs_chores_run.h"
+#include "nxs_json.h"
+#include "nxs_test_db.h"
+
+/* 2026-12-07T10:00:00Z, 11:00 in Paris. */
+#define T0     1796637600LL
+#define SEC(s) apr_time_from_sec(s)
+
+typedef struct {
+    json_t *idems;      /* every IDEM given */
+    json_t *deliveries; /* every delivery given */
+    int fail;           /* answer APR_EGENERAL */
+} recorder_t;
+
+static apr_status_t record(void *baton, const json_t *idem, const json_t *deliveries)
+{
+    recorder_t *r = baton;
+    size_t i;
+
+    if (r->fail) {
+        return APR_EGENERAL;
+    }
+    json_array_append(r->idems, (json_t *)idem);
+    for (i = 0; i < json_array_size(deliveries); ++i) {
+        json_array_append(r->deliveries, json_array_get(deliveries, i));
+    }
+    return APR_SUCCESS;
+}
+
+static nxs_chores_env_t env_of(recorder_t *r, const char *node, apr_pool_t *p)
+{
+    nxs_chores_env_t env = {node, "https://app.nexte.io", NXS_CHORE_LEASE, 100, record, r};
+
+    r->idems = nxs_json_own(json_array(), p);
+    r->deliveries = nxs_json_own(json_array(), p);
+    r->fail = 0;
+    return env;
+}
+
+/* acc_1 in Paris, connected, booking -> C_BOOK (@here), recap -> C_DAILY. */
+static void connect_paris(nxs_db_t *db, int map_recap, apr_pool_t *p)
+{
+    nxs_workspace_t w = {"acc_1", "T1", "Team", "U1", "chat:write", "sealed", NULL, 0, 1, 1, 0};
+    nxs_account_t a = {"acc_1", "agency", "Europe/Paris", "en", "EUR", 0};
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", T0, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_update(db, &a, T0, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_install(db, &w, p), APR_SUCCESS);
+    assert_int_equal(
+        nxs_store_category_set_channel(db, "acc_1", "booking", "C_BOOK", "bookings", p),
+        APR_SUCCESS);
+    assert_int_equal(nxs_store_category_set_mention(db, "acc_1", "booking", "here", p),
+                     APR_SUCCESS);
+    if (map_recap) {
+        assert_int_equal(
+            nxs_store_category_set_channel(db, "acc_1", "recap", "C_DAILY", "nexte-daily", p),
+            APR_SUCCESS);
+    }
+}
+
+/* Accepts an event of acc_1 (Paris) at NOW. */
+static void accept_json(nxs_db_t *db, const char *json, apr_int64_t now, apr_pool_t *p)
+{
+    nxs_account_t a = {"acc_1", "agency", "Europe/Paris", "en", "EUR", 0};
+    nxs_envelope_t env;
+    nxs_reminder_outcome_e r;
+    nxs_recap_count_e c;
+    const char *field = NULL, *why = NULL;
+    json_t *root = NULL;
+
+    assert_int_equal(nxs_json_load(&root, &why, json, strlen(json), p), APR_SUCCESS);
+    assert_int_equal(nxs_envelope_parse(&env, &field, &why, root, p), APR_SUCCESS);
+    assert_int_equal(nxs_chores_event_accepted(&r, &c, db, &env, &a, SEC(now), p), APR_SUCCESS);
+}
+
+static void book(nxs_db_t *db, const char *starts_at, apr_pool_t *p)
+{
+    accept_json(db,
+                apr_psprintf(p,
+                             "{\"id\":\"evt_b1\",\"type\":\"appointment.booked\","
+                             "\"account_id\":\"acc_1\",\"occurred_at\":\"2026-12-07T10:00:00Z\","
+                             "\"record\":{\"kind\":\"appointment\",\"id\":\"apt_1\","
+                             "\"number\":\"APT-1\"},\"data\":{\"title\":\"Kick-off\","
+                             "\"starts_at\":\"%s\",\"attendee\":{\"name\":\"Ada\"}}}",
+                             starts_at),
+                T0, p);
+}
+
+static const char *delivery_str(const recorder_t *r, size_t i, const char *key)
+{
+    return nxs_json_path_str(json_array_get(r->deliveries, i), key);
+}
+
+static void a_due_alert_is_queued_once_to_the_booking_channel(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *payload;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    nxs_reminder_t *m = NULL;
+
+    connect_paris(db, 1, p);
+    book(db, "2026-12-07T14:00:00Z", p);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 901), p), APR_SUCCESS);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    /* It wakes for the alert, not a minute later. */
+    assert_int_equal(rep.next_wake, SEC(T0 + 4 * 3600 - 900));
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 900), p), APR_SUCCESS);
+    assert_int_equal(rep.reminders_sent, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    assert_string_equal(delivery_str(&rec, 0, "channel"), "C_BOOK");
+    assert_string_equal(delivery_str(&rec, 0, "team"), "T1");
+    assert_string_equal(delivery_str(&rec, 0, "category"), "booking");
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "soon/evt_b1");
+    assert_string_equal(nxs_json_path_str(json_array_get(rec.idems, 0), "event_id"), "soon/evt_b1");
+    assert_non_null(strstr(delivery_str(&rec, 0, "record"), "\"id\":\"apt_1\""));
+    payload = delivery_str(&rec, 0, "payload");
+    assert_non_null(strstr(payload, "Kick-off"));
+    assert_non_null(strstr(payload, "<!here>"));
+    assert_non_null(strstr(payload, "\"channel\":\"C_BOOK\""));
+    assert_int_equal(nxs_store_reminder_get(&m, db, "acc_1", "apt_1", p), APR_SUCCESS);
+    assert_string_equal(m->state, NXS_REMINDER_SENT);
+    /* The next round, or another node's: nothing more. */
+    nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 800), p);
+    env.node = "node_b";
+    nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 700), p);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    close_db(db, path, p);
+}
+
+static void an_alert_without_a_booking_channel_is_skipped(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    nxs_reminder_t *m = NULL;
+
+    connect_paris(db, 1, p);
+    nxs_store_category_set_channel(db, "acc_1", "booking", NULL, NULL, p);
+    book(db, "2026-12-07T14:00:00Z", p);
+    nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 900), p);
+    assert_int_equal(rep.reminders_skipped, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    nxs_store_reminder_get(&m, db, "acc_1", "apt_1", p);
+    assert_string_equal(m->state, NXS_REMINDER_SKIPPED);
+    assert_string_equal(m->done_reason, "category_unmapped");
+    close_db(db, path, p);
+}
+
+static void a_failing_queue_leaves_the_alert_for_the_lease(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t due = T0 + 4 * 3600 - 900;
+
+    connect_paris(db, 1, p);
+    book(db, "2026-12-07T14:00:00Z", p);
+    rec.fail = 1;
+    nxs_chores_run(&rep, db, &env, SEC(due), p);
+    assert_int_equal(rep.failures, 1);
+    rec.fail = 0;
+    nxs_chores_run(&rep, db, &env, SEC(due + 300), p);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    /* After the lease, still before the start: queued. */
+    nxs_chores_run(&rep, db, &env, SEC(due + 301), p);
+    assert_int_equal(rep.reminders_sent, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    close_db(db, path, p);
+}
+
+static const char *const LEAD = "{\"id\":\"%s\",\"type\":\"invoice.paid\",\"account_id\":\"acc_1\","
+                                "\"occurred_at\":\"%s\",\"amount\":{\"value\":\"%s\","
+                                "\"currency\":\"EUR\"}}";
+
+static void the_recap_goes_at_nine_paris_time_once(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *st = NULL, *reason = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t nine = 1796630400; /* 2026-12-07T08:00Z, 09:00 in Paris */
+
+    connect_paris(db, 1, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e1", "2026-12-06T15:00:00Z", "1250.00"), T0 - 7200, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e2", "2026-12-06T22:59:00Z", "0.50"), T0 - 7200, p);
+    nxs_chores_run(&rep, db, &env, SEC(nine - 1), p);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    assert_int_equal(rep.next_wake, SEC(nine));
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(nine), p), APR_SUCCESS);
+    assert_int_equal(rep.recaps_sent, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    assert_string_equal(delivery_str(&rec, 0, "channel"), "C_DAILY");
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap/2026-12-06");
+    assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "€1,250.50"));
+    assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "December 6, 2026"));
+    nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-06", p);
+    assert_string_equal(st, NXS_RECAP_SENT);
+    /* A restart at 09:00, a second node: nothing more. */
+    nxs_chores_run(&rep, db, &env, SEC(nine + 1), p);
+    env.node = "node_b";
+    nxs_chores_run(&rep, db, &env, SEC(nine + 2), p);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    /* Tomorrow's 09:00 is next (the 60 s cap aside). */
+    assert_int_equal(rep.next_wake, SEC(nine + 2 + 60));
+    close_db(db, path, p);
+}
+
+static void a_quiet_day_and_an_unmapped_channel_are_skipped_with_their_reason(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *st = NULL, *reason = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t nine = 1796630400;
+
+    connect_paris(db, 0, p);
+    nxs_chores_run(&rep, db, &env, SEC(nine), p);
+    assert_int_equal(rep.recaps_skipped, 1);
+    nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-06", p);
+    assert_string_equal(reason, NXS_RECAP_REASON_NO_ACTIVITY);
+    /* The next day had activity, but no recap channel. */
+    accept_json(db, apr_psprintf(p, LEAD, "e1", "2026-12-07T12:00:00Z", "10.00"), T0, p);
+    nxs_chores_run(&rep, db, &env, SEC(nine + 86400), p);
+    assert_int_equal(rep.recaps_skipped, 1);
+    nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-07", p);
+    assert_string_equal(st, NXS_RECAP_SKIPPED);
+    assert_string_equal(reason, NXS_RECAP_REASON_NO_CHANNEL);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    close_db(db, path, p);
+}
+
+static void a_server_back_late_sends_the_recap_until_midnight_only(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *st = NULL, *reason = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t midnight = 1796684400; /* 2026-12-08T00:00 in Paris */
+
+    connect_paris(db, 1, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e1", "2026-12-06T15:00:00Z", "5.00"), T0 - 7200, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e2", "2026-12-07T15:00:00Z", "7.00"), T0 + 18000, p);
+    /* Down from 08:00 on the 7th to 23:59:59: the 6th's recap still goes. */
+    nxs_chores_run(&rep, db, &env, SEC(midnight - 1), p);
+    assert_int_equal(rep.recaps_sent, 1);
+    assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap/2026-12-06");
+    /* Down again until the 9th at 10:00: the 7th's window has closed; the
+     * 8th's recap is due (a quiet day: skipped). */
+    nxs_chores_run(&rep, db, &env, SEC(midnight + 86400 + 10 * 3600), p);
+    assert_int_equal(rep.recaps_sent, 0);
+    assert_int_equal(rep.recaps_skipped, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-08", p);
+    assert_string_equal(reason, NXS_RECAP_REASON_NO_ACTIVITY);
+    nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-07", p);
+    assert_null(st);
+    close_db(db, path, p);
+}
+
+static const struct CMUnitTest tests[] = {
+    NXS_TEST(a_due_alert_is_queued_once_to_the_booking_channel),
+    NXS_TEST(an_alert_without_a_booking_channel_is_skipped),
+    NXS_TEST(a_failing_queue_leaves_the_alert_for_the_lease),
+    NXS_TEST(the_recap_goes_at_nine_paris_time_once),
+    NXS_TEST(a_quiet_day_and_an_unmapped_channel_are_skipped_with_their_reason),
+    NXS_TEST(a_server_back_late_sends_the_recap_until_midnight_only),
+};
+
+NXS_RUN_TESTS(tests)
