@@ -3,19 +3,22 @@
 # second: one "starting soon" post 15 minutes before a booked meeting, in the booking channel
 # with the booking category's mention; none for a cancelled meeting; one at the new time for a
 # rescheduled one (none at the old time); none once the meeting has started (the clock jumps
-# past the start, as after an outage); at once for a meeting booked less than 15 minutes ahead.
+# past the start, as after an outage); at once for a meeting booked less than 15 minutes ahead;
+# once for a booking sent twice; and a 503 when SQL refuses the scheduled work, completed by
+# Nexte's retry (answered as a duplicate).
 use strict;
 use warnings FATAL => 'all';
 use v5.36;
 
 use Apache::Test qw(plan ok need_lwp);
 use Apache::TestUtil qw(t_cmp);
+use IPC::Open2 qw(open2);
 use POSIX qw(floor);
 use Time::HiRes qw(sleep time);
 use NxsEvents qw(:all);
 use NxsFaketime;
 
-plan tests => 22, need_lwp;
+plan tests => 25, need_lwp;
 binmode STDOUT, ':utf8';
 
 my $srv = NxsFaketime->start('alert');
@@ -119,5 +122,28 @@ ok t_cmp($prom, qr/^nexte_slack_reminders_today\{state="sent"\} 4$/m, 'Prometheu
 ok t_cmp($prom, qr/^nexte_slack_reminders_today\{state="skipped"\} 1$/m, 'Prometheus: 1 skipped');
 my @rounds = $srv->log_lines(qr/NXS00060: scheduled work: 1 alerts queued/);
 ok t_cmp(scalar(@rounds) >= 1 ? 'logged' : 'silent', 'logged', 'a round that queued an alert says so at debug');
+
+# SQL refuses the scheduled work (another writer holds SQLite's write lock) after the event is
+# on disk: 503, and Nexte's retry, answered as a duplicate, records it; the alert goes once.
+my $lock_pid = open2(my $lock_out, my $lock_in, 'python3', '-c', <<'PY', $srv->dir . '/nexte.sqlite');
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+c.execute("ROLLBACK")
+PY
+my $locked = <$lock_out> // '';
+my $g = event('appointment.booked', account_id => $ACC, marker => 'g1', record => apt("apt_g_$$"),
+              occurred_at => $srv->iso(floor($srv->now) - 5), data => starts($srv->now + 20 * 60));
+my $g1 = post_event($g, ts => floor($srv->now), timeout => 30);
+close $lock_in;
+waitpid $lock_pid, 0;
+ok t_cmp("$locked:" . $g1->code, "locked\n:503", 'G: scheduled work not recorded (SQLite locked): 503');
+ok t_cmp(post_event($g, ts => floor($srv->now))->code, 200, 'G retried: a duplicate, its scheduled work recorded now');
+$srv->advance(5 * 60 + 2);
+wait_soon(5);
+sleep 2;
+ok t_cmp(soon_markers(), 'a1,c1,e1,f1,g1', 'G: one alert');
 
 $srv->stop;
