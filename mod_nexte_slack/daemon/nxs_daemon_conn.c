@@ -69,7 +69,6 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
         return rv;
     }
     if (*duplicate) {
-        nxs_metrics_add(d->metrics, NXS_M_DUPLICATES, 1);
         return APR_SUCCESS;
     }
     apr_thread_mutex_lock(d->lock);
@@ -80,7 +79,6 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
     }
     apr_thread_cond_signal(d->wake);
     apr_thread_mutex_unlock(d->lock);
-    nxs_metrics_add(d->metrics, NXS_M_ACCEPTED, 1);
     *count = n;
     return APR_SUCCESS;
 }
@@ -98,9 +96,13 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     if (rv != APR_SUCCESS) {
         return fail(APR_STATUS_IS_ENOSPC(rv) ? "disk_full" : "queue_unavailable");
     }
+    /* Events only: scheduled messages have their own counts (the status's
+     * "scheduled"), so that accepted_total stays what Nexte core sent. */
     if (duplicate) {
+        nxs_metrics_add(d->metrics, NXS_M_DUPLICATES, 1);
         return json_pack("{s:b, s:b, s:i}", "ok", 1, "duplicate", 1, "deliveries", 0);
     }
+    nxs_metrics_add(d->metrics, NXS_M_ACCEPTED, 1);
     return json_pack("{s:b, s:b, s:I}", "ok", 1, "duplicate", 0, "deliveries", (json_int_t)n);
 }
 
