@@ -128,15 +128,16 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     return DECLINED;
 }
 
+/* Names of the outcomes, for the trace (nxs_reminder_outcome_e, nxs_recap_count_e order). */
+static const char *const reminder_names[] = {"applied", "duplicate", "stale", "unchanged"};
+static const char *const recap_names[] = {"counted", "late", "duplicate", "not counted"};
+
 /* The event's scheduled work, once it is on disk: its alert change and its
  * recap count, each idempotent on the event id.  Runs for a duplicate too,
  * so that a first attempt whose SQL step failed (answered 503, retried by
  * Nexte) is completed, never doubled.  Posts nothing itself, so it runs
  * for the silent events too (account.updated, appointment.rescheduled).
  * DECLINED when done, else the 503 to answer. */
-static const char *const reminder_names[] = {"applied", "duplicate", "stale", "unchanged"};
-static const char *const recap_names[] = {"counted", "late", "duplicate", "not counted"};
-
 static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
                             const nxs_envelope_t *env, const nxs_account_t *a)
 {
