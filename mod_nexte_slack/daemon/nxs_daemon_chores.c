@@ -5,9 +5,9 @@
  * hourly purge and the token refresh, each claimed in SQL so that one
  * process or node does a given piece of work once.
  *
- * Thread safety: `lock` guards `stopping` and `poked`; everything else is
- * used by the chores thread alone (its pool, its SQL connection, the slots
- * it remembers). */
+ * Thread safety: `lock` guards `stopping`, `next_wake` and `poked_at`;
+ * everything else is used by the chores thread alone (its pool, its SQL
+ * connection, the slots it remembers). */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -53,8 +53,9 @@ APLOG_USE_MODULE(nexte_slack);
 struct nxs_daemon_chores_t {
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
-    int stopping; /* under lock */
-    int poked;    /* under lock: a round is wanted now */
+    int stopping;         /* under lock */
+    apr_time_t next_wake; /* under lock: when the next round is due */
+    apr_time_t poked_at;  /* under lock: earliest wake asked for during a round, 0: none */
     apr_thread_t *thread;
     apr_pool_t *pool; /* the thread's; cleared after each round */
     const char *node; /* nxs_chores_node_id(), for the claims */
@@ -212,22 +213,25 @@ static void *APR_THREAD_FUNC chores_main(apr_thread_t *t, void *dv)
 {
     nxs_daemon_t *d = dv;
     nxs_daemon_chores_t *ch = d->chores;
-    apr_time_t next_wake = 0; /* a first round at once: work left by a predecessor */
+    apr_time_t next = 0;
 
     apr_thread_mutex_lock(ch->lock);
     while (!ch->stopping) {
         apr_time_t now = nxs_clock_now();
 
-        if (!ch->poked && now < next_wake) {
-            apr_interval_time_t wait = next_wake - now;
+        if (now < ch->next_wake) {
+            apr_interval_time_t wait = ch->next_wake - now;
             apr_thread_cond_timedwait(ch->wake, ch->lock, wait < LOOK_EVERY ? wait : LOOK_EVERY);
             continue;
         }
-        ch->poked = 0;
+        /* The round reads SQL, where a poke's alert already is; only pokes
+         * that come during the round must move the next one. */
+        ch->poked_at = 0;
         apr_thread_mutex_unlock(ch->lock);
-        run_round(ch, d, &next_wake, ch->pool);
+        run_round(ch, d, &next, ch->pool);
         apr_pool_clear(ch->pool);
         apr_thread_mutex_lock(ch->lock);
+        ch->next_wake = ch->poked_at && ch->poked_at < next ? ch->poked_at : next;
     }
     apr_thread_mutex_unlock(ch->lock);
     return NULL;
@@ -244,6 +248,7 @@ apr_status_t nxs_daemon_chores_start(nxs_daemon_t *d)
         return rv;
     }
     ch->node = nxs_chores_node_id(d->pool);
+    ch->next_wake = 0; /* a first round at once: work left by a predecessor */
     d->chores = ch;
     return apr_thread_create(&ch->thread, NULL, chores_main, d, d->pool);
 }
@@ -264,7 +269,7 @@ void nxs_daemon_chores_stop(nxs_daemon_t *d)
     d->chores = NULL;
 }
 
-void nxs_daemon_chores_poke(nxs_daemon_t *d)
+void nxs_daemon_chores_poke(nxs_daemon_t *d, apr_time_t at)
 {
     nxs_daemon_chores_t *ch = d->chores;
 
@@ -272,7 +277,12 @@ void nxs_daemon_chores_poke(nxs_daemon_t *d)
         return;
     }
     apr_thread_mutex_lock(ch->lock);
-    ch->poked = 1;
+    if (at < ch->next_wake) {
+        ch->next_wake = at;
+    }
+    if (!ch->poked_at || at < ch->poked_at) {
+        ch->poked_at = at;
+    }
     apr_thread_cond_signal(ch->wake);
     apr_thread_mutex_unlock(ch->lock);
 }

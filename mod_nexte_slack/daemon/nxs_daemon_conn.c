@@ -5,7 +5,8 @@
  *   {"op":"stats"}               -> counters, queue and scheduler state
  *   {"op":"release","account"}   -> resume an account held for reconnect
  *   {"op":"drop","account"}      -> disconnect: forget its queued messages
- *   {"op":"chores"}              -> a round of scheduled work now (an alert moved) */
+ *   {"op":"chores","due_at":s}   -> a round of scheduled work by unix time s
+ *                                   (an alert moved there; absent: now) */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -179,7 +180,9 @@ static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
         return stats(d);
     }
     if (strcmp(op, "chores") == 0) {
-        nxs_daemon_chores_poke(d);
+        const json_t *due = json_object_get(req, "due_at");
+        nxs_daemon_chores_poke(d, json_is_integer(due) ? apr_time_from_sec(json_integer_value(due))
+                                                       : apr_time_now());
         return json_pack("{s:b}", "ok", 1);
     }
     if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {

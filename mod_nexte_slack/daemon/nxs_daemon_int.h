@@ -89,9 +89,10 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
  * queue is closed: a round in progress finishes first. */
 apr_status_t nxs_daemon_chores_start(nxs_daemon_t *d);
 void nxs_daemon_chores_stop(nxs_daemon_t *d);
-/* Asks the chores thread for a round now (an alert was booked or moved
- * and may be due sooner than it planned to look).  Any thread. */
-void nxs_daemon_chores_poke(nxs_daemon_t *d);
+/* Asks the chores thread for a round at AT at the latest (an alert was
+ * booked or moved to AT, maybe sooner than it planned to look; AT in the
+ * past: now).  Any thread. */
+void nxs_daemon_chores_poke(nxs_daemon_t *d, apr_time_t at);
 
 /* Forgets cached tokens of ACCOUNT (after a reconnect or a token error). */
 void nxs_daemon_tokens_forget(nxs_daemon_t *d, const char *account);

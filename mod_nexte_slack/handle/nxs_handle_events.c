@@ -36,6 +36,9 @@ APLOG_USE_MODULE(nexte_slack);
 /* How long a request waits for the daemon (e.g. during a graceful restart)
  * before answering 503 so that Nexte core retries. */
 #define NXS_DAEMON_WAIT apr_time_from_sec(2)
+/* The daemon's chores thread looks at SQL at least this often
+ * (nxs_chores_run's next_wake is at most 60 s on). */
+#define NXS_CHORES_LOOK_MAX apr_time_from_sec(60)
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
@@ -143,6 +146,7 @@ static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t
 {
     nxs_reminder_outcome_e reminder = NXS_REMINDER_UNCHANGED;
     nxs_recap_count_e recap = NXS_RECAP_NOT_COUNTED;
+    nxs_reminder_change_t change;
     apr_status_t rv =
         nxs_chores_event_accepted(&reminder, &recap, db, env, a, nxs_clock_now(), r->pool);
 
@@ -163,11 +167,18 @@ static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t
     }
     NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00062", "event %s of %s: alert %s, recap %s", env->id,
             env->account_id, reminder_names[reminder], recap_names[recap]);
-    if (reminder == NXS_REMINDER_APPLIED) {
-        /* An alert was created or moved: it may be due before the daemon's
-         * next look (booked less than 15 minutes ahead: at once).  Best
-         * effort: the daemon looks at least every minute anyway. */
-        nxs_daemon_request(r, c, json_pack("{s:s}", "op", "chores"), apr_time_from_msec(200));
+    if (reminder == NXS_REMINDER_APPLIED &&
+        nxs_chores_reminder_change(&change, env, r->pool) == APR_SUCCESS &&
+        change.kind != NXS_CHANGE_CANCELLED &&
+        apr_time_from_sec(change.due_at) < nxs_clock_now() + NXS_CHORES_LOOK_MAX) {
+        /* An alert was created or moved to within the daemon's longest
+         * sleep: tell it when (booked less than 15 minutes ahead: now), so
+         * that it is not late.  Later alerts are read from SQL by the rounds
+         * in between, so a stream of bookings does not make extra rounds.
+         * Best effort: the daemon looks at least every minute anyway. */
+        nxs_daemon_request(
+            r, c, json_pack("{s:s, s:I}", "op", "chores", "due_at", (json_int_t)change.due_at),
+            apr_time_from_msec(200));
     }
     return DECLINED;
 }
