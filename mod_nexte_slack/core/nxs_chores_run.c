@@ -232,6 +232,7 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
     apr_array_header_t *accounts = NULL;
     apr_int64_t secs = apr_time_sec(now);
     apr_pool_t *ip = NULL; /* one recap's allocations, freed before the next */
+    nxs_chores_zone_memo_t *memo = apr_palloc(p, sizeof(*memo));
     apr_status_t rv;
     int i;
 
@@ -243,20 +244,18 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
      * SQL reads); 10 000 accounts due at the same 09:00 in one pool took
      * ~1 GB until the round ended (bench/chores). */
     apr_pool_create(&ip, p);
+    nxs_chores_zone_memo_init(memo, now);
     for (i = 0; rv == APR_SUCCESS && i < accounts->nelts; ++i) {
         const nxs_account_t *a = APR_ARRAY_IDX(accounts, i, const nxs_account_t *);
+        const nxs_chores_zone_due_t *z = nxs_chores_zone_due(memo, a);
         const char *state = NULL, *reason = NULL, *skip = NULL, *dayname;
-        apr_time_t ignored;
-        nxs_day_t day;
-        int due = 0, won = 0, done = 0;
+        int won = 0, done = 0;
 
         apr_pool_clear(ip);
-
-        if (nxs_chores_recap_due(&due, &day, &ignored, now, nxs_chores_zone(a)) != APR_SUCCESS ||
-            !due) {
+        if (z->rv != APR_SUCCESS || !z->due) {
             continue;
         }
-        dayname = nxs_day_format(&day, ip);
+        dayname = nxs_day_format(&z->day, ip);
         /* Read before claiming: an INSERT takes SQLite's write lock even
          * when it changes nothing, and this runs every round. */
         if ((rv = nxs_store_recap_state(&state, &reason, db, a->id, dayname, ip)) != APR_SUCCESS ||
