@@ -8,12 +8,17 @@
 #include "event/nxs_event.h"
 #include "nxs_chores.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "render/nxs_render.h"
 #include "security/nxs_crypto.h"
 
 /* The loop looks again at least this often: alerts booked by other
  * processes, abandoned claims, accounts that connected. */
 #define MAX_SLEEP apr_time_from_sec(60)
+
+/* How often the purge runs: rows expire by the hour at the finest
+ * (OAuth states after 10 min matter only as clutter). */
+#define PURGE_PERIOD apr_time_from_sec(3600)
 
 /* What a message needs from the account's settings. */
 typedef struct {
@@ -164,6 +169,12 @@ static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,
                                        apr_time_sec(env->lease), env->batch, p);
     report->reminders_skipped += skipped;
     apr_pool_create(&ip, p);
+    if (skipped) {
+        NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00120",
+                "%d pre-meeting alert(s) skipped: the meeting had started (server down at the "
+                "alert time?)",
+                skipped);
+    }
     for (i = 0; i < claimed->nelts; ++i) {
         const nxs_reminder_t *m = APR_ARRAY_IDX(claimed, i, const nxs_reminder_t *);
         const char *skip = NULL;
@@ -173,8 +184,21 @@ static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,
         sent = send_alert(&skip, db, env, m, now, ip);
 
         if (sent != APR_SUCCESS) {
+            NXS_LOG(NXS_LOG_WARNING, sent, "NXS00121",
+                    "pre-meeting alert of account %s, appointment %s not queued; another round "
+                    "retries it after the claim's lease",
+                    m->account_id, m->record_id);
             report->failures++; /* left claimed: tried again after the lease */
             continue;
+        }
+        if (skip) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00122",
+                    "pre-meeting alert of account %s, appointment %s skipped: %s", m->account_id,
+                    m->record_id, skip);
+        } else {
+            NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00123",
+                    "pre-meeting alert of account %s, appointment %s queued (claim by %s)",
+                    m->account_id, m->record_id, env->node);
         }
         sent = nxs_store_reminder_finish(
             &done, db, m, skip ? NXS_REMINDER_SKIPPED : NXS_REMINDER_SENT, skip, secs, ip);
@@ -242,13 +266,14 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
     *next = nxs_chores_next_recap(accounts, now);
     /* Rendering a recap allocates tens of KiB (measured: ~97 KiB with its
      * SQL reads); 10 000 accounts due at the same 09:00 in one pool took
-     * ~1 GB until the round ended (bench/chores). */
+     * ~1 GB until the round ended (bench/chores/rounds.sh). */
     apr_pool_create(&ip, p);
     nxs_chores_zone_memo_init(memo, now);
     for (i = 0; rv == APR_SUCCESS && i < accounts->nelts; ++i) {
         const nxs_account_t *a = APR_ARRAY_IDX(accounts, i, const nxs_account_t *);
         const nxs_chores_zone_due_t *z = nxs_chores_zone_due(memo, a);
         const char *state = NULL, *reason = NULL, *skip = NULL, *dayname;
+        apr_status_t sent;
         int won = 0, done = 0;
 
         apr_pool_clear(ip);
@@ -267,15 +292,55 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
             !won) {
             continue;
         }
-        if (send_recap(&skip, db, env, a->id, dayname, ip) != APR_SUCCESS) {
+        if ((sent = send_recap(&skip, db, env, a->id, dayname, ip)) != APR_SUCCESS) {
+            NXS_LOG(NXS_LOG_WARNING, sent, "NXS00124",
+                    "daily recap of account %s for %s not queued; another round retries it "
+                    "after the claim's lease (until the local day ends)",
+                    a->id, dayname);
             report->failures++; /* left claimed: tried again after the lease */
             continue;
+        }
+        if (skip) {
+            NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00125", "daily recap of account %s for %s skipped: %s",
+                    a->id, dayname, skip);
+        } else {
+            NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00126",
+                    "daily recap of account %s for %s queued (claim by %s)", a->id, dayname,
+                    env->node);
         }
         rv = nxs_store_recap_finish(&done, db, a->id, dayname, env->node,
                                     skip ? NXS_RECAP_SKIPPED : NXS_RECAP_SENT, skip, secs, ip);
         *(skip ? &report->recaps_skipped : &report->recaps_sent) += 1;
     }
     return rv;
+}
+
+/* The hourly purge, run by whoever claims the hour first. */
+static apr_status_t run_purge(nxs_chores_report_t *report, nxs_db_t *db,
+                              const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
+{
+    const char *slot = nxs_chores_slot(now, PURGE_PERIOD, p);
+    apr_int64_t secs = apr_time_sec(now);
+    int won = 0, accounts = 0, rows = 0, done = 0;
+    apr_status_t rv;
+
+    report->purged = -1;
+    if ((rv = nxs_store_chore_claim(&won, db, "purge", slot, env->node, secs,
+                                    apr_time_sec(env->lease), p)) != APR_SUCCESS ||
+        !won) {
+        return rv;
+    }
+    if ((rv = nxs_store_purge(&accounts, db, secs, apr_time_sec(env->grace), p)) != APR_SUCCESS ||
+        (rv = nxs_store_chores_purge(&rows, db, secs, p)) != APR_SUCCESS) {
+        return rv; /* left claimed: the lease lets the next round try again */
+    }
+    report->purged = accounts + rows;
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00127",
+            "purge of hour %s: settings of %d account(s) past the reconnect grace, %d row(s) of "
+            "scheduled work",
+            slot, accounts, rows);
+    return nxs_store_chore_finish(&done, db, "purge", slot, env->node, "done",
+                                  apr_psprintf(p, "%d accounts, %d rows", accounts, rows), secs, p);
 }
 
 apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs_chores_env_t *env,
@@ -289,6 +354,7 @@ apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs
     report->next_wake = now + MAX_SLEEP;
     if ((rv = run_alerts(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = run_recaps(report, &next_recap, db, env, now, p)) != APR_SUCCESS ||
+        (rv = run_purge(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = nxs_store_reminder_next_due(&next_alert, db, p)) != APR_SUCCESS) {
         return rv;
     }

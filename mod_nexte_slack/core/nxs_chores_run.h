@@ -1,7 +1,8 @@
-/* One round of the scheduled work that posts messages: the pre-meeting
- * alerts that are due and the daily recaps that are due, each claimed in
- * SQL, routed, rendered and handed to ENQUEUE in the same shape as an
- * accepted event's deliveries, then finished in SQL (docs/SCHEDULED.md).
+/* One round of scheduled work: the pre-meeting alerts that are due and
+ * the daily recaps that are due, each claimed in SQL, routed, rendered and
+ * handed to ENQUEUE in the same shape as an accepted event's deliveries,
+ * then finished in SQL; and the hourly purge, claimed per hour so that one
+ * process of one node runs it (docs/SCHEDULED.md).
  *
  * The caller (the delivery daemon's chores loop) supplies ENQUEUE, which
  * hands the deliveries to its durable queue with the idempotency key IDEM
@@ -32,6 +33,7 @@ typedef struct nxs_chores_env_t {
     const char *node;          /* nxs_chores_node_id() */
     const char *app_url;       /* NexteSlackAppURL, for links; may be NULL */
     apr_interval_time_t lease; /* NXS_CHORE_LEASE */
+    apr_interval_time_t grace; /* NexteSlackReconnectGrace, for the purge */
     int batch;                 /* alerts claimed per round (e.g. 100) */
     nxs_chores_enqueue_fn *enqueue;
     void *baton;
@@ -43,11 +45,16 @@ typedef struct nxs_chores_report_t {
     int recaps_sent;
     int recaps_skipped;   /* no_activity, no_channel, not_connected */
     int failures;         /* claims left for the lease (enqueue or render failed) */
+    int purged;           /* rows the purge deleted this round; -1: another's hour */
     apr_time_t next_wake; /* when to run again: the next alert or recap, at most 60 s on */
 } nxs_chores_report_t;
 
 /* Runs one round at NOW.  APR_SUCCESS unless the database failed; work
- * that could not be queued is counted in failures and retried later. */
+ * that could not be queued is counted in failures and retried later.  The
+ * purge runs once per UTC hour (chore "purge", slot nxs_chores_slot):
+ * nxs_store_purge with GRACE (disconnected accounts' settings, expired
+ * OAuth states, one-time signatures of launch links and interactions, old
+ * deliveries), then nxs_store_chores_purge. */
 apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs_chores_env_t *env,
                             apr_time_t now, apr_pool_t *p);
 

@@ -13,8 +13,6 @@
 /* Long enough for every IANA name (the longest is about 30 characters). */
 #define ZONE_MAX 64
 
-#define MS_PER_DAY (86400.0 * 1000.0)
-
 /* Opens a calendar for TZ with this file's rules.  The caller closes it. */
 static apr_status_t open_zone(UCalendar **cal, const char *tz)
 {

@@ -1,13 +1,13 @@
 /* The chores thread of the delivery daemon: scheduled work that no request
  * triggers (docs/SCHEDULED.md "How the daemon drives it").  Each round runs
  * nxs_chores_run (pre-meeting alerts and daily recaps, handed to the
- * durable queue exactly like an accepted event's deliveries), then the
- * hourly purge and the token refresh, each claimed in SQL so that one
+ * durable queue exactly like an accepted event's deliveries, and the
+ * hourly purge), then the token refresh, each claimed in SQL so that one
  * process or node does a given piece of work once.
  *
  * Thread safety: `lock` guards `stopping`, `next_wake` and `poked_at`;
  * everything else is used by the chores thread alone (its pool, its SQL
- * connection, the slots it remembers). */
+ * connection, when it last listed tokens). */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -38,9 +38,6 @@ APLOG_USE_MODULE(nexte_slack);
 /* Alerts claimed per round; a longer backlog runs in the next round at once. */
 #define BATCH 100
 
-/* The purge runs once per this period (per cluster: claimed per slot). */
-#define PURGE_PERIOD apr_time_from_sec(3600)
-
 /* Tokens expiring within the refresh margin are listed at most this often. */
 #define TOKENS_EVERY apr_time_from_sec(300)
 
@@ -59,7 +56,6 @@ struct nxs_daemon_chores_t {
     apr_thread_t *thread;
     apr_pool_t *pool; /* the thread's; cleared after each round */
     const char *node; /* nxs_chores_node_id(), for the claims */
-    char purged_slot[32];
     apr_time_t tokens_checked;
 };
 
@@ -82,38 +78,6 @@ static apr_status_t enqueue(void *baton, const json_t *idem, const json_t *deliv
                 nxs_json_path_str(idem, "event_id"), nxs_json_path_str(idem, "account"));
     }
     return rv;
-}
-
-/* The hourly purge of settings past the reconnect grace and of scheduled
- * work rows past NXS_CHORES_KEEP, once per hour and cluster. */
-static void purge(nxs_daemon_chores_t *ch, nxs_daemon_t *d, nxs_db_t *db, apr_time_t now,
-                  apr_pool_t *p)
-{
-    const char *slot = nxs_chores_slot(now, PURGE_PERIOD, p);
-    apr_int64_t secs = apr_time_sec(now);
-    int won = 0, purged = 0, deleted = 0, done = 0;
-    apr_status_t rv;
-
-    if (strcmp(slot, ch->purged_slot) == 0) {
-        return; /* this process looked at this hour already: no SQL write */
-    }
-    if (nxs_store_chore_claim(&won, db, "purge", slot, ch->node, secs,
-                              apr_time_sec(NXS_CHORE_LEASE), p) != APR_SUCCESS) {
-        return; /* tried again next round */
-    }
-    apr_cpystrn(ch->purged_slot, slot, sizeof(ch->purged_slot));
-    if (!won) {
-        return; /* another process or node has this hour */
-    }
-    rv = nxs_store_purge(&purged, db, secs, apr_time_sec(d->c->reconnect_grace), p);
-    if (rv == APR_SUCCESS) {
-        rv = nxs_store_chores_purge(&deleted, db, secs, p);
-    }
-    nxs_store_chore_finish(&done, db, "purge", slot, ch->node, rv ? "failed" : "done",
-                           rv ? "store_error" : NULL, secs, p);
-    NXS_LOG(rv ? NXS_LOG_WARNING : NXS_LOG_DEBUG, rv, "NXS00056",
-            "purge of %s: %s (%d accounts past the reconnect grace, %d scheduled-work rows)", slot,
-            rv ? "failed" : "done", purged, deleted);
 }
 
 /* Refreshes the rotating tokens that expire within the refresh margin,
@@ -182,6 +146,7 @@ static void run_round(nxs_daemon_chores_t *ch, nxs_daemon_t *d, apr_time_t *next
     env.node = ch->node;
     env.app_url = d->c->app_url;
     env.lease = NXS_CHORE_LEASE;
+    env.grace = d->c->reconnect_grace; /* the main server's, for the round's hourly purge */
     env.batch = BATCH;
     env.enqueue = enqueue;
     env.baton = &baton;
@@ -204,7 +169,6 @@ static void run_round(nxs_daemon_chores_t *ch, nxs_daemon_t *d, apr_time_t *next
                     nxs_log_time(when, *next_wake));
         }
     }
-    purge(ch, d, db, now, p);
     refresh_tokens(ch, d, db, now, p);
     nxs_dbd_close(conn, d->s);
 }

@@ -39,7 +39,9 @@ static apr_status_t record(void *baton, const json_t *idem, const json_t *delive
 
 static nxs_chores_env_t env_of(recorder_t *r, const char *node, apr_pool_t *p)
 {
-    nxs_chores_env_t env = {node, "https://app.nexte.io", NXS_CHORE_LEASE, 100, record, r};
+    nxs_chores_env_t env = {
+        node, "https://app.nexte.io", NXS_CHORE_LEASE, apr_time_from_sec(30 * 86400), 100, record,
+        r};
 
     r->idems = nxs_json_own(json_array(), p);
     r->deliveries = nxs_json_own(json_array(), p);
@@ -282,6 +284,33 @@ static void a_server_back_late_sends_the_recap_until_midnight_only(void **state)
     close_db(db, path, p);
 }
 
+static void the_purge_runs_once_an_hour_on_one_node(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *json = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+
+    connect_paris(db, 1, p);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", "{}", T0, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", T0 - 30 * 86400 - 1, p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0), p), APR_SUCCESS);
+    assert_int_equal(rep.purged, 1); /* the account past its grace */
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), APR_SUCCESS);
+    assert_null(json);
+    /* The same hour, another node: not run again. */
+    env.node = "node_b";
+    nxs_chores_run(&rep, db, &env, SEC(T0 + 1800), p);
+    assert_int_equal(rep.purged, -1);
+    /* The next hour: run again (nothing left). */
+    nxs_chores_run(&rep, db, &env, SEC(T0 + 3600), p);
+    assert_int_equal(rep.purged, 0);
+    close_db(db, path, p);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(a_due_alert_is_queued_once_to_the_booking_channel),
     NXS_TEST(an_alert_without_a_booking_channel_is_skipped),
@@ -289,6 +318,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_recap_goes_at_nine_paris_time_once),
     NXS_TEST(a_quiet_day_and_an_unmapped_channel_are_skipped_with_their_reason),
     NXS_TEST(a_server_back_late_sends_the_recap_until_midnight_only),
+    NXS_TEST(the_purge_runs_once_an_hour_on_one_node),
 };
 
 NXS_RUN_TESTS(tests)

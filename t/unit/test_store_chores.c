@@ -482,6 +482,43 @@ static void recap_counts_each_event_once_for_its_local_day_with_exact_money(void
     close_db(db, path, p);
 }
 
+static void a_batch_of_events_applies_in_one_transaction_once_per_id(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    const char *at = "2026-12-06T15:00:00Z";
+    nxs_chores_accepted_t batch[3] = {
+        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, -1, -1},
+        {event(p, "b1", "appointment.booked", at, "2026-12-08T10:00:00Z", NULL, NULL), &paris, -1,
+         -1},
+        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, -1, -1},
+    };
+    nxs_recap_t *r = NULL;
+    int events = 0;
+
+    assert_int_equal(nxs_chores_events_accepted(batch, 3, db, apr_time_from_sec(T0), p),
+                     APR_SUCCESS);
+    assert_int_equal(batch[0].recap, NXS_RECAP_COUNTED);
+    assert_int_equal(batch[0].reminder, NXS_REMINDER_UNCHANGED);
+    assert_int_equal(batch[1].reminder, NXS_REMINDER_APPLIED);
+    assert_int_equal(batch[1].recap, NXS_RECAP_COUNTED);
+    assert_int_equal(batch[2].recap, NXS_RECAP_DUPLICATE); /* the same id twice in one batch */
+    nxs_store_recap_metrics(&r, &events, db, "acc_1", "2026-12-06", p);
+    assert_int_equal(r->payments, 1);
+    assert_int_equal(r->appointments_booked, 1);
+    assert_string_equal(r->money[0].paid, "10.00");
+    assert_string_equal(alert(db, p)->state, NXS_REMINDER_PENDING);
+    /* The whole batch again (a retry): nothing moves. */
+    assert_int_equal(nxs_chores_events_accepted(batch, 3, db, apr_time_from_sec(T0 + 5), p),
+                     APR_SUCCESS);
+    assert_int_equal(batch[0].recap, NXS_RECAP_DUPLICATE);
+    assert_int_equal(batch[1].reminder, NXS_REMINDER_DUPLICATE);
+    nxs_store_recap_metrics(&r, &events, db, "acc_1", "2026-12-06", p);
+    assert_int_equal(events, 2);
+    close_db(db, path, p);
+}
+
 static void the_counters_are_what_the_recap_renderer_takes(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -799,6 +836,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(an_abandoned_claim_is_taken_over_after_the_lease),
     NXS_TEST(racing_processes_claim_each_due_alert_exactly_once),
     NXS_TEST(recap_counts_each_event_once_for_its_local_day_with_exact_money),
+    NXS_TEST(a_batch_of_events_applies_in_one_transaction_once_per_id),
     NXS_TEST(the_counters_are_what_the_recap_renderer_takes),
     NXS_TEST(events_count_for_the_local_day_of_their_occurrence_on_dst_days),
     NXS_TEST(a_time_zone_change_applies_to_events_accepted_after_it),

@@ -31,17 +31,17 @@ typedef struct nxs_db_statement_t {
  * (nxs_store.c) and the scheduled work's (nxs_store_chores.c).  None is
  * registered with mod_dbd: mod_dbd would prepare them as it opens a
  * connection, before the schema exists on a fresh database.  Everyone (the
- * glue in nxs_dbd.c at a connection's first use, tools, tests) prepares them
- * with nxs_db_prepare_all once the schema is migrated. */
+ * glue in nxs_dbd.c at a connection's first use, tools, tests) prepares
+ * them with nxs_db_prepare_all once the schema is migrated. */
 extern const nxs_db_statement_t nxs_db_statements[];
 extern const nxs_db_statement_t nxs_db_chores_statements[];
 
 /* Prepares every statement of both lists on DB into its `prepared` hash
  * (made in P when DB has none); the statements live as long as P.  The
- * schema must exist first.  The last statement of nxs_db_statements is
- * prepared last of all, so finding it prepared means that every statement
- * is (the glue checks it to prepare a connection once).  APR_EGENERAL when
- * one fails to prepare. */
+ * schema must exist first.  APR_EGENERAL when one fails to prepare.  The
+ * last statement of nxs_db_statements is prepared last of all, so finding
+ * it prepared means that every statement is (nxs_dbd.c checks it to
+ * prepare a connection once). */
 apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p);
 
 /* Runs prepared LABEL with NARGS text arguments; *nrows gets the affected

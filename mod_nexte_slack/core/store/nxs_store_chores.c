@@ -207,48 +207,52 @@ static apr_status_t reminder_change(int *n, nxs_reminder_outcome_e *out, nxs_db_
                 c->event_id, at, upd, m->account_id, m->record_id, rev);
 }
 
-/* One try of nxs_store_reminder_apply; APR_EAGAIN when a concurrent
- * writer changed the alert between our read and our write. */
-static apr_status_t reminder_apply_once(nxs_reminder_outcome_e *out, nxs_db_t *db,
-                                        const nxs_reminder_change_t *c, apr_int64_t now,
-                                        apr_pool_t *p)
+apr_status_t nxs_store_reminder_apply_in(nxs_reminder_outcome_e *out, nxs_db_t *db,
+                                         const nxs_reminder_change_t *c, apr_int64_t now,
+                                         apr_pool_t *p)
 {
     nxs_reminder_t *m = NULL;
     apr_status_t rv;
     int n = 0;
 
-    if ((rv = nxs_db_begin(db, p)) != APR_SUCCESS) {
-        return rv;
-    }
     if ((rv = EXEC(db, &n, "nxs_rem_event_add", p, c->account_id, c->event_id, i64(now, p)))) {
-        goto fail;
+        return rv;
     }
     if (n == 0) {
         *out = NXS_REMINDER_DUPLICATE;
-        return nxs_db_commit(db, p);
+        return APR_SUCCESS;
     }
     if ((rv = nxs_store_reminder_get(&m, db, c->account_id, c->record_id, p))) {
-        goto fail;
+        return rv;
     }
     if (!m) {
         *out = NXS_REMINDER_APPLIED;
         rv = reminder_insert(&n, db, c, now, p);
     } else if (c->occurred_at < m->event_at) {
         *out = NXS_REMINDER_STALE;
-        return nxs_db_commit(db, p);
+        return APR_SUCCESS;
     } else {
         rv = reminder_change(&n, out, db, m, c, now, p);
     }
-    if (rv == APR_SUCCESS && n == 0) {
-        rv = APR_EAGAIN;
+    /* No row changed: another writer changed the alert since we read it. */
+    return rv == APR_SUCCESS && n == 0 ? APR_EAGAIN : rv;
+}
+
+/* One try of nxs_store_reminder_apply in a transaction of its own. */
+static apr_status_t reminder_apply_once(nxs_reminder_outcome_e *out, nxs_db_t *db,
+                                        const nxs_reminder_change_t *c, apr_int64_t now,
+                                        apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if ((rv = nxs_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
     }
-    if (rv) {
-        goto fail;
+    if ((rv = nxs_store_reminder_apply_in(out, db, c, now, p)) != APR_SUCCESS) {
+        nxs_db_rollback(db, p);
+        return rv;
     }
     return nxs_db_commit(db, p);
-fail:
-    nxs_db_rollback(db, p);
-    return rv;
 }
 
 apr_status_t nxs_store_reminder_apply(nxs_reminder_outcome_e *out, nxs_db_t *db,

@@ -100,6 +100,13 @@ apr_status_t nxs_store_reminder_apply(nxs_reminder_outcome_e *out, nxs_db_t *db,
                                       const nxs_reminder_change_t *c, apr_int64_t now,
                                       apr_pool_t *p);
 
+/* The same inside the caller's transaction (several events in one
+ * commit).  APR_EAGAIN when another writer changed the alert since it was
+ * read: the caller rolls the transaction back and tries again. */
+apr_status_t nxs_store_reminder_apply_in(nxs_reminder_outcome_e *out, nxs_db_t *db,
+                                         const nxs_reminder_change_t *c, apr_int64_t now,
+                                         apr_pool_t *p);
+
 /* The alert of one appointment; *out NULL when there is none. */
 apr_status_t nxs_store_reminder_get(nxs_reminder_t **out, nxs_db_t *db, const char *account,
                                     const char *record, apr_pool_t *p);
