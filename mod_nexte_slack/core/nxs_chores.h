@@ -89,6 +89,34 @@ apr_status_t nxs_chores_events_accepted(nxs_chores_accepted_t *events, int n, nx
 apr_status_t nxs_chores_recap_due(int *due, nxs_day_t *day, apr_time_t *next, apr_time_t now,
                                   const char *tz);
 
+/* nxs_chores_recap_due of many accounts at one NOW, computed once per
+ * distinct time zone (accounts share a few): a memo on the caller's
+ * stack, up to NXS_CHORES_ZONE_MEMO zones (beyond, each look computes
+ * again, into `spare`).  An entry stays valid until the next look past
+ * the memo's size.  Not shared between threads. */
+#define NXS_CHORES_ZONE_MEMO 64
+
+typedef struct nxs_chores_zone_due_t {
+    const char *raw; /* the account's timezone as stored ("UTC" for none) */
+    apr_status_t rv; /* of nxs_chores_recap_due */
+    int due;
+    nxs_day_t day;
+    apr_time_t next;
+} nxs_chores_zone_due_t;
+
+typedef struct nxs_chores_zone_memo_t {
+    apr_time_t now;
+    int n;
+    nxs_chores_zone_due_t zones[NXS_CHORES_ZONE_MEMO];
+    nxs_chores_zone_due_t spare;
+} nxs_chores_zone_memo_t;
+
+void nxs_chores_zone_memo_init(nxs_chores_zone_memo_t *m, apr_time_t now);
+
+/* nxs_chores_recap_due at the memo's NOW in nxs_chores_zone(ACCOUNT). */
+const nxs_chores_zone_due_t *nxs_chores_zone_due(nxs_chores_zone_memo_t *m,
+                                                 const nxs_account_t *account);
+
 /* The earliest next 09:00 after NOW among ACCOUNTS (nxs_account_t *, as
  * nxs_store_recap_accounts lists them), each in nxs_chores_zone; 0 when
  * ACCOUNTS is empty.  For the daemon's wake-up and the status. */

@@ -4,7 +4,9 @@
  *       -> stored durably (group commit), then {"ok":true,"duplicate":b,"deliveries":n}
  *   {"op":"stats"}               -> counters, queue and scheduler state
  *   {"op":"release","account"}   -> resume an account held for reconnect
- *   {"op":"drop","account"}      -> disconnect: forget its queued messages */
+ *   {"op":"drop","account"}      -> disconnect: forget its queued messages
+ *   {"op":"chores","due_at":s}   -> a round of scheduled work by unix time s
+ *                                   (an alert moved there; absent: now) */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -27,25 +29,27 @@ static const char *str(const json_t *o, const char *key)
     return nxs_json_path_str(o, key);
 }
 
-static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
+apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t *d,
+                                const json_t *idem, const json_t *deliveries,
+                                apr_interval_time_t keep, apr_pool_t *p)
 {
-    const json_t *list = json_object_get(req, "deliveries"), *idem = json_object_get(req, "idem");
-    apr_size_t n = json_array_size(list), i;
+    apr_size_t n = json_array_size(deliveries), i;
     nxs_queue_record_t *recs = apr_pcalloc(p, sizeof(*recs) * (n ? n : 1));
     nxs_queue_idem_t key;
     apr_time_t now = apr_time_now();
     apr_uint64_t first = 0;
-    int duplicate = 0;
     apr_status_t rv;
 
+    *duplicate = 0;
+    *count = 0;
     key.account = str(idem, "account");
     key.event_id = str(idem, "event_id");
-    key.expires_at = now + d->c->retry_window;
-    if (!key.account || !key.event_id || !json_is_array(list)) {
-        return fail("bad_request");
+    key.expires_at = now + keep;
+    if (!key.account || !key.event_id || !json_is_array(deliveries)) {
+        return APR_EINVAL;
     }
     for (i = 0; i < n; ++i) {
-        const json_t *e = json_array_get(list, i);
+        const json_t *e = json_array_get(deliveries, i);
         recs[i].accepted_at = now;
         recs[i].account = str(e, "account");
         recs[i].team = str(e, "team");
@@ -56,18 +60,17 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
         recs[i].record = str(e, "record");
         recs[i].payload = str(e, "payload");
         if (!recs[i].account || !recs[i].team || !recs[i].channel || !recs[i].payload) {
-            return fail("bad_request");
+            return APR_EINVAL;
         }
         recs[i].payload_len = strlen(recs[i].payload);
     }
-    rv = nxs_queue_append(&first, &duplicate, d->queue, recs, n, &key);
+    rv = nxs_queue_append(&first, duplicate, d->queue, recs, n, &key);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, d->s, "queue append failed");
-        return fail(APR_STATUS_IS_ENOSPC(rv) ? "disk_full" : "queue_unavailable");
+        return rv;
     }
-    if (duplicate) {
-        nxs_metrics_add(d->metrics, NXS_M_DUPLICATES, 1);
-        return json_pack("{s:b, s:b, s:i}", "ok", 1, "duplicate", 1, "deliveries", 0);
+    if (*duplicate) {
+        return APR_SUCCESS;
     }
     apr_thread_mutex_lock(d->lock);
     for (i = 0; i < n; ++i) {
@@ -77,6 +80,29 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     }
     apr_thread_cond_signal(d->wake);
     apr_thread_mutex_unlock(d->lock);
+    *count = n;
+    return APR_SUCCESS;
+}
+
+static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
+{
+    apr_size_t n = 0;
+    int duplicate = 0;
+    apr_status_t rv = nxs_daemon_enqueue(&duplicate, &n, d, json_object_get(req, "idem"),
+                                         json_object_get(req, "deliveries"), d->c->retry_window, p);
+
+    if (rv == APR_EINVAL) {
+        return fail("bad_request");
+    }
+    if (rv != APR_SUCCESS) {
+        return fail(APR_STATUS_IS_ENOSPC(rv) ? "disk_full" : "queue_unavailable");
+    }
+    /* Events only: scheduled messages have their own counts (the status's
+     * "scheduled"), so that accepted_total stays what Nexte core sent. */
+    if (duplicate) {
+        nxs_metrics_add(d->metrics, NXS_M_DUPLICATES, 1);
+        return json_pack("{s:b, s:b, s:i}", "ok", 1, "duplicate", 1, "deliveries", 0);
+    }
     nxs_metrics_add(d->metrics, NXS_M_ACCEPTED, 1);
     return json_pack("{s:b, s:b, s:I}", "ok", 1, "duplicate", 0, "deliveries", (json_int_t)n);
 }
@@ -152,6 +178,12 @@ static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     }
     if (strcmp(op, "stats") == 0) {
         return stats(d);
+    }
+    if (strcmp(op, "chores") == 0) {
+        const json_t *due = json_object_get(req, "due_at");
+        nxs_daemon_chores_poke(d, json_is_integer(due) ? apr_time_from_sec(json_integer_value(due))
+                                                       : apr_time_now());
+        return json_pack("{s:b}", "ok", 1);
     }
     if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
         return account_op(d, op, str(req, "account"));

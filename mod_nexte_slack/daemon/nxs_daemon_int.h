@@ -1,11 +1,13 @@
 /* Shared state of the delivery daemon's parts: the connection handlers
- * (nxs_daemon_conn.c), the dispatcher and workers (nxs_daemon_deliver.c)
- * and the process set-up (nxs_daemon_main.c).
+ * (nxs_daemon_conn.c), the dispatcher and workers (nxs_daemon_deliver.c),
+ * the recorder (nxs_daemon_record.c), the chores thread
+ * (nxs_daemon_chores.c) and the process set-up (nxs_daemon_main.c).
  *
  * Thread safety: `lock` guards the scheduler, the token cache and
- * `possibly_posted`; the queue, the metrics and the recorder lock
- * themselves; the rest is
- * written once at start-up. */
+ * `possibly_posted`; the queue, the metrics, the recorder and the chores
+ * thread's wake-up lock themselves; the rest is written once at start-up.
+ * nxs_daemon_enqueue may be called from any thread (connection tasks, the
+ * chores thread). */
 #ifndef NXS_DAEMON_INT_H
 #define NXS_DAEMON_INT_H
 
@@ -15,6 +17,7 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_pool.h>
 #include <httpd.h>
+#include <jansson.h>
 
 #include "cfg/nxs_config.h"
 #include "nxs_metrics.h"
@@ -24,6 +27,9 @@
 
 /* Writes the rows of posted messages in batches (nxs_daemon_record.c). */
 typedef struct nxs_daemon_recorder_t nxs_daemon_recorder_t;
+
+/* The thread that runs scheduled work (nxs_daemon_chores.c). */
+typedef struct nxs_daemon_chores_t nxs_daemon_chores_t;
 
 typedef struct nxs_daemon_t {
     server_rec *s;
@@ -40,6 +46,7 @@ typedef struct nxs_daemon_t {
     apr_hash_t *tokens;              /* "account/team" -> nxs_daemon_token_t * */
     apr_hash_t *possibly_posted;     /* seq (u64 key) -> non-NULL: got internal/fatal_error */
     nxs_daemon_recorder_t *recorder; /* locks itself */
+    nxs_daemon_chores_t *chores;     /* locks itself */
     apr_time_t started;
     volatile int stopping;
 } nxs_daemon_t;
@@ -65,6 +72,27 @@ apr_status_t nxs_daemon_recorder_start(nxs_daemon_t *d);
 void nxs_daemon_recorder_stop(nxs_daemon_t *d);
 /* Queues ROW (copied) for the recorder; never waits for SQL. */
 void nxs_daemon_record_posted(nxs_daemon_t *d, const nxs_delivery_t *row);
+
+/* Appends DELIVERIES (the frame's array, possibly empty) durably under the
+ * idempotency key IDEM {"account", "event_id"}, remembered for KEEP, and
+ * hands them to the dispatcher: what an accepted event and a scheduled
+ * message share.  *duplicate is 1 (and nothing is added) when the key was
+ * seen; *count is the number of deliveries queued.  APR_EINVAL for a
+ * malformed IDEM or delivery, else the queue's status (APR_ENOSPC...).
+ * Returns only once the records are on disk. */
+apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t *d,
+                                const json_t *idem, const json_t *deliveries,
+                                apr_interval_time_t keep, apr_pool_t *p);
+
+/* Starts and stops the chores thread (pre-meeting alerts, daily recaps,
+ * hourly purge, token refresh; see docs/SCHEDULED.md).  Stop it before the
+ * queue is closed: a round in progress finishes first. */
+apr_status_t nxs_daemon_chores_start(nxs_daemon_t *d);
+void nxs_daemon_chores_stop(nxs_daemon_t *d);
+/* Asks the chores thread for a round at AT at the latest (an alert was
+ * booked or moved to AT, maybe sooner than it planned to look; AT in the
+ * past: now).  Any thread. */
+void nxs_daemon_chores_poke(nxs_daemon_t *d, apr_time_t at);
 
 /* Forgets cached tokens of ACCOUNT (after a reconnect or a token error). */
 void nxs_daemon_tokens_forget(nxs_daemon_t *d, const char *account);

@@ -1,6 +1,7 @@
 /* The delivery daemon process: set-up (signals, privileges, mod_dbd, the
- * queue replayed into the scheduler, the socket, the threads), the accept
- * loop, and an orderly stop on SIGTERM. */
+ * queue replayed into the scheduler, the socket, the threads: dispatcher,
+ * workers, recorder, chores), the accept loop, and an orderly stop on
+ * SIGTERM. */
 #include "daemon/nxs_daemon.h"
 
 #include <apr_signal.h>
@@ -287,7 +288,8 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
                                      (apr_size_t)d->c->mod->workers, p)) ||
         (rv = apr_thread_pool_create(&d->conns, 4, 512, p)) ||
         (rv = nxs_daemon_recorder_start(d)) ||
-        (rv = apr_thread_create(&dispatcher, NULL, nxs_daemon_dispatch, d, p))) {
+        (rv = apr_thread_create(&dispatcher, NULL, nxs_daemon_dispatch, d, p)) ||
+        (rv = nxs_daemon_chores_start(d))) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "delivery daemon cannot start (socket %s)",
                      d->c->mod->socket_path);
         exit(1);
@@ -308,6 +310,8 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     apr_socket_close(ls);
     unlink(d->c->mod->socket_path);
     apr_thread_pool_destroy(d->conns);
+    /* Before the dispatcher: a round in progress may still queue a message. */
+    nxs_daemon_chores_stop(d);
     apr_thread_mutex_lock(d->lock);
     d->stopping = 1;
     apr_thread_cond_signal(d->wake);

@@ -3,7 +3,9 @@
  * (405), size (413), signature (401), media type (415), JSON (400), envelope
  * (422).  Then account.updated is applied, the event is routed and rendered,
  * and its deliveries are handed to the delivery daemon, which answers only
- * once they are on disk: 202 then, never before. */
+ * once they are on disk.  Then its scheduled work (docs/SCHEDULED.md: the
+ * pre-meeting alert it creates, moves or cancels, its count in the daily
+ * recap) is recorded in SQL: 202 then, never before. */
 #include "nxs_handlers.h"
 
 #include <apr_strings.h>
@@ -16,9 +18,12 @@
 #include "handle/nxs_request.h"
 #include "handle/nxs_reply.h"
 #include "security/nxs_crypto.h"
+#include "nxs_chores.h"
+#include "nxs_clock.h"
 #include "nxs_dbd.h"
 #include "event/nxs_envelope.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "render/nxs_render.h"
 #include "event/nxs_route.h"
 #include "nxs_settings_check.h"
@@ -31,6 +36,9 @@ APLOG_USE_MODULE(nexte_slack);
 /* How long a request waits for the daemon (e.g. during a graceful restart)
  * before answering 503 so that Nexte core retries. */
 #define NXS_DAEMON_WAIT apr_time_from_sec(2)
+/* The daemon's chores thread looks at SQL at least this often
+ * (nxs_chores_run's next_wake is at most 60 s on). */
+#define NXS_CHORES_LOOK_MAX apr_time_from_sec(60)
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
@@ -123,6 +131,58 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     return DECLINED;
 }
 
+/* Names of the outcomes, for the trace (nxs_reminder_outcome_e, nxs_recap_count_e order). */
+static const char *const reminder_names[] = {"applied", "duplicate", "stale", "unchanged"};
+static const char *const recap_names[] = {"counted", "late", "duplicate", "not counted"};
+
+/* The event's scheduled work, once it is on disk: its alert change and its
+ * recap count, each idempotent on the event id.  Runs for a duplicate too,
+ * so that a first attempt whose SQL step failed (answered 503, retried by
+ * Nexte) is completed, never doubled.  Posts nothing itself, so it runs
+ * for the silent events too (account.updated, appointment.rescheduled).
+ * DECLINED when done, else the 503 to answer. */
+static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
+                            const nxs_envelope_t *env, const nxs_account_t *a)
+{
+    nxs_reminder_outcome_e reminder = NXS_REMINDER_UNCHANGED;
+    nxs_recap_count_e recap = NXS_RECAP_NOT_COUNTED;
+    nxs_reminder_change_t change;
+    apr_status_t rv =
+        nxs_chores_event_accepted(&reminder, &recap, db, env, a, nxs_clock_now(), r->pool);
+
+    if (rv != APR_SUCCESS && rv != APR_EINVAL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "event %s of %s queued, but its scheduled work was not recorded "
+                      "(answered 503 so that Nexte retries)",
+                      env->id, env->account_id);
+        return unavailable(r, "store_unavailable", "the scheduled work could not be stored");
+    }
+    if (rv == APR_EINVAL) {
+        /* Its local day cannot be computed: retrying would fail the same
+         * way, so the event stays accepted, uncounted, and says so. */
+        NXS_LOG(NXS_LOG_WARNING, rv, "NXS00063",
+                "event %s of %s not counted in the daily recap: no local day for its "
+                "occurred_at",
+                env->id, env->account_id);
+    }
+    NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00062", "event %s of %s: alert %s, recap %s", env->id,
+            env->account_id, reminder_names[reminder], recap_names[recap]);
+    if (reminder == NXS_REMINDER_APPLIED &&
+        nxs_chores_reminder_change(&change, env, r->pool) == APR_SUCCESS &&
+        change.kind != NXS_CHANGE_CANCELLED &&
+        apr_time_from_sec(change.due_at) < nxs_clock_now() + NXS_CHORES_LOOK_MAX) {
+        /* An alert was created or moved to within the daemon's longest
+         * sleep: tell it when (booked less than 15 minutes ahead: now), so
+         * that it is not late.  Later alerts are read from SQL by the rounds
+         * in between, so a stream of bookings does not make extra rounds.
+         * Best effort: the daemon looks at least every minute anyway. */
+        nxs_daemon_request(
+            r, c, json_pack("{s:s, s:I}", "op", "chores", "due_at", (json_int_t)change.due_at),
+            apr_time_from_msec(200));
+    }
+    return DECLINED;
+}
+
 static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_envelope_t *env)
 {
     nxs_db_t *db = nxs_dbd_acquire(r);
@@ -172,6 +232,9 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
                       env->account_id, err ? err : "delivery daemon unreachable");
         return unavailable(r, err ? err : "queue_unavailable",
                            "the event could not be stored; retry later");
+    }
+    if ((rc = record_scheduled(r, c, db, env, a)) != DECLINED) {
+        return rc;
     }
     if (json_is_true(json_object_get(reply, "duplicate"))) {
         return nxs_reply_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));

@@ -1,5 +1,8 @@
-/* nexte-slack-status: health, build, effective non-secret configuration and
- * counters, as JSON or (?format=prometheus) Prometheus text. */
+/* nexte-slack-status: health, build, effective non-secret configuration,
+ * the delivery daemon's counters and the scheduled work (pending alerts,
+ * recaps and chores, read from SQL: the same in every process and node),
+ * as JSON or (?format=prometheus) Prometheus text.  It answers when the
+ * daemon or SQL is down, with what it could read. */
 #include "nxs_handlers.h"
 
 #include <apr_strings.h>
@@ -10,6 +13,9 @@
 #include <string.h>
 
 #include "nxs_build.h"
+#include "nxs_chores.h"
+#include "nxs_clock.h"
+#include "nxs_dbd.h"
 #include "cfg/nxs_config.h"
 #include "nxs_duration.h"
 #include "nxs_daemon_client.h"
@@ -69,18 +75,44 @@ static json_t *daemon_counters(request_rec *r, const nxs_server_conf_t *c)
     return reply;
 }
 
+typedef struct scheduled_t {
+    nxs_chores_status_t st;
+    apr_time_t since;      /* 00:00 UTC today: the counts are "today" */
+    apr_time_t next_recap; /* 0: no connected account */
+} scheduled_t;
+
+/* The scheduled work's numbers, read from SQL; NULL when the store cannot
+ * be read (the rest of the status still answers). */
+static scheduled_t *scheduled_read(request_rec *r)
+{
+    scheduled_t *sc = apr_pcalloc(r->pool, sizeof(*sc));
+    apr_time_t now = nxs_clock_now();
+    apr_array_header_t *accounts = NULL;
+    nxs_db_t *db = nxs_dbd_acquire(r);
+
+    sc->since = apr_time_from_sec(apr_time_sec(now) - apr_time_sec(now) % 86400);
+    if (!db || nxs_store_chores_status(&sc->st, db, apr_time_sec(sc->since), r->pool) ||
+        nxs_store_recap_accounts(&accounts, db, r->pool)) {
+        return NULL;
+    }
+    sc->next_recap = nxs_chores_next_recap(accounts, now);
+    return sc;
+}
+
 static int status_json(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_time_t started = server_started();
     json_t *counters = daemon_counters(r, c);
-    json_t *body =
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:O, s:b}", "status",
-                  counters ? "ok" : "degraded", "module", "mod_nexte_slack", "version", NXS_VERSION,
-                  "build", "revision", NXS_BUILD_REV, "httpd", ap_get_server_banner(), "libraries",
-                  nxs_build_libraries(), "uptime_seconds",
-                  started ? seconds(apr_time_now() - started) : 0.0, "config", effective_config(c),
-                  "counters", counters ? counters : nxs_json_own(json_object(), r->pool),
-                  "delivery_daemon_up", counters != NULL);
+    scheduled_t *sc = scheduled_read(r);
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:f, s:o, s:O, s:b, s:O}", "status",
+        counters ? "ok" : "degraded", "module", "mod_nexte_slack", "version", NXS_VERSION, "build",
+        "revision", NXS_BUILD_REV, "httpd", ap_get_server_banner(), "libraries",
+        nxs_build_libraries(), "uptime_seconds", started ? seconds(apr_time_now() - started) : 0.0,
+        "config", effective_config(c), "counters",
+        counters ? counters : nxs_json_own(json_object(), r->pool), "delivery_daemon_up",
+        counters != NULL, "scheduled",
+        sc ? nxs_chores_status_json(&sc->st, sc->since, sc->next_recap, r->pool) : json_null());
     return nxs_reply_json(r, HTTP_OK, body);
 }
 
@@ -180,6 +212,7 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_array_header_t *lines = apr_array_make(r->pool, 8, sizeof(const char *));
     apr_time_t started = server_started();
+    scheduled_t *sc;
 
     prom_metric(lines, "nexte_slack_build_info", "gauge", "Module version and source revision.",
                 apr_psprintf(r->pool, "{version=\"%s\",revision=\"%s\",httpd=\"%s\"}",
@@ -192,6 +225,13 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
     prom_metric(lines, "nexte_slack_config_workers", "gauge", "Delivery threads configured.", "",
                 c->mod->workers);
     prom_counters(lines, daemon_counters(r, c));
+    sc = scheduled_read(r);
+    prom_metric(lines, "nexte_slack_scheduled_store_up", "gauge",
+                "1 when the scheduled work could be read from SQL.", "", sc ? 1 : 0);
+    if (sc) {
+        APR_ARRAY_PUSH(lines, const char *) =
+            nxs_chores_status_prometheus(&sc->st, sc->next_recap, r->pool);
+    }
     prom_metric(lines, "nexte_slack_config_retry_window_seconds", "gauge",
                 "How long an undelivered message is retried.", "", seconds(c->retry_window));
     prom_metric(lines, "nexte_slack_config_retry_backoff_min_seconds", "gauge",

@@ -52,8 +52,10 @@ sub secret () {
     return $SECRET = $s;
 }
 
-# http://host:port of the server (or of the vhost chosen with Apache::TestRequest::module).
-sub base_url () { 'http://' . Apache::TestRequest::hostport() }
+# http://host:port of the server (or of the vhost chosen with Apache::TestRequest::module),
+# or $NxsClient::BASE when a test sets it (the own httpd of t/lib/NxsFaketime.pm).
+our $BASE;
+sub base_url () { $BASE // 'http://' . Apache::TestRequest::hostport() }
 
 # An expiry a few minutes ahead, different on every call so that links of one account
 # made in the same second are different links (each link works once).

@@ -4,6 +4,7 @@
  * from a stored alert. */
 #include "nxs_test.h"
 
+#include <apr_strings.h>
 #include <string.h>
 
 #include "nxs_chores.h"
@@ -82,6 +83,49 @@ static void the_next_recap_is_the_earliest_nine_oclock_among_accounts(void **sta
      * New Zealand's. */
     assert_int_equal(nxs_chores_next_recap(accounts, SEC(1796632200)), SEC(1796634000));
     assert_int_equal(nxs_chores_next_recap(accounts, SEC(1796635800)), SEC(1796673600));
+}
+
+/* The per-zone memo of a round gives what nxs_chores_recap_due gives, once
+ * per zone, also past its size. */
+static void the_zone_memo_computes_each_zone_once(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_chores_zone_memo_t *memo = apr_palloc(p, sizeof(*memo));
+    nxs_account_t paris = {"acc_1", "solo", "Europe/Paris", "en", "EUR", 0};
+    nxs_account_t paris2 = {"acc_2", "solo", "Europe/Paris", "en", "EUR", 0};
+    nxs_account_t none = {"acc_3", "solo", NULL, "en", "EUR", 0};
+    nxs_account_t odd = {"acc_4", "solo", "Nowhere/Town", "en", "EUR", 0};
+    apr_time_t now = SEC(1796634000); /* 2026-12-07T09:00Z, 10:00 in Paris */
+    const nxs_chores_zone_due_t *a, *b;
+    int i;
+
+    nxs_chores_zone_memo_init(memo, now);
+    a = nxs_chores_zone_due(memo, &paris);
+    b = nxs_chores_zone_due(memo, &paris2);
+    assert_ptr_equal(a, b);
+    assert_int_equal(memo->n, 1);
+    assert_int_equal(a->rv, APR_SUCCESS);
+    assert_int_equal(a->due, 1);
+    assert_string_equal(nxs_day_format(&a->day, p), "2026-12-06");
+    assert_int_equal(a->next, SEC(1796630400 + 86400));
+    /* No zone and an unknown one: UTC, each its own entry. */
+    a = nxs_chores_zone_due(memo, &none);
+    b = nxs_chores_zone_due(memo, &odd);
+    assert_int_equal(memo->n, 3);
+    assert_int_equal(a->due, 1);
+    assert_int_equal(b->next, SEC(1796634000 + 86400));
+    /* Past the memo's size: still right, computed again each time. */
+    for (i = 0; i < NXS_CHORES_ZONE_MEMO; ++i) {
+        nxs_account_t x = {"acc_x", "solo", apr_psprintf(p, "Bad/Zone%d", i), "en", "EUR", 0};
+        nxs_chores_zone_due(memo, &x);
+    }
+    assert_int_equal(memo->n, NXS_CHORES_ZONE_MEMO);
+    paris2.timezone = "Asia/Tokyo"; /* not in the memo: computed into the spare */
+    a = nxs_chores_zone_due(memo, &paris2);
+    assert_ptr_equal(a, &memo->spare);
+    assert_int_equal(a->rv, APR_SUCCESS);
+    assert_int_equal(a->due, 1); /* 18:00 in Tokyo */
+    assert_string_equal(nxs_day_format(&a->day, p), "2026-12-06");
 }
 
 static void chore_slots_and_node_ids(void **state)
@@ -218,6 +262,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_recap_is_due_from_nine_until_the_local_day_ends),
     NXS_TEST(the_same_instant_gives_another_recap_day_after_a_zone_change),
     NXS_TEST(the_next_recap_is_the_earliest_nine_oclock_among_accounts),
+    NXS_TEST(the_zone_memo_computes_each_zone_once),
     NXS_TEST(chore_slots_and_node_ids),
     NXS_TEST(the_status_shows_pending_alerts_finished_work_and_next_times),
     NXS_TEST(booking_events_become_alert_changes),
