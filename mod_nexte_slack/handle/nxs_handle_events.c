@@ -19,6 +19,7 @@
 #include "handle/nxs_reply.h"
 #include "security/nxs_crypto.h"
 #include "nxs_chores.h"
+#include "nxs_chores_batch.h"
 #include "nxs_clock.h"
 #include "nxs_dbd.h"
 #include "event/nxs_envelope.h"
@@ -39,6 +40,18 @@ APLOG_USE_MODULE(nexte_slack);
 /* The daemon's chores thread looks at SQL at least this often
  * (nxs_chores_run's next_wake is at most 60 s on). */
 #define NXS_CHORES_LOOK_MAX apr_time_from_sec(60)
+
+/* The process's group commit of scheduled work (core/nxs_chores_batch.h):
+ * made in child_init, before the request threads; NULL before (then each
+ * event is applied alone). */
+static nxs_chores_batch_t *chores_batch;
+
+void nxs_handle_events_child_init(apr_pool_t *pchild)
+{
+    if (nxs_chores_batch_create(&chores_batch, pchild) != APR_SUCCESS) {
+        chores_batch = NULL;
+    }
+}
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
@@ -147,8 +160,8 @@ static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t
     nxs_reminder_outcome_e reminder = NXS_REMINDER_UNCHANGED;
     nxs_recap_count_e recap = NXS_RECAP_NOT_COUNTED;
     nxs_reminder_change_t change;
-    apr_status_t rv =
-        nxs_chores_event_accepted(&reminder, &recap, db, env, a, nxs_clock_now(), r->pool);
+    apr_status_t rv = nxs_chores_batch_record(chores_batch, &reminder, &recap, db, env, a,
+                                              nxs_clock_now(), r->pool);
 
     if (rv != APR_SUCCESS && rv != APR_EINVAL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
