@@ -13,8 +13,7 @@ const char *const nxs_store_category_names[] = {"payments", "quotes", "contacts"
                                                 "alerts",   "recap",  NULL};
 
 const nxs_db_statement_t nxs_db_statements[] = {
-    {"nxs_account_get", "SELECT account_id, plan, timezone, locale, currency, disconnected_at "
-                        "FROM nxs_accounts WHERE account_id = %s"},
+    {"nxs_account_get", "SELECT " NXS_ACCOUNT_COLS " FROM nxs_accounts WHERE account_id = %s"},
     {"nxs_account_ensure", "INSERT INTO nxs_accounts (account_id, updated_at) VALUES (%s, %lld) "
                            "ON CONFLICT (account_id) DO NOTHING"},
     {"nxs_account_update", "UPDATE nxs_accounts SET plan = %s, timezone = %s, locale = %s, "
@@ -32,9 +31,8 @@ const nxs_db_statement_t nxs_db_statements[] = {
      "bot_user_id = excluded.bot_user_id, scopes = excluded.scopes, "
      "token_sealed = excluded.token_sealed, refresh_sealed = excluded.refresh_sealed, "
      "token_expires_at = excluded.token_expires_at, active = 1, needs_reconnect = 0"},
-    {"nxs_ws_list", "SELECT account_id, team_id, team_name, bot_user_id, scopes, token_sealed, "
-                    "refresh_sealed, token_expires_at, installed_at, active, needs_reconnect "
-                    "FROM nxs_workspaces WHERE account_id = %s ORDER BY installed_at, team_id"},
+    {"nxs_ws_list", "SELECT " NXS_WORKSPACE_COLS " FROM nxs_workspaces WHERE account_id = %s "
+                    "ORDER BY installed_at, team_id"},
     {"nxs_ws_activate", "UPDATE nxs_workspaces SET active = 1 WHERE account_id = %s AND "
                         "team_id = %s"},
     {"nxs_ws_set_tokens", "UPDATE nxs_workspaces SET token_sealed = %s, refresh_sealed = %s, "
@@ -106,25 +104,29 @@ int nxs_store_is_category(const char *name)
     return 0;
 }
 
+nxs_account_t *nxs_store_account_from_row(const char **r, apr_pool_t *p)
+{
+    nxs_account_t *a = apr_pcalloc(p, sizeof(*a));
+
+    a->id = r[0];
+    a->plan = r[1];
+    a->timezone = r[2];
+    a->locale = r[3];
+    a->currency = r[4];
+    a->disconnected_at = nxs_store_to_i64(r[5]);
+    return a;
+}
+
 apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char *id, apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
-    apr_status_t rv = SELECT(&rows, db, "nxs_account_get", 6, p, id);
-    const char **r;
+    apr_status_t rv = SELECT(&rows, db, "nxs_account_get", NXS_ACCOUNT_NCOLS, p, id);
 
     *out = NULL;
-    if (rv != APR_SUCCESS || rows->nelts == 0) {
-        return rv;
+    if (rv == APR_SUCCESS && rows->nelts > 0) {
+        *out = nxs_store_account_from_row(APR_ARRAY_IDX(rows, 0, const char **), p);
     }
-    r = APR_ARRAY_IDX(rows, 0, const char **);
-    *out = apr_pcalloc(p, sizeof(**out));
-    (*out)->id = r[0];
-    (*out)->plan = r[1];
-    (*out)->timezone = r[2];
-    (*out)->locale = r[3];
-    (*out)->currency = r[4];
-    (*out)->disconnected_at = nxs_store_to_i64(r[5]);
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now, apr_pool_t *p)
@@ -166,7 +168,7 @@ apr_status_t nxs_store_workspace_install(nxs_db_t *db, const nxs_workspace_t *w,
     return nxs_db_commit(db, p);
 }
 
-static nxs_workspace_t *workspace_from_row(const char **r, apr_pool_t *p)
+nxs_workspace_t *nxs_store_workspace_from_row(const char **r, apr_pool_t *p)
 {
     nxs_workspace_t *w = apr_pcalloc(p, sizeof(*w));
 
@@ -188,7 +190,7 @@ apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db, c
                                        apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
-    apr_status_t rv = SELECT(&rows, db, "nxs_ws_list", 11, p, account);
+    apr_status_t rv = SELECT(&rows, db, "nxs_ws_list", NXS_WORKSPACE_NCOLS, p, account);
     int i;
 
     if (rv != APR_SUCCESS) {
@@ -197,7 +199,7 @@ apr_status_t nxs_store_workspaces_list(apr_array_header_t **out, nxs_db_t *db, c
     *out = apr_array_make(p, rows->nelts, sizeof(nxs_workspace_t *));
     for (i = 0; i < rows->nelts; ++i) {
         APR_ARRAY_PUSH(*out, nxs_workspace_t *) =
-            workspace_from_row(APR_ARRAY_IDX(rows, i, const char **), p);
+            nxs_store_workspace_from_row(APR_ARRAY_IDX(rows, i, const char **), p);
     }
     return APR_SUCCESS;
 }

@@ -73,7 +73,7 @@ const nxs_db_statement_t nxs_db_chores_statements[] = {
                          "AND claimed_by = %s"},
     {"nxs_recap_get", "SELECT state, reason FROM nxs_recaps WHERE account_id = %s AND day = %s"},
     {"nxs_recap_accounts",
-     "SELECT account_id, plan, timezone, locale, currency, disconnected_at FROM nxs_accounts a "
+     "SELECT " NXS_ACCOUNT_COLS " FROM nxs_accounts a "
      "WHERE EXISTS (SELECT 1 FROM nxs_workspaces w WHERE w.account_id = a.account_id "
      "AND w.active = 1) ORDER BY account_id"},
     {"nxs_chore_claim",
@@ -86,8 +86,7 @@ const nxs_db_statement_t nxs_db_chores_statements[] = {
                          "WHERE chore = %s AND slot = %s AND state = 'claimed' "
                          "AND claimed_by = %s"},
     {"nxs_tokens_expiring",
-     "SELECT account_id, team_id, team_name, bot_user_id, scopes, token_sealed, refresh_sealed, "
-     "token_expires_at, installed_at, active, needs_reconnect FROM nxs_workspaces "
+     "SELECT " NXS_WORKSPACE_COLS " FROM nxs_workspaces "
      "WHERE refresh_sealed IS NOT NULL AND token_expires_at > 0 AND token_expires_at <= %lld "
      "ORDER BY token_expires_at, account_id, team_id"},
     {"nxs_st_rem_pending", "SELECT COUNT(*) FROM nxs_reminders WHERE state = 'pending'"},
@@ -506,21 +505,13 @@ apr_status_t nxs_store_recap_state(const char **state, const char **reason, nxs_
 apr_status_t nxs_store_recap_accounts(apr_array_header_t **out, nxs_db_t *db, apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
-    apr_status_t rv = SELECT0(&rows, db, "nxs_recap_accounts", 6, p);
+    apr_status_t rv = SELECT0(&rows, db, "nxs_recap_accounts", NXS_ACCOUNT_NCOLS, p);
     int i;
 
     *out = apr_array_make(p, 4, sizeof(nxs_account_t *));
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; ++i) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-        nxs_account_t *a = apr_pcalloc(p, sizeof(*a));
-
-        a->id = r[0];
-        a->plan = r[1];
-        a->timezone = r[2];
-        a->locale = r[3];
-        a->currency = r[4];
-        a->disconnected_at = nxs_store_to_i64(r[5]);
-        APR_ARRAY_PUSH(*out, nxs_account_t *) = a;
+        APR_ARRAY_PUSH(*out, nxs_account_t *) =
+            nxs_store_account_from_row(APR_ARRAY_IDX(rows, i, const char **), p);
     }
     return rv;
 }
@@ -548,26 +539,14 @@ apr_status_t nxs_store_tokens_expiring(apr_array_header_t **out, nxs_db_t *db, a
                                        apr_pool_t *p)
 {
     apr_array_header_t *rows = NULL;
-    apr_status_t rv = SELECT(&rows, db, "nxs_tokens_expiring", 11, p, nxs_store_i64(before, p));
+    apr_status_t rv =
+        SELECT(&rows, db, "nxs_tokens_expiring", NXS_WORKSPACE_NCOLS, p, nxs_store_i64(before, p));
     int i;
 
     *out = apr_array_make(p, 4, sizeof(nxs_workspace_t *));
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; ++i) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-        nxs_workspace_t *w = apr_pcalloc(p, sizeof(*w));
-
-        w->account_id = r[0];
-        w->team_id = r[1];
-        w->team_name = r[2];
-        w->bot_user_id = r[3];
-        w->scopes = r[4];
-        w->token_sealed = r[5];
-        w->refresh_sealed = r[6];
-        w->token_expires_at = nxs_store_to_i64(r[7]);
-        w->installed_at = nxs_store_to_i64(r[8]);
-        w->active = (int)nxs_store_to_i64(r[9]);
-        w->needs_reconnect = (int)nxs_store_to_i64(r[10]);
-        APR_ARRAY_PUSH(*out, nxs_workspace_t *) = w;
+        APR_ARRAY_PUSH(*out, nxs_workspace_t *) =
+            nxs_store_workspace_from_row(APR_ARRAY_IDX(rows, i, const char **), p);
     }
     return rv;
 }

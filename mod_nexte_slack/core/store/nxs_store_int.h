@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "store/nxs_db.h"
+#include "store/nxs_store.h"
 
 /* V as a decimal string in P, for a bigint parameter. */
 static inline const char *nxs_store_i64(apr_int64_t v, apr_pool_t *p)
@@ -21,6 +22,24 @@ static inline apr_int64_t nxs_store_to_i64(const char *s)
 {
     return s ? (apr_int64_t)apr_atoi64(s) : 0;
 }
+
+/* The columns of an account row, in the order nxs_store_account_from_row
+ * reads them. */
+#define NXS_ACCOUNT_COLS  "account_id, plan, timezone, locale, currency, disconnected_at"
+#define NXS_ACCOUNT_NCOLS 6
+
+/* An account from a row of NXS_ACCOUNT_COLS (strings stay the row's). */
+nxs_account_t *nxs_store_account_from_row(const char **r, apr_pool_t *p);
+
+/* The columns of a workspace row, in the order
+ * nxs_store_workspace_from_row reads them. */
+#define NXS_WORKSPACE_COLS                                                                         \
+    "account_id, team_id, team_name, bot_user_id, scopes, token_sealed, refresh_sealed, "          \
+    "token_expires_at, installed_at, active, needs_reconnect"
+#define NXS_WORKSPACE_NCOLS 11
+
+/* A workspace from a row of NXS_WORKSPACE_COLS (strings stay the row's). */
+nxs_workspace_t *nxs_store_workspace_from_row(const char **r, apr_pool_t *p);
 
 /* The parameters of one statement as a compound literal, and their count,
  * so a call lists them once: EXEC(db, &n, "label", p, a, b, c). */
