@@ -39,18 +39,6 @@ static apr_status_t settings_load(settings_t *s, nxs_db_t *db, const char *accou
     return nxs_store_categories_list(&s->categories, db, account, p);
 }
 
-static void render_settings(nxs_render_settings_t *rs, const settings_t *s, nxs_mention_e mention,
-                            const char *delivery_id, const nxs_chores_env_t *env)
-{
-    memset(rs, 0, sizeof(*rs));
-    rs->locale = s->account ? s->account->locale : NULL;
-    rs->currency = s->account ? s->account->currency : NULL;
-    rs->timezone = nxs_chores_zone(s->account);
-    rs->mention = mention;
-    rs->app_url = env->app_url;
-    rs->delivery_id = delivery_id;
-}
-
 /* Queues MSG for (ACCOUNT, TEAM, CHANNEL) under the id EVENT_ID. */
 static apr_status_t enqueue(const nxs_chores_env_t *env, const char *account, const char *team,
                             const char *channel, const char *event_id, const char *category,
@@ -68,12 +56,25 @@ static apr_status_t enqueue(const nxs_chores_env_t *env, const char *account, co
     return env->enqueue(env->baton, idem, deliveries);
 }
 
-static apr_status_t new_delivery_id(const char **id, apr_pool_t *p)
+/* The render settings of a message for CAT of the account in S: its locale,
+ * currency, zone and the category's mention, and a fresh delivery id for
+ * "Mark as handled" (rs->delivery_id). */
+static apr_status_t render_settings(nxs_render_settings_t *rs, const settings_t *s,
+                                    const nxs_category_t *cat, const nxs_chores_env_t *env,
+                                    apr_pool_t *p)
 {
     const char *token = NULL;
     apr_status_t rv = nxs_random_token(&token, 16, p);
 
-    *id = rv == APR_SUCCESS ? apr_pstrcat(p, "d_", token, NULL) : NULL;
+    memset(rs, 0, sizeof(*rs));
+    if (nxs_render_mention_parse(&rs->mention, cat->mention) != APR_SUCCESS) {
+        rs->mention = NXS_MENTION_NONE;
+    }
+    rs->locale = s->account ? s->account->locale : NULL;
+    rs->currency = s->account ? s->account->currency : NULL;
+    rs->timezone = nxs_chores_zone(s->account);
+    rs->app_url = env->app_url;
+    rs->delivery_id = rv == APR_SUCCESS ? apr_pstrcat(p, "d_", token, NULL) : NULL;
     return rv;
 }
 
@@ -123,10 +124,9 @@ static apr_status_t send_alert(const char **skip_reason, nxs_db_t *db, const nxs
 {
     nxs_render_settings_t rs;
     nxs_category_t *cat = NULL;
-    nxs_mention_e mention = NXS_MENTION_NONE;
     settings_t s;
     json_t *root = NULL, *msg = NULL;
-    const char *why = NULL, *delivery_id = NULL;
+    const char *why = NULL;
     apr_status_t rv;
 
     *skip_reason = NULL;
@@ -140,20 +140,16 @@ static apr_status_t send_alert(const char **skip_reason, nxs_db_t *db, const nxs
         *skip_reason = "invalid";
         return APR_SUCCESS;
     }
-    if (nxs_render_mention_parse(&mention, cat->mention) != APR_SUCCESS) {
-        mention = NXS_MENTION_NONE;
-    }
-    if ((rv = new_delivery_id(&delivery_id, p)) != APR_SUCCESS) {
+    if ((rv = render_settings(&rs, &s, cat, env, p)) != APR_SUCCESS) {
         return rv;
     }
-    render_settings(&rs, &s, mention, delivery_id, env);
     if (nxs_render_event(&msg, &why, root, &rs, p) != APR_SUCCESS) {
         *skip_reason = "invalid";
         return APR_SUCCESS;
     }
     return enqueue(env, m->account_id, s.active->team_id, cat->channel_id,
-                   nxs_json_path_str(root, "id"), NXS_CAT_BOOKING, delivery_id, record_of(root, p),
-                   msg, p);
+                   nxs_json_path_str(root, "id"), NXS_CAT_BOOKING, rs.delivery_id,
+                   record_of(root, p), msg, p);
 }
 
 static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,
@@ -214,11 +210,10 @@ static apr_status_t send_recap(const char **skip_reason, nxs_db_t *db, const nxs
 {
     nxs_render_settings_t rs;
     nxs_category_t *cat = NULL;
-    nxs_mention_e mention = NXS_MENTION_NONE;
     nxs_recap_t *recap = NULL;
     settings_t s;
     json_t *msg = NULL;
-    const char *why = NULL, *delivery_id = NULL;
+    const char *why = NULL;
     int events = 0;
     apr_status_t rv;
 
@@ -235,19 +230,15 @@ static apr_status_t send_recap(const char **skip_reason, nxs_db_t *db, const nxs
         NULL) {
         return APR_SUCCESS;
     }
-    if (nxs_render_mention_parse(&mention, cat->mention) != APR_SUCCESS) {
-        mention = NXS_MENTION_NONE;
-    }
-    if ((rv = new_delivery_id(&delivery_id, p)) != APR_SUCCESS) {
+    if ((rv = render_settings(&rs, &s, cat, env, p)) != APR_SUCCESS) {
         return rv;
     }
-    render_settings(&rs, &s, mention, delivery_id, env);
     if (nxs_render_recap(&msg, &why, recap, &rs, p) != APR_SUCCESS) {
         *skip_reason = "invalid"; /* e.g. a stored currency the renderer refuses */
         return APR_SUCCESS;
     }
     return enqueue(env, account, s.active->team_id, cat->channel_id,
-                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, delivery_id, "", msg, p);
+                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, rs.delivery_id, "", msg, p);
 }
 
 static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nxs_db_t *db,
