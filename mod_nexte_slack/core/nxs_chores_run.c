@@ -10,7 +10,6 @@
 #include "nxs_json.h"
 #include "nxs_log.h"
 #include "render/nxs_render.h"
-#include "security/nxs_crypto.h"
 
 /* The loop looks again at least this often: alerts booked by other
  * processes, abandoned claims, accounts that connected. */
@@ -63,9 +62,6 @@ static apr_status_t render_settings(nxs_render_settings_t *rs, const settings_t 
                                     const nxs_category_t *cat, const nxs_chores_env_t *env,
                                     apr_pool_t *p)
 {
-    const char *token = NULL;
-    apr_status_t rv = nxs_random_token(&token, 16, p);
-
     memset(rs, 0, sizeof(*rs));
     if (nxs_render_mention_parse(&rs->mention, cat->mention) != APR_SUCCESS) {
         rs->mention = NXS_MENTION_NONE;
@@ -74,8 +70,7 @@ static apr_status_t render_settings(nxs_render_settings_t *rs, const settings_t 
     rs->currency = s->account ? s->account->currency : NULL;
     rs->timezone = nxs_chores_zone(s->account);
     rs->app_url = env->app_url;
-    rs->delivery_id = rv == APR_SUCCESS ? apr_pstrcat(p, "d_", token, NULL) : NULL;
-    return rv;
+    return nxs_render_delivery_id_new(&rs->delivery_id, p);
 }
 
 /* The record of an alert, as "Mark as handled" reports it: {"kind", "id",

@@ -17,7 +17,6 @@
 #include "handle/nxs_daemon_client.h"
 #include "handle/nxs_request.h"
 #include "handle/nxs_reply.h"
-#include "security/nxs_crypto.h"
 #include "nxs_chores.h"
 #include "nxs_chores_batch.h"
 #include "nxs_clock.h"
@@ -117,10 +116,9 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     const char *delivery_id = NULL, *why = NULL, *payload;
     json_t *msg = NULL;
 
-    if (nxs_random_token(&delivery_id, 16, r->pool) != APR_SUCCESS) {
+    if (nxs_render_delivery_id_new(&delivery_id, r->pool) != APR_SUCCESS) {
         return unavailable(r, "internal_error", "no randomness for the delivery id");
     }
-    delivery_id = apr_pstrcat(r->pool, "d_", delivery_id, NULL);
     memset(&rs, 0, sizeof(rs));
     rs.locale = a->locale;
     rs.currency = a->currency;

@@ -9,7 +9,6 @@
  * (with its retries) run after it on this request's thread. */
 #include "handle/nxs_handle_interactions.h"
 
-#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <http_protocol.h>
@@ -27,22 +26,6 @@ APLOG_USE_MODULE(nexte_slack);
 
 #define SLACK_TIMEOUT     apr_time_from_sec(5)
 #define CALLBACK_ATTEMPTS 3
-
-/* The ids the events handler makes: "d_" and URL-safe base64. */
-static int delivery_id_ok(const char *id)
-{
-    apr_size_t n = id ? strlen(id) : 0, i;
-
-    if (n < 3 || n > 80 || strncmp(id, "d_", 2) != 0) {
-        return 0;
-    }
-    for (i = 2; i < n; ++i) {
-        if (!apr_isalnum(id[i]) && id[i] != '-' && id[i] != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static nxs_render_settings_t settings_of(const nxs_account_t *a)
 {
@@ -155,11 +138,11 @@ static void report(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
 /* 400 naming the first field of the click that is missing. */
 static int missing_field(request_rec *r, const nxs_interaction_t *ix)
 {
-    const char *field = !delivery_id_ok(ix->value) ? "actions[0].value"
-                        : !ix->team_id             ? "team.id"
-                        : !ix->user_id             ? "user.id"
-                        : !ix->channel_id          ? "channel.id"
-                                                   : NULL;
+    const char *field = !nxs_render_delivery_id_ok(ix->value) ? "actions[0].value"
+                        : !ix->team_id                        ? "team.id"
+                        : !ix->user_id                        ? "user.id"
+                        : !ix->channel_id                     ? "channel.id"
+                                                              : NULL;
     if (!field) {
         return DECLINED;
     }

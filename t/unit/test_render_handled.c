@@ -148,12 +148,36 @@ static void what_is_not_a_slack_user_or_a_message_is_refused(void **state)
     }
 }
 
+static void delivery_ids_are_made_and_checked_in_one_shape(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *id = NULL, *other = NULL;
+    char long_id[82];
+
+    assert_int_equal(nxs_render_delivery_id_new(&id, p), APR_SUCCESS);
+    assert_int_equal(nxs_render_delivery_id_new(&other, p), APR_SUCCESS);
+    assert_true(nxs_render_delivery_id_ok(id));
+    assert_string_not_equal(id, other);
+    assert_int_equal(strncmp(id, "d_", 2), 0);
+    memset(long_id, 'a', sizeof(long_id) - 1);
+    long_id[0] = 'd', long_id[1] = '_', long_id[81] = '\0';
+    assert_false(nxs_render_delivery_id_ok(long_id)); /* 81 characters */
+    long_id[80] = '\0';
+    assert_true(nxs_render_delivery_id_ok(long_id)); /* 80 */
+    assert_false(nxs_render_delivery_id_ok(NULL));
+    assert_false(nxs_render_delivery_id_ok("d_"));
+    assert_false(nxs_render_delivery_id_ok("x_abc"));
+    assert_false(nxs_render_delivery_id_ok("d_a b"));
+    assert_false(nxs_render_delivery_id_ok("d_a'1"));
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(the_buttons_become_who_handled_it_and_when),
     NXS_TEST(in_french),
     NXS_TEST(rendering_a_handled_message_again_gives_the_same_message),
     NXS_TEST(a_message_without_buttons_gets_the_line_at_its_end),
     NXS_TEST(what_is_not_a_slack_user_or_a_message_is_refused),
+    NXS_TEST(delivery_ids_are_made_and_checked_in_one_shape),
 };
 
 NXS_RUN_TESTS(tests)

@@ -96,6 +96,16 @@ apr_status_t nxs_render_recap_read(nxs_recap_t **recap, const char **why, const 
 apr_status_t nxs_render_summary(json_t **msg, const char **why, const json_t *events,
                                 const nxs_render_settings_t *s, apr_pool_t *p);
 
+/* A new delivery id, the value of the "Mark as handled" button that a click
+ * brings back: "d_" and 16 random bytes in URL-safe base64.  APR_SUCCESS,
+ * or the status of the random source. */
+apr_status_t nxs_render_delivery_id_new(const char **id, apr_pool_t *p);
+
+/* True when ID has the shape nxs_render_delivery_id_new makes ("d_" and
+ * URL-safe base64, at most 80 characters): anything else in a click is
+ * refused before it reaches the store. */
+int nxs_render_delivery_id_ok(const char *id);
+
 /* The message POSTED (the chat.postMessage JSON as it was sent) once
  * handled: its buttons replaced by "✅ Handled by <@USER_ID> · <date>",
  * in the settings' locale, the date as a Slack date token (each reader

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nxs_json.h"
+#include "security/nxs_crypto.h"
 
 /* Slack user ids: "U" (or "W" on Enterprise Grid) and capitals/digits. */
 static int user_id_ok(const char *id)
@@ -85,4 +86,28 @@ apr_status_t nxs_render_handled(json_t **msg, const char **why, const char *post
 leave:
     *why = r.why;
     return rv;
+}
+
+apr_status_t nxs_render_delivery_id_new(const char **id, apr_pool_t *p)
+{
+    const char *token = NULL;
+    apr_status_t rv = nxs_random_token(&token, 16, p);
+
+    *id = rv == APR_SUCCESS ? apr_pstrcat(p, "d_", token, NULL) : NULL;
+    return rv;
+}
+
+int nxs_render_delivery_id_ok(const char *id)
+{
+    apr_size_t n = id ? strlen(id) : 0, i;
+
+    if (n < 3 || n > 80 || strncmp(id, "d_", 2) != 0) {
+        return 0;
+    }
+    for (i = 2; i < n; ++i) {
+        if (!apr_isalnum(id[i]) && id[i] != '-' && id[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
 }
