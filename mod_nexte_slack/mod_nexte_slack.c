@@ -85,7 +85,6 @@ static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void nxs_child_init(apr_pool_t *pchild, server_rec *s)
 {
     nxs_dbd_child_init(pchild, s);
-    nxs_handle_events_child_init(pchild);
 }
 
 static void nxs_register_hooks(apr_pool_t *p)

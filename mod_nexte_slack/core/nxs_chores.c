@@ -178,6 +178,55 @@ static const char *rfc3339(apr_int64_t secs, apr_pool_t *p)
     return apr_pstrndup(p, buf, len);
 }
 
+int nxs_chores_event_has_work(const nxs_envelope_t *env)
+{
+    return strncmp(env->type, "appointment.", 12) == 0
+               ? (strcmp(env->type + 12, "booked") == 0 ||
+                  strcmp(env->type + 12, "rescheduled") == 0 ||
+                  strcmp(env->type + 12, "cancelled") == 0)
+               : nxs_store_recap_metric(env->type) != NULL;
+}
+
+const char *nxs_chores_work_payload(const nxs_envelope_t *env, const nxs_account_t *account,
+                                    apr_pool_t *p)
+{
+    json_t *o = nxs_json_own(json_object(), p);
+
+    /* Shared, not copied: a reference only (jansson counts it). */
+    json_object_set(o, "event", (json_t *)env->root);
+    if (account && account->timezone) {
+        json_object_set_new(o, "timezone", json_string(account->timezone));
+    }
+    if (account && account->currency) {
+        json_object_set_new(o, "currency", json_string(account->currency));
+    }
+    return nxs_json_dump(o, JSON_COMPACT, p);
+}
+
+apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, const char **why,
+                                   const char *payload, apr_size_t len, apr_pool_t *p)
+{
+    json_t *root = NULL;
+    const char *field = NULL;
+
+    memset(account, 0, sizeof(*account));
+    if (nxs_json_load(&root, why, payload, len, p) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!json_is_object(json_object_get(root, "event"))) {
+        *why = "no \"event\" object";
+        return APR_EINVAL;
+    }
+    if (nxs_envelope_parse(env, &field, why, json_object_get(root, "event"), p) != APR_SUCCESS) {
+        *why = apr_pstrcat(p, "event.", field ? field : "?", " ", *why ? *why : "is invalid", NULL);
+        return APR_EINVAL;
+    }
+    account->id = env->account_id;
+    account->timezone = nxs_json_path_str(root, "timezone");
+    account->currency = nxs_json_path_str(root, "currency");
+    return APR_SUCCESS;
+}
+
 const char *nxs_chores_zone(const nxs_account_t *account)
 {
     const char *tz = account ? account->timezone : NULL;

@@ -59,6 +59,31 @@ apr_status_t nxs_chores_event_accepted(nxs_reminder_outcome_e *reminder, nxs_rec
                                        nxs_db_t *db, const nxs_envelope_t *env,
                                        const nxs_account_t *account, apr_time_t now, apr_pool_t *p);
 
+/* The scheduled work of an accepted event travels to the delivery daemon
+ * inside the event's durable append, as a queue record of this category
+ * (team and channel empty): it is on disk before the 202, and the daemon
+ * writes it to SQL in batches, off the request thread (docs/SCHEDULED.md
+ * "Recording").  No message has this category: '@' is not in a category
+ * name. */
+#define NXS_CHORES_WORK_CATEGORY "@scheduled-work"
+
+/* True when ENV causes scheduled work: a booking change (its alert) or a
+ * type the daily recap counts.  Pure; no SQL. */
+int nxs_chores_event_has_work(const nxs_envelope_t *env);
+
+/* The payload of ENV's scheduled-work record: {"event": the envelope,
+ * "timezone", "currency"} (ACCOUNT's at acceptance, which decide the
+ * recap's day and an amount's default currency; absent when NULL).  A
+ * compact JSON text in P, or NULL when ENV cannot be serialized. */
+const char *nxs_chores_work_payload(const nxs_envelope_t *env, const nxs_account_t *account,
+                                    apr_pool_t *p);
+
+/* Reads a payload of nxs_chores_work_payload back: *env parsed as the
+ * events handler parsed it, *account with only timezone and currency set
+ * (and id).  APR_EINVAL with *why when it is not such a payload. */
+apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, const char **why,
+                                   const char *payload, apr_size_t len, apr_pool_t *p);
+
 /* The zone the recap and the counters use for ACCOUNT: its time zone when
  * ICU knows it, else "UTC" (so that a bad zone never makes an event fail
  * to be accepted; the settings API refuses unknown zones anyway). */

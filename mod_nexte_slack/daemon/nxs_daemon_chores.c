@@ -32,6 +32,9 @@ APLOG_USE_MODULE(nexte_slack);
  * finds nothing due costs a clock read and no SQL. */
 #define LOOK_EVERY apr_time_from_sec(1)
 
+/* A round waits at most this long for the intake (nxs_daemon_intake.c). */
+#define SETTLE_MAX apr_time_from_sec(2)
+
 /* After a round that could not reach SQL, try again this soon. */
 #define RETRY_AFTER apr_time_from_sec(10)
 
@@ -192,6 +195,10 @@ static void *APR_THREAD_FUNC chores_main(apr_thread_t *t, void *dv)
          * that come during the round must move the next one. */
         ch->poked_at = 0;
         apr_thread_mutex_unlock(ch->lock);
+        /* The events accepted so far are recorded first, so that a recap
+         * counts every event that came before it (bounded: with the store
+         * refusing, the round goes on and meets the same store). */
+        nxs_daemon_intake_settle(d, SETTLE_MAX);
         run_round(ch, d, &next, ch->pool);
         apr_pool_clear(ch->pool);
         apr_thread_mutex_lock(ch->lock);

@@ -4,9 +4,7 @@
  *       -> stored durably (group commit), then {"ok":true,"duplicate":b,"deliveries":n}
  *   {"op":"stats"}               -> counters, queue and scheduler state
  *   {"op":"release","account"}   -> resume an account held for reconnect
- *   {"op":"drop","account"}      -> disconnect: forget its queued messages
- *   {"op":"chores","due_at":s}   -> a round of scheduled work by unix time s
- *                                   (an alert moved there; absent: now) */
+ *   {"op":"drop","account"}      -> disconnect: forget its queued messages */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -59,6 +57,10 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
         recs[i].delivery_id = str(e, "delivery_id");
         recs[i].record = str(e, "record");
         recs[i].payload = str(e, "payload");
+        if (nxs_daemon_is_work(&recs[i])) {
+            /* an event's scheduled work goes to no channel, has no button */
+            recs[i].team = recs[i].channel = recs[i].delivery_id = "";
+        }
         if (!recs[i].account || !recs[i].team || !recs[i].channel || !recs[i].payload) {
             return APR_EINVAL;
         }
@@ -76,11 +78,19 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
     for (i = 0; i < n; ++i) {
         nxs_sched_item_t item = {first + i,       recs[i].account,     recs[i].team,
                                  recs[i].channel, recs[i].accepted_at, 0};
+        if (nxs_daemon_is_work(&recs[i])) {
+            continue;
+        }
         nxs_sched_add(d->sched, &item);
+        ++*count;
     }
     apr_thread_cond_signal(d->wake);
     apr_thread_mutex_unlock(d->lock);
-    *count = n;
+    for (i = 0; i < n; ++i) {
+        if (nxs_daemon_is_work(&recs[i])) {
+            nxs_daemon_intake_add(d, first + i);
+        }
+    }
     return APR_SUCCESS;
 }
 
@@ -110,6 +120,7 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
 static json_t *stats(nxs_daemon_t *d)
 {
     nxs_sched_stats_t st;
+    nxs_daemon_intake_stats_t in;
     apr_time_t now = apr_time_now();
     json_t *out = nxs_metrics_json(d->metrics);
 
@@ -126,6 +137,14 @@ static json_t *stats(nxs_daemon_t *d)
     json_object_set_new(out, "channels", json_integer((json_int_t)st.channels));
     json_object_set_new(out, "accounts_needing_reconnect",
                         json_integer((json_int_t)st.held_accounts));
+    nxs_daemon_intake_stats(&in, d);
+    json_object_set_new(
+        out, "scheduled_work",
+        json_pack("{s:I, s:I, s:I, s:o}", "waiting", (json_int_t)in.waiting, "recorded",
+                  (json_int_t)in.applied, "store_refusals", (json_int_t)in.retries,
+                  "failing_since_seconds",
+                  in.failing_since ? json_real((double)(now - in.failing_since) / APR_USEC_PER_SEC)
+                                   : json_null()));
     json_object_set_new(out, "daemon",
                         json_pack("{s:i, s:f}", "pid", (int)getpid(), "uptime_seconds",
                                   (double)(now - d->started) / APR_USEC_PER_SEC));
@@ -178,12 +197,6 @@ static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     }
     if (strcmp(op, "stats") == 0) {
         return stats(d);
-    }
-    if (strcmp(op, "chores") == 0) {
-        const json_t *due = json_object_get(req, "due_at");
-        nxs_daemon_chores_poke(d, json_is_integer(due) ? apr_time_from_sec(json_integer_value(due))
-                                                       : apr_time_now());
-        return json_pack("{s:b}", "ok", 1);
     }
     if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
         return account_op(d, op, str(req, "account"));

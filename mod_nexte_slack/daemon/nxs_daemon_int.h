@@ -1,11 +1,12 @@
 /* Shared state of the delivery daemon's parts: the connection handlers
  * (nxs_daemon_conn.c), the dispatcher and workers (nxs_daemon_deliver.c),
- * the recorder (nxs_daemon_record.c), the chores thread
- * (nxs_daemon_chores.c) and the process set-up (nxs_daemon_main.c).
+ * the recorder (nxs_daemon_record.c), the intake of scheduled work
+ * (nxs_daemon_intake.c), the chores thread (nxs_daemon_chores.c) and the
+ * process set-up (nxs_daemon_main.c).
  *
  * Thread safety: `lock` guards the scheduler, the token cache and
- * `possibly_posted`; the queue, the metrics, the recorder and the chores
- * thread's wake-up lock themselves; the rest is written once at start-up.
+ * `possibly_posted`; the queue, the metrics, the recorder, the intake and
+ * the chores thread's wake-up lock themselves; the rest is written once at start-up.
  * nxs_daemon_enqueue may be called from any thread (connection tasks, the
  * chores thread). */
 #ifndef NXS_DAEMON_INT_H
@@ -28,6 +29,9 @@
 /* Writes the rows of posted messages in batches (nxs_daemon_record.c). */
 typedef struct nxs_daemon_recorder_t nxs_daemon_recorder_t;
 
+/* Writes accepted events' scheduled work to SQL (nxs_daemon_intake.c). */
+typedef struct nxs_daemon_intake_t nxs_daemon_intake_t;
+
 /* The thread that runs scheduled work (nxs_daemon_chores.c). */
 typedef struct nxs_daemon_chores_t nxs_daemon_chores_t;
 
@@ -46,6 +50,7 @@ typedef struct nxs_daemon_t {
     apr_hash_t *tokens;              /* "account/team" -> nxs_daemon_token_t * */
     apr_hash_t *possibly_posted;     /* seq (u64 key) -> non-NULL: got internal/fatal_error */
     nxs_daemon_recorder_t *recorder; /* locks itself */
+    nxs_daemon_intake_t *intake;     /* locks itself */
     nxs_daemon_chores_t *chores;     /* locks itself */
     apr_time_t started;
     volatile int stopping;
@@ -75,14 +80,42 @@ void nxs_daemon_record_posted(nxs_daemon_t *d, const nxs_delivery_t *row);
 
 /* Appends DELIVERIES (the frame's array, possibly empty) durably under the
  * idempotency key IDEM {"account", "event_id"}, remembered for KEEP, and
- * hands them to the dispatcher: what an accepted event and a scheduled
- * message share.  *duplicate is 1 (and nothing is added) when the key was
- * seen; *count is the number of deliveries queued.  APR_EINVAL for a
+ * hands the messages to the dispatcher and a scheduled-work record
+ * (nxs_daemon_is_work) to the intake: what an accepted event and a
+ * scheduled message share.  *duplicate is 1 (and nothing is added) when
+ * the key was seen; *count is the number of messages queued.  APR_EINVAL for a
  * malformed IDEM or delivery, else the queue's status (APR_ENOSPC...).
  * Returns only once the records are on disk. */
 apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t *d,
                                 const json_t *idem, const json_t *deliveries,
                                 apr_interval_time_t keep, apr_pool_t *p);
+
+/* The intake of scheduled work (nxs_daemon_intake.c).  _start makes it
+ * (before the queue's replay, which adds to it), _run starts its thread,
+ * _stop applies what is pending, once, and ends it (what the store
+ * refuses stays in the queue for the next start). */
+apr_status_t nxs_daemon_intake_start(nxs_daemon_t *d);
+apr_status_t nxs_daemon_intake_run(nxs_daemon_t *d);
+void nxs_daemon_intake_stop(nxs_daemon_t *d);
+/* True when REC carries an event's scheduled work rather than a message
+ * (category NXS_CHORES_WORK_CATEGORY). */
+int nxs_daemon_is_work(const nxs_queue_record_t *rec);
+
+/* Hands the durable scheduled-work record SEQ to the intake.  Any thread. */
+void nxs_daemon_intake_add(nxs_daemon_t *d, apr_uint64_t seq);
+/* Waits up to TIMEOUT until every record added before the call is
+ * applied (APR_TIMEUP when not): the chores thread calls it before a
+ * round, so that a recap counts the events accepted before it. */
+apr_status_t nxs_daemon_intake_settle(nxs_daemon_t *d, apr_interval_time_t timeout);
+
+typedef struct nxs_daemon_intake_stats_t {
+    apr_size_t waiting;       /* records not yet applied */
+    apr_uint64_t applied;     /* records applied (or dropped as unreadable) */
+    apr_uint64_t retries;     /* batches the store refused */
+    apr_time_t failing_since; /* 0 while the store answers */
+} nxs_daemon_intake_stats_t;
+
+void nxs_daemon_intake_stats(nxs_daemon_intake_stats_t *st, nxs_daemon_t *d);
 
 /* Starts and stops the chores thread (pre-meeting alerts, daily recaps,
  * hourly purge, token refresh; see docs/SCHEDULED.md).  Stop it before the

@@ -91,7 +91,8 @@ static apr_status_t listen_socket(apr_socket_t **ls, const char *path, apr_pool_
 
 typedef struct replay_t {
     nxs_daemon_t *d;
-    apr_size_t n;
+    apr_size_t n;    /* messages, to the scheduler */
+    apr_size_t work; /* events' scheduled work, to the intake */
 } replay_t;
 
 static apr_status_t replay_one(void *baton, const nxs_queue_record_t *rec)
@@ -99,6 +100,11 @@ static apr_status_t replay_one(void *baton, const nxs_queue_record_t *rec)
     replay_t *r = baton;
     nxs_sched_item_t item = {rec->seq,     rec->account,     rec->team,
                              rec->channel, rec->accepted_at, rec->attempts};
+    if (nxs_daemon_is_work(rec)) {
+        ++r->work;
+        nxs_daemon_intake_add(r->d, rec->seq);
+        return APR_SUCCESS;
+    }
     ++r->n;
     return nxs_sched_add(r->d->sched, &item);
 }
@@ -137,7 +143,7 @@ static apr_status_t open_queue(nxs_daemon_t *d)
 {
     nxs_queue_report_t report;
     nxs_queue_opts_t opts;
-    replay_t r = {d, 0};
+    replay_t r = {d, 0, 0};
     apr_pool_t *scratch = NULL;
     apr_status_t rv;
 
@@ -155,8 +161,9 @@ static apr_status_t open_queue(nxs_daemon_t *d)
     rv = nxs_queue_replay(d->queue, replay_one, &r, scratch);
     apr_pool_destroy(scratch);
     ap_log_error(APLOG_MARK, APLOG_INFO, rv, d->s,
-                 "delivery queue %s: %" APR_SIZE_T_FMT " messages to deliver",
-                 d->c->mod->queue_path, r.n);
+                 "delivery queue %s: %" APR_SIZE_T_FMT " messages to deliver, %" APR_SIZE_T_FMT
+                 " events' scheduled work to record",
+                 d->c->mod->queue_path, r.n, r.work);
     return rv;
 }
 
@@ -282,14 +289,14 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
         exit(1);
     }
     init_mod_dbd(p, s);
-    if ((rv = create_state(d)) || (rv = open_queue(d)) ||
+    if ((rv = create_state(d)) || (rv = nxs_daemon_intake_start(d)) || (rv = open_queue(d)) ||
         (rv = listen_socket(&ls, d->c->mod->socket_path, p)) ||
         (rv = apr_thread_pool_create(&d->workers, (apr_size_t)d->c->mod->workers,
                                      (apr_size_t)d->c->mod->workers, p)) ||
         (rv = apr_thread_pool_create(&d->conns, 4, 512, p)) ||
         (rv = nxs_daemon_recorder_start(d)) ||
         (rv = apr_thread_create(&dispatcher, NULL, nxs_daemon_dispatch, d, p)) ||
-        (rv = nxs_daemon_chores_start(d))) {
+        (rv = nxs_daemon_chores_start(d)) || (rv = nxs_daemon_intake_run(d))) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "delivery daemon cannot start (socket %s)",
                      d->c->mod->socket_path);
         exit(1);
@@ -312,6 +319,7 @@ void nxs_daemon_run(apr_pool_t *p, server_rec *s)
     apr_thread_pool_destroy(d->conns);
     /* Before the dispatcher: a round in progress may still queue a message. */
     nxs_daemon_chores_stop(d);
+    nxs_daemon_intake_stop(d);
     apr_thread_mutex_lock(d->lock);
     d->stopping = 1;
     apr_thread_cond_signal(d->wake);

@@ -2,10 +2,11 @@
  * Checks in the order that lets each failure have its own answer: method
  * (405), size (413), signature (401), media type (415), JSON (400), envelope
  * (422).  Then account.updated is applied, the event is routed and rendered,
- * and its deliveries are handed to the delivery daemon, which answers only
- * once they are on disk.  Then its scheduled work (docs/SCHEDULED.md: the
+ * and its deliveries, with its scheduled work (docs/SCHEDULED.md: the
  * pre-meeting alert it creates, moves or cancels, its count in the daily
- * recap) is recorded in SQL: 202 then, never before. */
+ * recap), are handed to the delivery daemon, which answers only once they
+ * are on disk: 202 then, never before.  No SQL is written here for an
+ * event other than an account's first or account.updated. */
 #include "nxs_handlers.h"
 
 #include <apr_strings.h>
@@ -18,8 +19,6 @@
 #include "handle/nxs_request.h"
 #include "handle/nxs_reply.h"
 #include "nxs_chores.h"
-#include "nxs_chores_batch.h"
-#include "nxs_clock.h"
 #include "nxs_dbd.h"
 #include "event/nxs_envelope.h"
 #include "nxs_json.h"
@@ -36,21 +35,6 @@ APLOG_USE_MODULE(nexte_slack);
 /* How long a request waits for the daemon (e.g. during a graceful restart)
  * before answering 503 so that Nexte core retries. */
 #define NXS_DAEMON_WAIT apr_time_from_sec(2)
-/* The daemon's chores thread looks at SQL at least this often
- * (nxs_chores_run's next_wake is at most 60 s on). */
-#define NXS_CHORES_LOOK_MAX apr_time_from_sec(60)
-
-/* The process's group commit of scheduled work (core/nxs_chores_batch.h):
- * made in child_init, before the request threads; NULL before (then each
- * event is applied alone). */
-static nxs_chores_batch_t *chores_batch;
-
-void nxs_handle_events_child_init(apr_pool_t *pchild)
-{
-    if (nxs_chores_batch_create(&chores_batch, pchild) != APR_SUCCESS) {
-        chores_batch = NULL;
-    }
-}
 
 static int unprocessable(request_rec *r, const char *field, const char *why)
 {
@@ -142,56 +126,19 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     return DECLINED;
 }
 
-/* Names of the outcomes, for the trace (nxs_reminder_outcome_e, nxs_recap_count_e order). */
-static const char *const reminder_names[] = {"applied", "duplicate", "stale", "unchanged"};
-static const char *const recap_names[] = {"counted", "late", "duplicate", "not counted"};
-
-/* The event's scheduled work, once it is on disk: its alert change and its
- * recap count, each idempotent on the event id.  Runs for a duplicate too,
- * so that a first attempt whose SQL step failed (answered 503, retried by
- * Nexte) is completed, never doubled.  Posts nothing itself, so it runs
- * for the silent events too (account.updated, appointment.rescheduled).
- * DECLINED when done, else the 503 to answer. */
-static int record_scheduled(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
-                            const nxs_envelope_t *env, const nxs_account_t *a)
+/* The frame entry that carries ENV's scheduled work to the daemon
+ * (NXS_CHORES_WORK_CATEGORY, core/nxs_chores.h), or NULL when ENV has
+ * none.  It is part of the event's durable append, so the work is on disk
+ * before the 202, and the daemon writes it to SQL off this thread. */
+static json_t *scheduled_work(const nxs_envelope_t *env, const nxs_account_t *a, apr_pool_t *p)
 {
-    nxs_reminder_outcome_e reminder = NXS_REMINDER_UNCHANGED;
-    nxs_recap_count_e recap = NXS_RECAP_NOT_COUNTED;
-    nxs_reminder_change_t change;
-    apr_status_t rv = nxs_chores_batch_record(chores_batch, &reminder, &recap, db, env, a,
-                                              nxs_clock_now(), r->pool);
+    const char *payload;
 
-    if (rv != APR_SUCCESS && rv != APR_EINVAL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "event %s of %s queued, but its scheduled work was not recorded "
-                      "(answered 503 so that Nexte retries)",
-                      env->id, env->account_id);
-        return unavailable(r, "store_unavailable", "the scheduled work could not be stored");
+    if (!nxs_chores_event_has_work(env) || !(payload = nxs_chores_work_payload(env, a, p))) {
+        return NULL;
     }
-    if (rv == APR_EINVAL) {
-        /* Its local day cannot be computed: retrying would fail the same
-         * way, so the event stays accepted, uncounted, and says so. */
-        NXS_LOG(NXS_LOG_WARNING, rv, "NXS00063",
-                "event %s of %s not counted in the daily recap: no local day for its "
-                "occurred_at",
-                env->id, env->account_id);
-    }
-    NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00062", "event %s of %s: alert %s, recap %s", env->id,
-            env->account_id, reminder_names[reminder], recap_names[recap]);
-    if (reminder == NXS_REMINDER_APPLIED &&
-        nxs_chores_reminder_change(&change, env, r->pool) == APR_SUCCESS &&
-        change.kind != NXS_CHANGE_CANCELLED &&
-        apr_time_from_sec(change.due_at) < nxs_clock_now() + NXS_CHORES_LOOK_MAX) {
-        /* An alert was created or moved to within the daemon's longest
-         * sleep: tell it when (booked less than 15 minutes ahead: now), so
-         * that it is not late.  Later alerts are read from SQL by the rounds
-         * in between, so a stream of bookings does not make extra rounds.
-         * Best effort: the daemon looks at least every minute anyway. */
-        nxs_daemon_request(
-            r, c, json_pack("{s:s, s:I}", "op", "chores", "due_at", (json_int_t)change.due_at),
-            apr_time_from_msec(200));
-    }
-    return DECLINED;
+    return json_pack("{s:s, s:s, s:s, s:s}", "account", env->account_id, "event_id", env->id,
+                     "category", NXS_CHORES_WORK_CATEGORY, "payload", payload);
 }
 
 static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_envelope_t *env)
@@ -201,8 +148,9 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
     nxs_workspace_t *active = NULL;
     apr_array_header_t *cats = NULL;
     nxs_route_t route;
-    json_t *deliveries = json_array(), *reply = NULL, *d = NULL;
+    json_t *deliveries = json_array(), *reply = NULL, *d = NULL, *work;
     const char *reason;
+    apr_size_t messages;
     int rc;
 
     nxs_json_own(deliveries, r->pool);
@@ -232,6 +180,10 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
         }
         json_array_append_new(deliveries, d);
     }
+    messages = json_array_size(deliveries);
+    if ((work = scheduled_work(env, a, r->pool))) {
+        json_array_append_new(deliveries, work);
+    }
     reply = nxs_daemon_request(r, c,
                                json_pack("{s:s, s:{s:s, s:s}, s:O}", "op", "enqueue", "idem",
                                          "account", env->account_id, "event_id", env->id,
@@ -244,9 +196,6 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
         return unavailable(r, err ? err : "queue_unavailable",
                            "the event could not be stored; retry later");
     }
-    if ((rc = record_scheduled(r, c, db, env, a)) != DECLINED) {
-        return rc;
-    }
     if (json_is_true(json_object_get(reply, "duplicate"))) {
         return nxs_reply_json(r, HTTP_OK, json_pack("{s:s}", "status", "duplicate"));
     }
@@ -255,9 +204,9 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
             r, HTTP_ACCEPTED,
             json_pack("{s:s, s:i, s:s}", "status", "queued", "deliveries", 0, "reason", reason));
     }
-    return nxs_reply_json(r, HTTP_ACCEPTED,
-                          json_pack("{s:s, s:I}", "status", "queued", "deliveries",
-                                    (json_int_t)json_array_size(deliveries)));
+    return nxs_reply_json(
+        r, HTTP_ACCEPTED,
+        json_pack("{s:s, s:I}", "status", "queued", "deliveries", (json_int_t)messages));
 }
 
 int nxs_handle_events(request_rec *r)

@@ -178,6 +178,12 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
     prom_metric(lines, "nexte_slack_accounts_needing_reconnect", "gauge",
                 "Accounts whose Slack connection is broken.", "",
                 num(k, "accounts_needing_reconnect"));
+    prom_metric(lines, "nexte_slack_scheduled_work_waiting", "gauge",
+                "Accepted events whose scheduled work is not yet written to SQL.", "",
+                num(json_object_get(k, "scheduled_work"), "waiting"));
+    prom_metric(lines, "nexte_slack_scheduled_work_recorded_total", "counter",
+                "Accepted events whose scheduled work was written to SQL.", "",
+                num(json_object_get(k, "scheduled_work"), "recorded"));
     errors = json_object_get(k, "slack_errors");
     APR_ARRAY_PUSH(lines, const char *) =
         "# HELP nexte_slack_slack_errors_total Slack errors by code.\n"

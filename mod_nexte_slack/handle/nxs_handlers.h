@@ -8,9 +8,6 @@ int nxs_handle_status(request_rec *r);
 int nxs_handle_settings(request_rec *r);
 int nxs_handle_oauth(request_rec *r);
 int nxs_handle_events(request_rec *r);
-/* Per-process state of the events handler (its group commit of scheduled
- * work); called from child_init, before any request thread. */
-void nxs_handle_events_child_init(apr_pool_t *pchild);
 int nxs_handle_interactions(request_rec *r);
 
 #endif

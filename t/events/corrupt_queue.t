@@ -118,7 +118,7 @@ sub corrupt_files {
 # The frames of a log segment (mod_nexte_slack/core/queue/nxs_queue_int.h): magic "NXQ2" | u32
 # body length | u32 CRC32C | u8 type (0x80: last frame of its group) | body. Grouped: the
 # frames of one append end with the one that has 0x80. Each group lists the markers of
-# its ENQUEUE frames (type 2) matching RE.
+# its ENQUEUE frames (type 2) of messages matching RE.
 sub layout {
     my ($file, $re) = @_;
     my $d = slurp($file) // '';
@@ -129,7 +129,9 @@ sub layout {
         my ($len, $crc, $type) = unpack 'V V C', substr($d, $off + 4, 9);
         last if $off + 13 + $len > length $d;
         my $f = {off => $off, len => 13 + $len, type => $type & 0x7f, end => $type & 0x80 ? 1 : 0};
-        if ($f->{type} == 2) {
+        # An event's scheduled work (category @scheduled-work) carries the envelope, and so
+        # the marker, too: only message records say what Slack will get.
+        if ($f->{type} == 2 && index(substr($d, $off + 13, $len), '@scheduled-work') < 0) {
             my %seen;
             $f->{markers} = [grep { !$seen{$_}++ } substr($d, $off + 13, $len) =~ /R-($re)\b/g];
         }

@@ -227,6 +227,58 @@ static void booking_events_become_alert_changes(void **state)
         APR_ENOENT);
 }
 
+static void scheduled_work_is_known_by_type_and_travels_with_zone_and_currency(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    nxs_envelope_t *env = booking(p, "appointment.booked", "2026-12-07T14:00:00+01:00");
+    nxs_account_t a = {"acc_1", "agency", "Europe/Paris", "fr", "EUR", 0};
+    nxs_envelope_t back;
+    nxs_account_t got;
+    const char *payload, *why = NULL;
+
+    /* booking changes and every type the recap counts; nothing else */
+    assert_true(nxs_chores_event_has_work(env));
+    assert_true(nxs_chores_event_has_work(booking(p, "appointment.cancelled", NULL)));
+    assert_true(nxs_chores_event_has_work(booking(p, "appointment.rescheduled", NULL)));
+    env->type = "invoice.paid";
+    assert_true(nxs_chores_event_has_work(env));
+    env->type = "lead.received";
+    assert_true(nxs_chores_event_has_work(env));
+    env->type = "quote.opened";
+    assert_false(nxs_chores_event_has_work(env));
+    env->type = "appointment.reschedule_requested";
+    assert_false(nxs_chores_event_has_work(env));
+
+    /* the payload gives back the same envelope and the account's zone and currency */
+    env = booking(p, "appointment.booked", "2026-12-07T14:00:00+01:00");
+    payload = nxs_chores_work_payload(env, &a, p);
+    assert_non_null(payload);
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+                     APR_SUCCESS);
+    assert_true(json_equal((json_t *)back.root, (json_t *)env->root));
+    assert_string_equal(back.id, "evt_1");
+    assert_string_equal(back.type, "appointment.booked");
+    assert_int_equal(back.occurred_at, env->occurred_at);
+    assert_string_equal(got.id, "acc_1");
+    assert_string_equal(got.timezone, "Europe/Paris");
+    assert_string_equal(got.currency, "EUR");
+    /* no account: no zone, no currency (the recap then counts in UTC) */
+    payload = nxs_chores_work_payload(env, NULL, p);
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+                     APR_SUCCESS);
+    assert_null(got.timezone);
+    assert_null(got.currency);
+
+    /* what is not such a payload is refused with a reason */
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, "[1]", 3, p), APR_EINVAL);
+    assert_non_null(why);
+    payload = "{\"event\":{\"id\":\"x\"}}";
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+                     APR_EINVAL);
+    assert_non_null(strstr(why, "event."));
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, "{\"ev", 4, p), APR_EINVAL);
+}
+
 static void the_alert_renders_as_starting_soon_at_its_current_start(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -267,6 +319,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_status_shows_pending_alerts_finished_work_and_next_times),
     NXS_TEST(booking_events_become_alert_changes),
     NXS_TEST(the_alert_renders_as_starting_soon_at_its_current_start),
+    NXS_TEST(scheduled_work_is_known_by_type_and_travels_with_zone_and_currency),
 };
 
 NXS_RUN_TESTS(tests)

@@ -44,6 +44,9 @@ static inline nxs_daemon_t *daemon_state(apr_pool_t *p)
     assert_int_equal(nxs_sched_create(&d->sched, &sc, p), APR_SUCCESS);
     d->tokens = apr_hash_make(p);
     d->possibly_posted = apr_hash_make(p);
+    /* the intake, without its thread: a test runs it when it wants the
+     * scheduled work written */
+    assert_int_equal(nxs_daemon_intake_start(d), APR_SUCCESS);
     nxs_daemon = d;
     return d;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "handle/nxs_daemon_client.h"
+#include "store/nxs_store_chores.h"
 
 static int client_setup(void **state)
 {
@@ -142,11 +143,14 @@ static void event_is_queued_once_then_a_duplicate_through_the_daemon(void **stat
 {
     apr_pool_t *p = nxs_test_pool(state);
     nxs_daemon_t *d = daemon_state(p);
-    listener_t *l = serve(p, d, 3);
+    listener_t *l = serve(p, d, 4);
     request_rec *r = signed_event(p, d->s);
+    nxs_db_t *db = nxs_fake_dbd_sqlite(p);
+    nxs_queue_stats_t qs;
+    nxs_recap_t *recap = NULL;
+    int counted = -1;
     json_t *st;
 
-    nxs_fake_dbd_sqlite(p);
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_ACCEPTED);
     assert_string_equal(nxs_stub_response(r),
@@ -159,6 +163,30 @@ static void event_is_queued_once_then_a_duplicate_through_the_daemon(void **stat
     assert_non_null(st);
     assert_int_equal(json_integer_value(json_object_get(st, "accepted")), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "duplicates")), 1);
+    /* the event's scheduled work (its recap count) is on disk with it,
+     * waiting for the intake: once, not twice for the duplicate, and not
+     * yet in SQL */
+    assert_int_equal(json_integer_value(nxs_json_path(st, "scheduled_work.waiting")), 1);
+    assert_int_equal(json_integer_value(nxs_json_path(st, "queue_depth")), 0);
+    assert_int_equal(nxs_store_recap_metrics(&recap, &counted, db, "acc_42", "2026-11-28", p),
+                     APR_SUCCESS);
+    assert_int_equal(counted, 0);
+    /* the intake writes it to SQL and only then lets the record go */
+    assert_int_equal(nxs_daemon_intake_run(d), APR_SUCCESS);
+    assert_int_equal(nxs_daemon_intake_settle(d, apr_time_from_sec(5)), APR_SUCCESS);
+    nxs_daemon_intake_stop(d);
+    assert_int_equal(nxs_store_recap_metrics(&recap, &counted, db, "acc_42", "2026-11-28", p),
+                     APR_SUCCESS);
+    assert_int_equal(counted, 1);
+    assert_int_equal(recap->payments, 1);
+    assert_int_equal(recap->money_count, 1);
+    assert_string_equal(recap->money[0].currency, "EUR");
+    assert_string_equal(recap->money[0].paid, "1250.00");
+    nxs_queue_stats(&qs, d->queue);
+    assert_int_equal(qs.live, 0);
+    st = nxs_daemon_request(r, d->c, json_pack("{s:s}", "op", "stats"), apr_time_from_sec(1));
+    assert_int_equal(json_integer_value(nxs_json_path(st, "scheduled_work.waiting")), 0);
+    assert_int_equal(json_integer_value(nxs_json_path(st, "scheduled_work.recorded")), 1);
     stop(l);
 }
 

@@ -14,6 +14,8 @@
 #include <http_protocol.h>
 
 #include "cfg/nxs_directives.h"
+#include "nxs_chores.h"
+#include "nxs_json.h"
 
 #define EVENT                                                                                      \
     "{\"id\":\"evt_01JD8Q5\",\"type\":\"invoice.paid\",\"account_id\":\"acc_42\","                 \
@@ -191,6 +193,7 @@ static void valid_event_without_a_store_is_503_to_retry(void **state)
 static void valid_event_with_the_daemon_down_is_503_queue_unavailable(void **state)
 {
     request_rec *r = signed_event(state, EVENT);
+    json_t *req, *work, *payload, *sent;
 
     nxs_fake_dbd_sqlite(r->pool);
     assert_error_reply(r, glue_run(r), HTTP_SERVICE_UNAVAILABLE, "queue_unavailable");
@@ -198,10 +201,27 @@ static void valid_event_with_the_daemon_down_is_503_queue_unavailable(void **sta
     assert_string_equal(apr_table_get(r->err_headers_out, "Retry-After"), "5");
     assert_true(nxs_stub_log_has(
         "error: event evt_01JD8Q5 of acc_42 not queued: delivery daemon unreachable"));
-    /* what the daemon was asked: enqueue, idempotent per account and event */
-    assert_string_equal(nxs_fake_daemon_last_request(),
-                        "{\"deliveries\":[],\"idem\":{\"account\":\"acc_42\",\"event_id\":"
-                        "\"evt_01JD8Q5\"},\"op\":\"enqueue\"}");
+    /* what the daemon was asked: enqueue, idempotent per account and event,
+     * no message (not connected) but the event's scheduled work (its recap
+     * count), with the account's zone and currency */
+    req = json_loads(nxs_fake_daemon_last_request(), 0, NULL);
+    assert_non_null(req);
+    assert_string_equal(nxs_json_path_str(req, "op"), "enqueue");
+    assert_string_equal(nxs_json_path_str(req, "idem.account"), "acc_42");
+    assert_string_equal(nxs_json_path_str(req, "idem.event_id"), "evt_01JD8Q5");
+    assert_int_equal(json_array_size(json_object_get(req, "deliveries")), 1);
+    work = json_array_get(json_object_get(req, "deliveries"), 0);
+    assert_string_equal(nxs_json_path_str(work, "category"), NXS_CHORES_WORK_CATEGORY);
+    assert_null(json_object_get(work, "channel")); /* it goes to no channel */
+    assert_string_equal(nxs_json_path_str(work, "event_id"), "evt_01JD8Q5");
+    payload = json_loads(nxs_json_path_str(work, "payload"), 0, NULL);
+    sent = json_loads(EVENT, 0, NULL);
+    assert_true(json_equal(json_object_get(payload, "event"), sent));
+    assert_string_equal(nxs_json_path_str(payload, "timezone"), "UTC");
+    assert_string_equal(nxs_json_path_str(payload, "currency"), "EUR");
+    json_decref(sent);
+    json_decref(payload);
+    json_decref(req);
 }
 
 static void daemon_refusal_is_503_with_its_error_code(void **state)
