@@ -11,6 +11,7 @@ package NxsFaketime;
 #   $srv->advance(5 * 60);                      # five minutes later, for every process
 #   post_event($ev, ts => $srv->now);           # sign with the server's time
 #   $srv->stop;                                 # also when the object goes away
+#   $srv->start_again;                          # after stop: same files, port and clock
 #
 # Why a server of its own rather than the suite's httpd under libfaketime: moving the clock
 # of the suite's server would break every test that runs after (signatures, launch links and
@@ -122,6 +123,19 @@ sub start ($class, $name) {
     print $fh $self->_conf;
     close $fh;
     $self->_write_offset;
+    $self->_launch;
+    return $self;
+}
+
+# Starts the server again after stop: the same files (store, queue, error_log), port and
+# clock, as after an outage (the clock may have been moved while it was down).
+sub start_again ($self) {
+    croak 'NxsFaketime: the server is running' if $self->{started};
+    $self->_launch;
+    return $self;
+}
+
+sub _launch ($self) {
     local $ENV{LD_PRELOAD} = libfaketime();
     local $ENV{FAKETIME_TIMESTAMP_FILE} = "$self->{dir}/faketime";
     local $ENV{FAKETIME_NO_CACHE} = 1;
@@ -134,8 +148,7 @@ sub start ($class, $name) {
         if ($res->code == 200 && $res->content =~ /"delivery_daemon_up":\s*true/) { $ok = 1; last }
         sleep 0.1;
     }
-    croak "NxsFaketime: the server $name did not come up; see $self->{dir}/error_log" unless $ok;
-    return $self;
+    croak "NxsFaketime: the server $self->{name} did not come up; see $self->{dir}/error_log" unless $ok;
 }
 
 sub _write_offset ($self) {
