@@ -1,5 +1,5 @@
 /* Exact decimal arithmetic on the decimal strings events carry ("1250.00"):
- * validation and addition, digit by digit, so that money is never rounded
+ * validation, addition and comparison, digit by digit, so that money is never rounded
  * through a binary float. */
 #include "nxs_decimal.h"
 
@@ -104,5 +104,38 @@ apr_status_t nxs_decimal_add(const char **out, const char *a, int sign, const ch
     r.neg = r.neg && !zero;
     *out = apr_psprintf(p, "%s%.*s%s%.*s", r.neg ? "-" : "", DEC_WIDTH - DEC_SCALE - first,
                         r.d + first, scale ? "." : "", scale, r.d + DEC_WIDTH - DEC_SCALE);
+    return APR_SUCCESS;
+}
+
+static int decimal_zero(const decimal_t *x)
+{
+    for (int i = 0; i < DEC_WIDTH; i++) {
+        if (x->d[i] != '0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t nxs_decimal_cmp(int *cmp, const char *a, const char *b)
+{
+    decimal_t x, y;
+    int mag;
+
+    *cmp = 0;
+    if (!nxs_decimal_valid(a) || !nxs_decimal_valid(b)) {
+        return APR_EINVAL;
+    }
+    decimal_read(&x, a);
+    decimal_read(&y, b);
+    mag = memcmp(x.d, y.d, DEC_WIDTH);
+    /* A zero magnitude has no sign: "-0.00" equals "0". */
+    x.neg = x.neg && !decimal_zero(&x);
+    y.neg = y.neg && !decimal_zero(&y);
+    if (x.neg != y.neg) {
+        *cmp = x.neg ? -1 : 1;
+    } else {
+        *cmp = mag == 0 ? 0 : ((mag < 0) != x.neg) ? -1 : 1;
+    }
     return APR_SUCCESS;
 }

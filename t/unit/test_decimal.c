@@ -36,9 +36,36 @@ static void decimal_sums_refuse_what_is_not_a_decimal(void **state)
     assert_false(nxs_decimal_valid("1234567890123456789012345678901"));
 }
 
+static int cmp(const char *a, const char *b)
+{
+    int c = 99;
+
+    assert_int_equal(nxs_decimal_cmp(&c, a, b), APR_SUCCESS);
+    return c < 0 ? -1 : c > 0;
+}
+
+static void decimals_compare_by_value_not_by_text(void **state)
+{
+    int c;
+
+    (void)state;
+    assert_int_equal(cmp("500.00", "500"), 0);
+    assert_int_equal(cmp("500.01", "500"), 1);
+    assert_int_equal(cmp("499.999", "500.00"), -1);
+    assert_int_equal(cmp("1250", "500.00"), 1);
+    assert_int_equal(cmp("90", "500"), -1); /* not "9" > "5" */
+    assert_int_equal(cmp("-600", "500"), -1);
+    assert_int_equal(cmp("-600", "-500"), -1);
+    assert_int_equal(cmp("-0.00", "0"), 0);
+    assert_int_equal(cmp("0.000000000000000000000000001", "0"), 1);
+    assert_int_equal(nxs_decimal_cmp(&c, "12,50", "1"), APR_EINVAL);
+    assert_int_equal(nxs_decimal_cmp(&c, "1", NULL), APR_EINVAL);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(decimal_sums_are_exact),
     NXS_TEST(decimal_sums_refuse_what_is_not_a_decimal),
+    NXS_TEST(decimals_compare_by_value_not_by_text),
 };
 
 NXS_RUN_TESTS(tests)
