@@ -150,6 +150,14 @@ nxs_day_t nxs_day_add(nxs_day_t day, int n)
     return out;
 }
 
+int nxs_day_weekday(const nxs_day_t *day)
+{
+    /* 1970-01-01 was a Thursday (4); the modulo stays positive before it. */
+    long long days = nxs_time_days_from_civil(day->year, day->month, day->day);
+
+    return (int)(((days + 3) % 7 + 7) % 7) + 1;
+}
+
 int nxs_day_cmp(const nxs_day_t *a, const nxs_day_t *b)
 {
     if (a->year != b->year) {

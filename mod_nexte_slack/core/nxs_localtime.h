@@ -58,6 +58,9 @@ apr_status_t nxs_localtime_next(apr_time_t *t, apr_time_t now, int hour, int min
 /* DAY moved by N days (N may be negative). */
 nxs_day_t nxs_day_add(nxs_day_t day, int n);
 
+/* The day of the week of DAY, ISO 8601: 1 is Monday, 7 is Sunday. */
+int nxs_day_weekday(const nxs_day_t *day);
+
 /* <0, 0 or >0 as A is before, the same as or after B. */
 int nxs_day_cmp(const nxs_day_t *a, const nxs_day_t *b);
 

@@ -8,6 +8,7 @@
 #include <unicode/ucurr.h>
 
 #include "l10n/nxs_l10n.h"
+#include "nxs_active_hours.h"
 #include "store/nxs_store.h"
 
 static int one_of(const char *v, const char *const *allowed)
@@ -158,13 +159,6 @@ static int is_id(const char *s)
     return 1;
 }
 
-static int is_hhmm(const char *s)
-{
-    return s && strlen(s) == 5 && apr_isdigit(s[0]) && apr_isdigit(s[1]) && s[2] == ':' &&
-           apr_isdigit(s[3]) && apr_isdigit(s[4]) && (s[0] - '0') * 10 + (s[1] - '0') < 24 &&
-           (s[3] - '0') * 10 + (s[4] - '0') < 60;
-}
-
 static const char *check_thresholds(const json_t *v, apr_pool_t *p)
 {
     static const char *const amount_categories[] = {"payments", "quotes", "alerts", NULL};
@@ -242,30 +236,9 @@ static const char *check_members(const json_t *v, apr_pool_t *p)
 
 static const char *check_active_hours(const json_t *v, apr_pool_t *p)
 {
-    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL};
-    const json_t *d = json_object_get(v, "days"), *day;
-    const char *start = json_string_value(json_object_get(v, "start"));
-    const char *end = json_string_value(json_object_get(v, "end"));
-    size_t i;
+    nxs_active_hours_t ah;
 
-    if (!json_is_object(v) || !json_is_array(d) || json_array_size(d) == 0 ||
-        json_object_size(v) != 3) {
-        return "active_hours must be {\"days\": [\"mon\", ...], \"start\": \"09:00\", "
-               "\"end\": \"19:00\"}";
-    }
-    json_array_foreach(d, i, day)
-    {
-        if (!one_of(json_string_value(day), days)) {
-            return apr_psprintf(p,
-                                "active_hours.days[%lu] must be one of mon tue wed thu fri "
-                                "sat sun",
-                                (unsigned long)i);
-        }
-    }
-    if (!is_hhmm(start) || !is_hhmm(end) || strcmp(start, end) >= 0) {
-        return "active_hours.start and end must be HH:MM with start before end";
-    }
-    return NULL;
+    return json_is_null(v) ? NULL : nxs_active_hours_parse(&ah, v, p);
 }
 
 const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_pool_t *p)
@@ -286,7 +259,7 @@ const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_po
         } else if (strcmp(key, "members") == 0) {
             err = check_members(val, p);
         } else if (strcmp(key, "active_hours") == 0) {
-            err = json_is_null(val) ? NULL : check_active_hours(val, p);
+            err = check_active_hours(val, p);
         } else {
             err = apr_psprintf(p,
                                "unknown filter '%s' (known: amount_thresholds, "

@@ -26,8 +26,11 @@ const char *nxs_check_channel_id(const char *channel_id);
 apr_status_t nxs_check_account_fields(nxs_account_t *a, const char **field, const char **why,
                                       const json_t *fields, int strict, apr_pool_t *p);
 
-/* Checks the filters document; *normalized gets a copy with only known keys
- * (the caller owns the reference). */
+/* Checks the filters document (the shape is in the README's PUT
+ * api/filters; active_hours as nxs_active_hours_parse reads it, a window
+ * may cross midnight, null means none); *normalized gets a copy (the
+ * caller owns the reference).  Unknown keys are refused, so the copy
+ * holds only known ones. */
 const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_pool_t *p);
 
 #endif

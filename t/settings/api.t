@@ -11,7 +11,7 @@ use JSON::PP;
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 118, need_lwp;
+plan tests => 119, need_lwp;
 
 my $mock = NxsMock->new;
 $mock->reset;
@@ -183,7 +183,7 @@ my %bad = (
     'member id with bad characters'           => {members => {payments => ['mem 3!']}},
     'active hours without days'               => {active_hours => {days => [], start => '09:00', end => '19:00'}},
     'active hours with an unknown day'        => {active_hours => {days => ['mon', 'xyz'], start => '09:00', end => '19:00'}},
-    'active hours ending before they start'   => {active_hours => {days => ['mon'], start => '19:00', end => '09:00'}},
+    'active hours ending when they start'     => {active_hours => {days => ['mon'], start => '09:00', end => '09:00'}},
     'active hours at 25:00'                   => {active_hours => {days => ['mon'], start => '09:00', end => '25:00'}},
     'active hours with an extra key'          => {active_hours => {days => ['mon'], start => '09:00', end => '19:00', tz => 'UTC'}},
     'unknown filter'                          => {colors => {payments => 'red'}},
@@ -192,6 +192,11 @@ for my $what (sort keys %bad) {
     ok t_cmp(invalid_field(api($b, PUT => 'filters', $bad{$what})), '422 invalid_field filters', "invalid filter ($what): 422");
 }
 ok t_cmp(same(json(api($b, GET => 'filters'))->{filters}, $doc), 1, 'invalid filters changed nothing');
+my $night = {%$doc, active_hours => {days => ['fri'], start => '22:00', end => '06:00'}};
+$res = api($b, PUT => 'filters', $night);
+ok t_cmp($res->code . ' ' . same(json($res)->{filters}, $night), '200 1',
+         'active hours crossing midnight (Friday 22:00 to Saturday 06:00) are stored');
+api($b, PUT => 'filters', $doc);
 
 api($b, PUT => 'account', {plan => 'team'});
 $res = api($b, GET => 'filters');

@@ -188,6 +188,23 @@ static void bad_zones_dates_and_times_are_refused(void **state)
     assert_int_equal(nxs_localtime_at(&t, &ok, 9, 0, "Europe/Nowhere"), APR_EINVAL);
 }
 
+static void weekdays_are_iso_monday_one_to_sunday_seven(void **state)
+{
+    nxs_day_t d;
+
+    (void)state;
+    d = day_of(1970, 1, 1);
+    assert_int_equal(nxs_day_weekday(&d), 4); /* a Thursday */
+    d = day_of(2026, 11, 30);
+    assert_int_equal(nxs_day_weekday(&d), 1);
+    d = day_of(2026, 12, 6);
+    assert_int_equal(nxs_day_weekday(&d), 7);
+    d = day_of(1969, 12, 28);
+    assert_int_equal(nxs_day_weekday(&d), 7);
+    d = day_of(2028, 2, 29);
+    assert_int_equal(nxs_day_weekday(&d), 2);
+}
+
 static void days_add_compare_format_and_parse(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -235,6 +252,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(utc_days_are_24_hours_at_midnight),
     NXS_TEST(next_wall_clock_time_is_strictly_after_now),
     NXS_TEST(bad_zones_dates_and_times_are_refused),
+    NXS_TEST(weekdays_are_iso_monday_one_to_sunday_seven),
     NXS_TEST(days_add_compare_format_and_parse),
     NXS_TEST(the_clock_seam_follows_the_clock_set_and_restores),
 };
