@@ -9,6 +9,7 @@
 
 #include "l10n/nxs_l10n.h"
 #include "nxs_active_hours.h"
+#include "nxs_decimal.h"
 #include "store/nxs_store.h"
 
 static int one_of(const char *v, const char *const *allowed)
@@ -128,20 +129,17 @@ apr_status_t nxs_check_account_fields(nxs_account_t *a, const char **field, cons
     return APR_SUCCESS;
 }
 
+/* A threshold: digits, optionally "." and digits (at most 18 digits), as
+ * nxs_decimal compares it; no sign. */
 static int is_decimal(const char *s)
 {
-    int digits = 0, dot = 0;
+    const char *c = s;
+    int digits = 0;
 
-    for (; s && *s; ++s) {
-        if (apr_isdigit(*s)) {
-            ++digits;
-        } else if (*s == '.' && !dot && digits) {
-            dot = 1;
-        } else {
-            return 0;
-        }
+    for (; c && *c; ++c) {
+        digits += apr_isdigit(*c) != 0;
     }
-    return digits > 0 && digits <= 18;
+    return s && *s != '-' && nxs_decimal_valid(s) && digits <= 18;
 }
 
 static int is_id(const char *s)

@@ -11,7 +11,7 @@ use JSON::PP;
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 119, need_lwp;
+plan tests => 120, need_lwp;
 
 my $mock = NxsMock->new;
 $mock->reset;
@@ -174,6 +174,7 @@ my %bad = (
     'threshold on a category without amounts' => {amount_thresholds => {contacts => '10'}},
     'threshold not a decimal string'          => {amount_thresholds => {payments => 'abc'}},
     'threshold as a JSON number'              => {amount_thresholds => {payments => 500}},
+    'threshold ending with a point'           => {amount_thresholds => {payments => '500.'}},
     'thresholds not an object'                => {amount_thresholds => ['500']},
     'client channel by name'                  => {client_channels => {cli_9 => '#acme'}},
     'project id with a space'                 => {project_channels => {'prj 5' => 'C0QUOTES'}},

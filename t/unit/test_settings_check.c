@@ -85,6 +85,11 @@ static void thresholds_are_plain_decimals_on_categories_with_amounts(void **stat
                         "amounts");
     assert_string_equal(refused("{'amount_thresholds': {'payments': '-5'}}", p),
                         "amount_thresholds.payments must be a decimal string such as \"500.00\"");
+    /* A threshold nxs_decimal could not compare: */
+    assert_string_equal(refused("{'amount_thresholds': {'payments': '500.'}}", p),
+                        "amount_thresholds.payments must be a decimal string such as \"500.00\"");
+    assert_string_equal(refused("{'amount_thresholds': {'payments': '1234567890123456789'}}", p),
+                        "amount_thresholds.payments must be a decimal string such as \"500.00\"");
 }
 
 static void routes_and_members_name_ids_and_channels(void **state)

@@ -1,7 +1,7 @@
 /* Where an accepted event goes: the category's channel in the account's
  * active workspace, with the category's mention, or the reason it is not
- * posted.  (Advanced filters and active hours are applied on top of this by
- * a later layer.) */
+ * posted.  The Agency plan's filters and active hours are applied on top
+ * of this by event/nxs_filter.h. */
 #ifndef NXS_ROUTE_H
 #define NXS_ROUTE_H
 
