@@ -10,6 +10,7 @@
 #include "nxs_json.h"
 #include "nxs_log.h"
 #include "render/nxs_render.h"
+#include "render/nxs_render_summary.h"
 #include "nxs_url.h"
 
 #define EXIT_USAGE 2
@@ -25,7 +26,8 @@ static const char usage[] =
     "  --mention none|here|channel\n"
     "  --app-url URL             Nexte app base URL for record links\n"
     "  --delivery-id ID          adds \"Mark as handled\" with this value\n"
-    "EVENTS.json is an array of envelopes, or {\"events\": [...]}.\n";
+    "EVENTS.json is an array of envelopes, or {\"events\": [...]}: the events held\n"
+    "for one channel, each made a summary item with these settings.\n";
 
 typedef struct {
     nxs_render_settings_t settings;
@@ -102,6 +104,25 @@ static int parse_options(options_t *o, int argc, const char *const *argv, apr_po
     return 0;
 }
 
+/* The summary of the envelopes in IN, each made an item first. */
+static apr_status_t summary(json_t **msg, const char **why, const json_t *in,
+                            const nxs_render_settings_t *s, apr_pool_t *p)
+{
+    const json_t *events = json_is_object(in) ? json_object_get(in, "events") : in;
+    size_t n = json_array_size(events);
+    nxs_summary_item_t *items = apr_pcalloc(p, sizeof(*items) * (n + 1));
+    apr_status_t rv;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((rv = nxs_render_summary_item(&items[i], why, json_array_get(events, i), s, p)) !=
+            APR_SUCCESS) {
+            *why = apr_psprintf(p, "events[%lu]: %s", (unsigned long)i, *why);
+            return rv;
+        }
+    }
+    return nxs_render_summary(msg, why, items, (int)n, s, p);
+}
+
 static apr_status_t render(json_t **msg, const char **why, const options_t *o, apr_pool_t *p)
 {
     const char *path = o->event ? o->event : o->recap ? o->recap : o->summary;
@@ -120,8 +141,7 @@ static apr_status_t render(json_t **msg, const char **why, const options_t *o, a
         return nxs_render_recap(msg, why, recap, &o->settings, p);
     }
     if (o->summary) {
-        return nxs_render_summary(msg, why, json_is_object(in) ? json_object_get(in, "events") : in,
-                                  &o->settings, p);
+        return summary(msg, why, in, &o->settings, p);
     }
     return nxs_render_event(msg, why, in, &o->settings, p);
 }

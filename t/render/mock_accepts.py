@@ -3,9 +3,10 @@
 
 Starts a private mock on free ports, installs the app through the mock's OAuth flow, then posts with
 chat.postMessage: every postable catalog type, the starting-soon alert, the daily recap and the morning
-summary, in English and French, plus a hostile copy of every event whose free-text fields all hold 10 KB
-of mentions, links, entities, emoji and right-to-left text. Each post must answer ok:true without
-invalid_blocks or any warning, and the mock must have stored exactly what was sent.
+summary (of one night, and of 500 held events: t/render/long_night.py), in English and French, plus a
+hostile copy of every event whose free-text fields all hold 10 KB of mentions, links, entities, emoji and
+right-to-left text. Each post must answer ok:true without invalid_blocks or any warning, and the mock
+must have stored exactly what was sent.
 
     python3 t/render/mock_accepts.py        (needs build/out/nxs-render: make -f apxs.mk tools)
 """
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import threading
 import urllib.parse
+
+import long_night
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RENDER = os.path.join(TOP, "build", "out", "nxs-render")
@@ -132,6 +135,8 @@ def cases(tmp):
     hostile = HOSTILE_UNIT * (10 * 1024 // len(HOSTILE_UNIT) + 1)
     events = sorted(os.path.join(FIXTURES, f) for f in os.listdir(FIXTURES) if f.endswith(".json"))
     events.append(os.path.join(INPUTS, "appointment.starting_soon.json"))
+    night = os.path.join(tmp, "summary.long_night.json")
+    long_night.write(night)
     for lang in ("en", "fr"):
         base = ["--locale", lang] + SETTINGS
         for path in events:
@@ -151,6 +156,8 @@ def cases(tmp):
                                                        os.path.join(INPUTS, "recap.json")]
         yield f"morning summary ({lang})", "summary", base + ["--summary",
                                                              os.path.join(INPUTS, "summary.json")]
+        yield f"morning summary of 500 held events ({lang}) with @channel", "summary", \
+            base + ["--mention", "channel", "--summary", night]
 
 
 def main():

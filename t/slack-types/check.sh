@@ -1,8 +1,9 @@
 #!/bin/sh
 # Type-checks every message nxs-render produces (each catalog type, the
-# starting-soon alert, the daily recap and the morning summary, in English
-# and French) against Slack's published @slack/types with tsc --strict.
-# Prints TAP.  Needs build/out/nxs-render (make -f apxs.mk tools) and npm.
+# starting-soon alert, the daily recap and the morning summary, of one night
+# and of 500 held events, in English and French) against Slack's published
+# @slack/types with tsc --strict.  Prints TAP.  Needs build/out/nxs-render
+# (make -f apxs.mk tools), npm and python3 (t/render/long_night.py).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -15,6 +16,9 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM
+
+python3 "$top/t/render/long_night.py" "$out/long_night.input" \
+    || { echo "Bail out! t/render/long_night.py failed"; exit 1; }
 
 # Settings that exercise both buttons, a mention and the app-path fallback.
 set -- --tz Europe/Paris --app-url https://app.nexte.io --delivery-id dlv_0123456789 --mention here
@@ -30,6 +34,8 @@ for lang in en fr; do
     "$render" --locale "$lang" "$@" --recap "$top/t/render/inputs/recap.json" >"$out/recap.daily.$lang.json"
     "$render" --locale "$lang" "$@" --summary "$top/t/render/inputs/summary.json" \
         >"$out/summary.active_hours.$lang.json"
+    "$render" --locale "$lang" "$@" --summary "$out/long_night.input" \
+        >"$out/summary.long_night.$lang.json"
 done
 
 node "$here/typecheck.mjs" "$out"/*.json

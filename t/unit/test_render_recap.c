@@ -1,4 +1,4 @@
-/* Specification of the daily recap and of the active-hours summary. */
+/* Specification of the daily recap. */
 #include "nxs_test.h"
 
 #include "test_render_helpers.h"
@@ -158,99 +158,6 @@ static void a_recap_is_read_from_json(void **state)
     assert_string_equal(why, "payments: a whole number, zero or more");
 }
 
-static json_t *summary_ok(const json_t *events, const nxs_render_settings_t *s, apr_pool_t *p)
-{
-    json_t *msg = NULL;
-    const char *why = NULL;
-
-    if (nxs_render_summary(&msg, &why, events, s, p) != APR_SUCCESS) {
-        fail_msg("summary refused: %s", why);
-    }
-    assert_within_slack_limits(msg, s->mention);
-    return msg;
-}
-
-static json_t *held(int n, apr_pool_t *p)
-{
-    const char *types[] = {"invoice.paid", "lead.received", "quote.accepted"};
-    json_t *events = nxs_json_own(json_array(), p);
-
-    for (int i = 0; i < n; i++) {
-        json_array_append(events, fixture(types[i % 3], p));
-    }
-    return events;
-}
-
-static void a_summary_lists_each_held_event_with_a_link(void **state)
-{
-    apr_pool_t *p = nxs_test_pool(state);
-    nxs_render_settings_t s = en;
-    json_t *msg;
-    const json_t *first;
-
-    s.mention = NXS_MENTION_HERE;
-    msg = summary_ok(held(3, p), &s, p);
-    assert_string_equal(block_text(msg, "header"), "🌅 3 events while you were away");
-    assert_string_equal(block_text(msg, "section"),
-                        "<!here> Held outside your active hours, oldest first.");
-    assert_string_equal(nxs_json_path_str(msg, "text"), "<!here> 🌅 3 events while you were away");
-    assert_int_equal(json_array_size(json_object_get(msg, "blocks")), 5);
-    first = json_array_get(json_object_get(msg, "blocks"), 2);
-    assert_string_equal(nxs_json_path_str(first, "text.text"),
-                        "💰 *Invoice INV-2026-042 paid*\n"
-                        "<!date^1795856352^{date_short_pretty} at {time}|Nov 28, 2026, "
-                        "9:59" NNBSP "AM GMT+1> · €1,250.00 · Acme SARL");
-    assert_string_equal(nxs_json_path_str(first, "accessory.url"),
-                        "https://app.nexte.io/invoices/inv_1042");
-    assert_string_equal(nxs_json_path_str(first, "accessory.action_id"), "nxs_open_record_1");
-}
-
-static void a_long_night_shows_forty_events_and_counts_the_rest(void **state)
-{
-    apr_pool_t *p = nxs_test_pool(state);
-    json_t *msg = summary_ok(held(52, p), &en, p);
-    const json_t *blocks = json_object_get(msg, "blocks");
-
-    assert_string_equal(block_text(msg, "header"), "🌅 52 events while you were away");
-    /* Header, intro, 40 events, the count of the rest: 43 of Slack's 50. */
-    assert_int_equal(json_array_size(blocks), 2 + NXS_SUMMARY_MAX_ITEMS + 1);
-    assert_string_equal(
-        nxs_json_path_str(
-            json_array_get(json_object_get(json_array_get(blocks, 42), "elements"), 0), "text"),
-        "…and 12 more");
-}
-
-static void a_summary_in_french_uses_french_plurals(void **state)
-{
-    apr_pool_t *p = nxs_test_pool(state);
-
-    assert_string_equal(block_text(summary_ok(held(1, p), &fr, p), "header"),
-                        "🌅 1 événement pendant votre absence");
-    assert_string_equal(block_text(summary_ok(held(41, p), &fr, p), "context"), "…et 1 autre");
-}
-
-static void an_unrenderable_held_event_is_counted_not_fatal(void **state)
-{
-    apr_pool_t *p = nxs_test_pool(state);
-    json_t *events = held(2, p);
-    json_t *msg;
-
-    json_array_insert_new(events, 1, json_pack("{s:s}", "type", "invoice.paid"));
-    msg = summary_ok(events, &en, p);
-    assert_int_equal(json_array_size(json_object_get(msg, "blocks")), 2 + 2 + 1);
-    assert_string_equal(block_text(msg, "context"), "…and 1 more");
-}
-
-static void an_empty_summary_is_refused(void **state)
-{
-    apr_pool_t *p = nxs_test_pool(state);
-    json_t *msg;
-    const char *why;
-
-    assert_int_equal(nxs_render_summary(&msg, &why, held(0, p), &en, p), APR_EINVAL);
-    assert_string_equal(why, "events: a non-empty array of envelopes");
-}
-
 static const struct CMUnitTest tests[] = {
     NXS_TEST(the_recap_sums_revenue_per_currency),
     NXS_TEST(the_recap_counts_the_day),
@@ -259,11 +166,6 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(a_day_of_refunds_is_negative),
     NXS_TEST(a_malformed_recap_is_refused),
     NXS_TEST(a_recap_is_read_from_json),
-    NXS_TEST(a_summary_lists_each_held_event_with_a_link),
-    NXS_TEST(a_long_night_shows_forty_events_and_counts_the_rest),
-    NXS_TEST(a_summary_in_french_uses_french_plurals),
-    NXS_TEST(an_unrenderable_held_event_is_counted_not_fatal),
-    NXS_TEST(an_empty_summary_is_refused),
 };
 
 NXS_RUN_TESTS(tests)

@@ -95,9 +95,27 @@ static const char *const texts[NXS_T_COUNT][NXS_LANG_COUNT] = {
     [NXS_T_RECAP_QUOTES_SENT] = {"Quotes sent", "Devis envoyés"},
     [NXS_T_RECAP_QUOTES_ACCEPTED] = {"Quotes accepted", "Devis acceptés"},
     [NXS_T_RECAP_APPOINTMENTS_BOOKED] = {"Appointments booked", "Rendez-vous réservés"},
-    [NXS_T_SUMMARY_INTRO] = {"Held outside your active hours, oldest first.",
-                             "Reçus en dehors de vos heures d’activité, du plus ancien au plus "
-                             "récent."},
+    [NXS_T_SUMMARY_INTRO] = {"Held outside your active hours, the most important first.",
+                             "Reçus en dehors de vos heures d’activité, les plus importants "
+                             "d’abord."},
+    [NXS_T_EVENTS_INVOICE_PAID] = {"Invoices paid", "Factures payées"},
+    [NXS_T_EVENTS_PAYMENT_FAILED] = {"Failed payments", "Paiements échoués"},
+    [NXS_T_EVENTS_SUBSCRIPTION_RENEWED] = {"Subscriptions renewed", "Abonnements renouvelés"},
+    [NXS_T_EVENTS_REFUND_ISSUED] = {"Refunds issued", "Remboursements effectués"},
+    [NXS_T_EVENTS_QUOTE_SENT] = {"Quotes sent", "Devis envoyés"},
+    [NXS_T_EVENTS_QUOTE_OPENED] = {"Quotes opened", "Devis consultés"},
+    [NXS_T_EVENTS_QUOTE_ACCEPTED] = {"Quotes accepted", "Devis acceptés"},
+    [NXS_T_EVENTS_QUOTE_DECLINED] = {"Quotes declined", "Devis refusés"},
+    [NXS_T_EVENTS_LEAD_RECEIVED] = {"New leads", "Nouveaux prospects"},
+    [NXS_T_EVENTS_APPOINTMENT_BOOKED] = {"Appointments booked", "Rendez-vous réservés"},
+    [NXS_T_EVENTS_APPOINTMENT_CANCELLED] = {"Appointments cancelled", "Rendez-vous annulés"},
+    [NXS_T_EVENTS_RESCHEDULE_REQUESTED] = {"Reschedule requests", "Demandes de report"},
+    [NXS_T_EVENTS_STARTING_SOON] = {"Appointments starting soon", "Rendez-vous imminents"},
+    [NXS_T_EVENTS_INVOICE_OVERDUE] = {"Overdue invoices", "Factures en retard"},
+    [NXS_T_EVENTS_PROJECT_PAUSED] = {"Projects paused", "Projets en pause"},
+    [NXS_T_EVENTS_INTEGRATION_ERROR] = {"Integration errors", "Erreurs d’intégration"},
+    [NXS_T_EVENTS_QUOTA_NEARLY_REACHED] = {"Quota warnings", "Alertes de quota"},
+    [NXS_T_EVENTS_OTHER] = {"Other events", "Autres événements"},
 };
 
 /* Plural strings: the "one" form, then every other form, per language. */

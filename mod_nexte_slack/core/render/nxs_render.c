@@ -175,7 +175,7 @@ static const struct {
 
 /* A record URL from an event is used only when it is plainly an absolute
  * http(s) URL that Slack accepts: no spaces, controls or non-ASCII. */
-static int url_usable(const char *url)
+int nxs_render_url_usable(const char *url)
 {
     if (!url || (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) ||
         strlen(url) > NXS_LIMIT_URL) {
@@ -218,10 +218,10 @@ const char *nxs_render_record_url(nxs_render_t *r, const char *record_url, const
             collection = kinds[i].collection;
         }
     }
-    if (url_usable(record_url)) {
+    if (nxs_render_url_usable(record_url)) {
         return record_url;
     }
-    if (!base || !url_usable(base)) {
+    if (!base || !nxs_render_url_usable(base)) {
         return NULL;
     }
     n = strlen(base);

@@ -1,6 +1,7 @@
-/* Rendering of Slack messages: an event envelope (docs/CONTRACT.md "Events"), the daily
- * recap or an active-hours summary, plus the account's settings, become
- * the JSON body of a chat.postMessage call (the caller adds "channel").
+/* Rendering of Slack messages: an event envelope (docs/CONTRACT.md "Events") or the daily
+ * recap, plus the account's settings, become the JSON body of a
+ * chat.postMessage call (the caller adds "channel").  The active-hours
+ * summary has its own header, render/nxs_render_summary.h.
  *
  * Every message is Block Kit (a header, a section, a context line, one or
  * two buttons) with a plain "text" fallback, and respects Slack's limits.
@@ -66,9 +67,6 @@ typedef struct nxs_recap_t {
     int appointments_booked;
 } nxs_recap_t;
 
-/* Held events shown in one active-hours summary, at most this many. */
-#define NXS_SUMMARY_MAX_ITEMS 40
-
 /* "none", "here" or "channel" (as the settings store them). */
 apr_status_t nxs_render_mention_parse(nxs_mention_e *m, const char *name);
 
@@ -88,13 +86,6 @@ apr_status_t nxs_render_recap(json_t **msg, const char **why, const nxs_recap_t 
  * "renewals": "290.00", "refunds": "120.00"}], "payments": 5, ...}. */
 apr_status_t nxs_render_recap_read(nxs_recap_t **recap, const char **why, const json_t *json,
                                    apr_pool_t *p);
-
-/* Renders the morning summary of EVENTS (an array of envelopes held for
- * one channel outside active hours, oldest first): one line and one link
- * per event, at most NXS_SUMMARY_MAX_ITEMS, then "…and N more".  An event
- * that cannot be rendered is counted in N rather than failing the rest. */
-apr_status_t nxs_render_summary(json_t **msg, const char **why, const json_t *events,
-                                const nxs_render_settings_t *s, apr_pool_t *p);
 
 /* A new delivery id, the value of the "Mark as handled" button that a click
  * brings back: "d_" and 16 random bytes in URL-safe base64.  APR_SUCCESS,

@@ -57,6 +57,9 @@ apr_status_t nxs_render_prepare(nxs_render_t *r, const json_t *event);
  * and path (nxs_render_templates.c). */
 apr_status_t nxs_render_template(nxs_render_t *r);
 
+/* The icon of TYPE's messages ("💰"), or NULL for a type without one. */
+const char *nxs_render_icon(nxs_event_type_e type);
+
 /* Records why the input is refused; returns APR_EINVAL. */
 apr_status_t nxs_render_fail(nxs_render_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -86,6 +89,10 @@ const char *nxs_render_date(nxs_render_t *r, apr_time_t t, int time_only);
 
 /* TEXT after the account's mention ("<!here> TEXT"), or TEXT alone. */
 const char *nxs_render_mentioned(const nxs_render_t *r, const char *text);
+
+/* True when URL is plainly an absolute http(s) URL Slack takes in a button:
+ * at most NXS_LIMIT_URL, no spaces, controls, non-ASCII, "<", ">", '"' or "|". */
+int nxs_render_url_usable(const char *url);
 
 /* The URL and label of the button that opens KIND/ID (see RENDERING.md
  * for the path scheme); RECORD_URL wins when usable.  NULL without any. */

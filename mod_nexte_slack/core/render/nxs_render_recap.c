@@ -1,6 +1,5 @@
-/* The two messages that gather several things: the daily recap (the
- * previous day's numbers) and the active-hours summary (the events held
- * for one channel overnight). */
+/* The daily recap: the previous day's numbers of one account in one
+ * message. */
 #include "render/nxs_render_int.h"
 
 #include <apr_strings.h>
@@ -12,8 +11,7 @@
 /* Currencies listed one by one in a recap; more are counted. */
 #define RECAP_MAX_CURRENCIES 10
 
-#define ICON_RECAP   "📊"
-#define ICON_SUMMARY "🌅"
+#define ICON_RECAP "📊"
 
 static const char *money_text(nxs_render_t *r, const char *value, const char *currency)
 {
@@ -218,74 +216,4 @@ bad:
                                                       "refunds}"
                                                     : "a whole number, zero or more");
     return APR_EINVAL;
-}
-
-/* One held event: its icon and title, then when, amount and client, with
- * a button to the record.  NULL when the event cannot be rendered. */
-static json_t *summary_item(nxs_render_t *r, const json_t *event, int n)
-{
-    const char *label, *url, *client, *line;
-    json_t *item;
-
-    if (nxs_render_prepare(r, event) != APR_SUCCESS) {
-        return NULL;
-    }
-    client = nxs_render_field(r, "client.name", NXS_FIELD_NAME);
-    line = apr_pstrcat(
-        r->p, r->icon, " *", nxs_mrkdwn_truncate(r->title, NXS_LIMIT_HEADER_TEXT, r->p), "*\n",
-        nxs_render_date(r, r->occurred_at, 0), r->amount ? NXS_RENDER_SEPARATOR : "",
-        r->amount ? r->amount : "", client ? NXS_RENDER_SEPARATOR : "", client ? client : "", NULL);
-    item = nxs_render_section(line, r->p);
-    url = nxs_render_record_url(r, r->url, r->kind, r->id, r->path, &label);
-    if (url) {
-        json_object_set_new(item, "accessory",
-                            nxs_render_button(nxs_l10n_text(r->l10n, NXS_T_BUTTON_VIEW), url,
-                                              apr_psprintf(r->p, NXS_ACTION_OPEN_RECORD "_%d", n),
-                                              r->p));
-    }
-    return item;
-}
-
-apr_status_t nxs_render_summary(json_t **msg, const char **why, const json_t *events,
-                                const nxs_render_settings_t *s, apr_pool_t *p)
-{
-    nxs_render_t r;
-    const char *title;
-    json_t *blocks, *item;
-    size_t i, total = json_array_size(events);
-    int shown = 0;
-    apr_status_t rv;
-
-    *msg = NULL;
-    if ((rv = nxs_render_begin(&r, s, p)) != APR_SUCCESS) {
-        goto leave;
-    }
-    if (!json_is_array(events) || total == 0) {
-        rv = nxs_render_fail(&r, "events: a non-empty array of envelopes");
-        goto leave;
-    }
-    title = nxs_l10n_plural(r.l10n, p, NXS_P_SUMMARY_TITLE, (long long)total, NULL);
-    blocks = json_array();
-    json_array_append_new(blocks, nxs_render_header(&r, ICON_SUMMARY, title));
-    json_array_append_new(
-        blocks, nxs_render_section(
-                    nxs_render_mentioned(&r, nxs_l10n_text(r.l10n, NXS_T_SUMMARY_INTRO)), p));
-    for (i = 0; i < total && shown < NXS_SUMMARY_MAX_ITEMS; i++) {
-        if ((item = summary_item(&r, json_array_get(events, i), shown + 1)) != NULL) {
-            json_array_append_new(blocks, item);
-            shown++;
-        }
-    }
-    if (total > (size_t)shown) {
-        json_array_append_new(
-            blocks,
-            nxs_render_context(
-                nxs_l10n_plural(r.l10n, p, NXS_P_MORE, (long long)(total - shown), NULL), p));
-    }
-    *msg = nxs_render_message(
-        blocks, nxs_render_mentioned(&r, apr_pstrcat(p, ICON_SUMMARY " ", title, NULL)), p);
-    r.why = NULL;
-leave:
-    *why = r.why;
-    return rv;
 }

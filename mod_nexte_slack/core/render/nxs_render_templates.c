@@ -407,6 +407,16 @@ static const struct {
     {NXS_EVT_PLAN_QUOTA_NEARLY_REACHED, "📈", "plan", quota_nearly_reached},
 };
 
+const char *nxs_render_icon(nxs_event_type_e type)
+{
+    for (size_t i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
+        if (templates[i].type == type) {
+            return templates[i].icon;
+        }
+    }
+    return NULL;
+}
+
 apr_status_t nxs_render_template(nxs_render_t *r)
 {
     for (size_t i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
