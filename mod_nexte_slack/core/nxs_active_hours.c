@@ -10,10 +10,11 @@
 #include "nxs_localtime.h"
 
 /* Days looked at around T: the window that started the day before can
- * still be open, and a day after T that starts a window comes within a
- * week; one more day covers a window ending in a DST gap. */
+ * still be open, and a day that starts a window comes within a week of
+ * T's; two weeks, because a week's only window can be empty (inside a DST
+ * gap). */
 #define DAYS_BEFORE 1
-#define DAYS_AFTER  8
+#define DAYS_AFTER  15
 
 static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 

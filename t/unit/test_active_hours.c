@@ -146,6 +146,8 @@ static void paris_spring_forward_a_start_that_does_not_exist(void **state)
     /* A window entirely in the gap is empty that day: next Sunday 02:00 CEST. */
     assert_false(inside(&in_the_gap, SEC(1774746000), PARIS));
     assert_int_equal(next_start(&in_the_gap, SEC(1774744200), PARIS), 1775347200);
+    /* Seen from the Sunday before, that empty window is skipped too. */
+    assert_int_equal(next_start(&in_the_gap, SEC(1774170000), PARIS), 1775347200);
     /* Saturday 22:00 CET to Sunday 06:00 CEST lasts 7 hours. */
     assert_int_equal(next_start(&saturday_night, SEC(1774731600) - 1, PARIS), 1774731600);
     assert_true(inside(&saturday_night, SEC(1774756800) - 1, PARIS));
