@@ -127,18 +127,29 @@ apr_status_t nxs_chores_events_accepted(nxs_chores_accepted_t *events, int n, nx
                                         apr_time_t now, apr_pool_t *p)
 {
     apr_status_t rv = APR_EAGAIN;
-    int attempt, i;
+    int attempt, i, uncounted = 0;
 
     for (attempt = 0; attempt < BATCH_ATTEMPTS && rv == APR_EAGAIN; ++attempt) {
         if ((rv = nxs_db_begin(db, p)) != APR_SUCCESS) {
             return rv;
         }
-        for (i = 0; rv == APR_SUCCESS && i < n; ++i) {
+        for (i = 0, uncounted = 0; rv == APR_SUCCESS && i < n; ++i) {
+            int added = 0;
             rv = apply_event(&events[i].reminder, &events[i].recap, db, events[i].env,
                              events[i].account, now, 1, p);
+            if (rv == APR_EINVAL && n == 1) {
+                /* Alone, an event without a local day is still held: only
+                 * its count is lost (see nxs_chores_event_accepted). */
+                uncounted = 1;
+                rv = APR_SUCCESS;
+            }
+            if (rv == APR_SUCCESS && events[i].hold) {
+                rv = nxs_store_held_put(&added, db, events[i].hold, p);
+            }
         }
         if (rv == APR_SUCCESS) {
-            return nxs_db_commit(db, p);
+            rv = nxs_db_commit(db, p);
+            return rv == APR_SUCCESS && uncounted ? APR_EINVAL : rv;
         }
         nxs_db_rollback(db, p);
     }
@@ -188,7 +199,7 @@ int nxs_chores_event_has_work(const nxs_envelope_t *env)
 }
 
 const char *nxs_chores_work_payload(const nxs_envelope_t *env, const nxs_account_t *account,
-                                    apr_pool_t *p)
+                                    const json_t *hold, apr_pool_t *p)
 {
     json_t *o = nxs_json_own(json_object(), p);
 
@@ -200,16 +211,22 @@ const char *nxs_chores_work_payload(const nxs_envelope_t *env, const nxs_account
     if (account && account->currency) {
         json_object_set_new(o, "currency", json_string(account->currency));
     }
+    if (hold) {
+        json_object_set(o, "hold", (json_t *)hold);
+    }
     return nxs_json_dump(o, JSON_COMPACT, p);
 }
 
-apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, const char **why,
-                                   const char *payload, apr_size_t len, apr_pool_t *p)
+apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, nxs_held_t **hold,
+                                   const char **why, const char *payload, apr_size_t len,
+                                   apr_pool_t *p)
 {
     json_t *root = NULL;
+    const json_t *h;
     const char *field = NULL;
 
     memset(account, 0, sizeof(*account));
+    *hold = NULL;
     if (nxs_json_load(&root, why, payload, len, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
@@ -224,6 +241,28 @@ apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, 
     account->id = env->account_id;
     account->timezone = nxs_json_path_str(root, "timezone");
     account->currency = nxs_json_path_str(root, "currency");
+    if ((h = json_object_get(root, "hold")) != NULL) {
+        nxs_held_t *held = apr_pcalloc(p, sizeof(*held));
+        const json_t *item = json_object_get(h, "item");
+
+        held->account_id = env->account_id;
+        held->event_id = env->id;
+        held->team_id = nxs_json_path_str(h, "team");
+        held->channel_id = nxs_json_path_str(h, "channel");
+        held->mention = nxs_json_path_str(h, "mention");
+        held->item_json = json_is_object(item) ? nxs_json_dump(item, JSON_COMPACT, p) : NULL;
+        held->held_at = json_is_integer(json_object_get(h, "held_at"))
+                            ? (apr_int64_t)json_integer_value(json_object_get(h, "held_at"))
+                            : apr_time_sec(env->occurred_at);
+        if (!held->team_id || !held->channel_id || !held->item_json) {
+            *why = "hold: team, channel and item are required";
+            return APR_EINVAL;
+        }
+        if (!held->mention) {
+            held->mention = "none";
+        }
+        *hold = held;
+    }
     return APR_SUCCESS;
 }
 

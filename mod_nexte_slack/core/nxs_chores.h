@@ -23,6 +23,7 @@
 #include "nxs_localtime.h"
 #include "store/nxs_store.h"
 #include "store/nxs_store_chores.h"
+#include "store/nxs_store_held.h"
 
 /* The alert goes this long before the start. */
 #define NXS_REMINDER_LEAD apr_time_from_sec(15 * 60)
@@ -73,16 +74,20 @@ int nxs_chores_event_has_work(const nxs_envelope_t *env);
 
 /* The payload of ENV's scheduled-work record: {"event": the envelope,
  * "timezone", "currency"} (ACCOUNT's at acceptance, which decide the
- * recap's day and an amount's default currency; absent when NULL).  A
- * compact JSON text in P, or NULL when ENV cannot be serialized. */
+ * recap's day and an amount's default currency; absent when NULL), and
+ * "hold" when the event is held outside the active hours (HOLD, as
+ * nxs_held_hold_json makes it; NULL: not held).  A compact JSON text in
+ * P, or NULL when ENV cannot be serialized. */
 const char *nxs_chores_work_payload(const nxs_envelope_t *env, const nxs_account_t *account,
-                                    apr_pool_t *p);
+                                    const json_t *hold, apr_pool_t *p);
 
 /* Reads a payload of nxs_chores_work_payload back: *env parsed as the
  * events handler parsed it, *account with only timezone and currency set
- * (and id).  APR_EINVAL with *why when it is not such a payload. */
-apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, const char **why,
-                                   const char *payload, apr_size_t len, apr_pool_t *p);
+ * (and id), *hold the held row to write (NULL when not held).  APR_EINVAL
+ * with *why when it is not such a payload. */
+apr_status_t nxs_chores_work_parse(nxs_envelope_t *env, nxs_account_t *account, nxs_held_t **hold,
+                                   const char **why, const char *payload, apr_size_t len,
+                                   apr_pool_t *p);
 
 /* The zone the recap and the counters use for ACCOUNT: its time zone when
  * ICU knows it, else "UTC" (so that a bad zone never makes an event fail
@@ -93,18 +98,23 @@ const char *nxs_chores_zone(const nxs_account_t *account);
 typedef struct nxs_chores_accepted_t {
     const nxs_envelope_t *env;
     const nxs_account_t *account;    /* as for nxs_chores_event_accepted */
+    const nxs_held_t *hold;          /* the event held for a summary, or NULL */
     nxs_reminder_outcome_e reminder; /* out */
     nxs_recap_count_e recap;         /* out */
 } nxs_chores_accepted_t;
 
-/* nxs_chores_event_accepted for N events in one transaction: one commit
+/* nxs_chores_event_accepted for N events in one transaction, each also
+ * held (nxs_store_held_put) when it has a hold: one commit
  * (one WAL sync on SQLite) instead of one or two per event, for a caller
  * that gathers events (the daemon's group commit).  Measured on the 2-core
  * dev machine (ext4, SQLite, load ~2, bench/chores/run.sh): one by one
  * 1 300-2 600 counted events/s, in batches of 64 about 14 600-17 000/s
  * (bookings 9 400-11 300/s); see docs/SCHEDULED.md "Cost".  When a concurrent
  * writer changes an alert of the batch (several nodes), the whole batch is
- * rolled back and tried again, up to 3 times (APR_EAGAIN after). */
+ * rolled back and tried again, up to 3 times (APR_EAGAIN after).  N = 1
+ * and an event without a local day (APR_EINVAL for the whole batch
+ * otherwise): its other effects and its hold are committed, and
+ * APR_EINVAL says its count was not. */
 apr_status_t nxs_chores_events_accepted(nxs_chores_accepted_t *events, int n, nxs_db_t *db,
                                         apr_time_t now, apr_pool_t *p);
 

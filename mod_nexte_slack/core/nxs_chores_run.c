@@ -7,9 +7,12 @@
 
 #include "event/nxs_event.h"
 #include "nxs_chores.h"
+#include "nxs_held.h"
 #include "nxs_json.h"
 #include "nxs_log.h"
 #include "render/nxs_render.h"
+#include "render/nxs_render_summary.h"
+#include "store/nxs_store_held.h"
 
 /* The loop looks again at least this often: alerts booked by other
  * processes, abandoned claims, accounts that connected. */
@@ -18,6 +21,9 @@
 /* How often the purge runs: rows expire by the hour at the finest
  * (OAuth states after 10 min matter only as clutter). */
 #define PURGE_PERIOD apr_time_from_sec(3600)
+
+/* Held events are released under a claim per account and this period. */
+#define SUMMARY_SLOT apr_time_from_sec(60)
 
 /* What a message needs from the account's settings. */
 typedef struct {
@@ -301,6 +307,148 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
     return rv;
 }
 
+/* Queues the summary of the N held rows ROWS (one channel of ACCOUNT).
+ * A row whose item cannot be read is counted as an event of its kind
+ * only. */
+static apr_status_t send_summary(const nxs_chores_env_t *env, const nxs_account_t *account,
+                                 nxs_held_t *const *rows, int n, apr_pool_t *p)
+{
+    nxs_summary_item_t *items = apr_pcalloc(p, sizeof(*items) * (apr_size_t)n);
+    nxs_render_settings_t rs;
+    nxs_mention_e strongest = NXS_MENTION_NONE, m;
+    const char *why = NULL, *key;
+    json_t *msg = NULL;
+    int i;
+
+    for (i = 0; i < n; ++i) {
+        if (nxs_held_item_parse(&items[i], rows[i]->item_json, p) != APR_SUCCESS) {
+            items[i].type = "unknown";
+            items[i].occurred_at = apr_time_from_sec(rows[i]->held_at);
+        }
+        if (nxs_render_mention_parse(&m, rows[i]->mention) == APR_SUCCESS && m > strongest) {
+            strongest = m;
+        }
+    }
+    memset(&rs, 0, sizeof(rs));
+    rs.locale = account->locale;
+    rs.currency = account->currency;
+    rs.timezone = nxs_chores_zone(account);
+    rs.mention = strongest;
+    rs.app_url = env->app_url;
+    if (nxs_render_summary(&msg, &why, items, n, &rs, p) != APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_ERR, 0, "NXS00136",
+                "morning summary of %d held event(s) for channel %s (account %s) cannot be "
+                "rendered: %s; dropped",
+                n, rows[0]->channel_id, account->id, why ? why : "?");
+        return APR_SUCCESS;
+    }
+    /* The same rows give the same key: a summary queued by a round that
+     * died before deleting them is a duplicate for the queue. */
+    key = apr_psprintf(p, "summary/%s/%" APR_INT64_T_FMT "/%d", rows[0]->channel_id,
+                       rows[n - 1]->held_at, n);
+    return enqueue(env, account->id, rows[0]->team_id, rows[0]->channel_id, key, "summary", "", "",
+                   msg, p);
+}
+
+/* Releases what ACCOUNT holds: one summary per channel, then the rows
+ * deleted, under a claim per account and minute so that one process of
+ * one node does it. */
+static apr_status_t release_held(nxs_chores_report_t *report, nxs_db_t *db,
+                                 const nxs_chores_env_t *env, const nxs_account_t *account,
+                                 apr_time_t now, apr_pool_t *p)
+{
+    const char *slot =
+        apr_pstrcat(p, account->id, "/", nxs_chores_slot(now, SUMMARY_SLOT, p), NULL);
+    apr_int64_t secs = apr_time_sec(now);
+    apr_array_header_t *rows = NULL;
+    int won = 0, done = 0, deleted = 0, i, first, sent = 0;
+    apr_status_t rv;
+
+    if ((rv = nxs_store_chore_claim(&won, db, "summary", slot, env->node, secs,
+                                    apr_time_sec(env->lease), p)) != APR_SUCCESS ||
+        !won || (rv = nxs_store_held_list(&rows, db, account->id, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (first = 0, i = 1; i <= rows->nelts; ++i) {
+        nxs_held_t *const *r = (nxs_held_t *const *)rows->elts;
+        if (i < rows->nelts && strcmp(r[i]->channel_id, r[first]->channel_id) == 0) {
+            continue;
+        }
+        if ((rv = send_summary(env, account, r + first, i - first, p)) != APR_SUCCESS) {
+            NXS_LOG(NXS_LOG_WARNING, rv, "NXS00137",
+                    "morning summary for channel %s (account %s) not queued; tried again "
+                    "after the claim's lease",
+                    r[first]->channel_id, account->id);
+            report->failures++;
+            return APR_SUCCESS; /* left claimed, rows kept */
+        }
+        ++sent;
+        first = i;
+    }
+    if ((rv = nxs_store_held_delete(&deleted, db, rows, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    report->summaries_sent += sent;
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00138",
+            "account %s: %d held event(s) released as %d summary message(s)", account->id, deleted,
+            sent);
+    return nxs_store_chore_finish(&done, db, "summary", slot, env->node, "done",
+                                  apr_psprintf(p, "%d events, %d channels", deleted, sent), secs,
+                                  p);
+}
+
+/* The accounts holding events: released when their active hours are
+ * open (or filters no longer hold them), dropped when disconnected, else
+ * looked at again when the hours open (*next). */
+static apr_status_t run_held(nxs_chores_report_t *report, apr_time_t *next, nxs_db_t *db,
+                             const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
+{
+    apr_array_header_t *accounts = NULL;
+    apr_pool_t *ip = NULL;
+    apr_status_t rv;
+    int i;
+
+    *next = 0;
+    if ((rv = nxs_store_held_accounts(&accounts, db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&ip, p);
+    for (i = 0; rv == APR_SUCCESS && i < accounts->nelts; ++i) {
+        const nxs_held_account_t *h = APR_ARRAY_IDX(accounts, i, const nxs_held_account_t *);
+        const char *text = NULL, *why = NULL;
+        json_t *filters = NULL;
+        apr_time_t when = 0;
+        int dropped = 0;
+
+        apr_pool_clear(ip);
+        if ((rv = nxs_store_filters_get(&text, db, h->account->id, ip)) != APR_SUCCESS) {
+            break;
+        }
+        if (text) {
+            nxs_json_load(&filters, &why, text, strlen(text), ip);
+        }
+        switch (nxs_held_decide(&when, h->account, h->connected, filters, now, ip)) {
+        case NXS_HELD_WAIT:
+            if (!*next || when < *next) {
+                *next = when;
+            }
+            break;
+        case NXS_HELD_DROP:
+            rv = nxs_store_held_drop(&dropped, db, h->account->id, ip);
+            report->held_dropped += dropped;
+            NXS_LOG(NXS_LOG_INFO, rv, "NXS00139",
+                    "account %s is not connected: its %d held event(s) dropped", h->account->id,
+                    dropped);
+            break;
+        case NXS_HELD_RELEASE:
+            rv = release_held(report, db, env, h->account, now, ip);
+            break;
+        }
+    }
+    apr_pool_destroy(ip);
+    return rv;
+}
+
 /* The hourly purge, run by whoever claims the hour first. */
 static apr_status_t run_purge(nxs_chores_report_t *report, nxs_db_t *db,
                               const nxs_chores_env_t *env, apr_time_t now, apr_pool_t *p)
@@ -332,7 +480,7 @@ static apr_status_t run_purge(nxs_chores_report_t *report, nxs_db_t *db,
 apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs_chores_env_t *env,
                             apr_time_t now, apr_pool_t *p)
 {
-    apr_time_t next_recap = 0;
+    apr_time_t next_recap = 0, next_held = 0;
     apr_int64_t next_alert = 0;
     apr_status_t rv;
 
@@ -340,6 +488,7 @@ apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs
     report->next_wake = now + MAX_SLEEP;
     if ((rv = run_alerts(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = run_recaps(report, &next_recap, db, env, now, p)) != APR_SUCCESS ||
+        (rv = run_held(report, &next_held, db, env, now, p)) != APR_SUCCESS ||
         (rv = run_purge(report, db, env, now, p)) != APR_SUCCESS ||
         (rv = nxs_store_reminder_next_due(&next_alert, db, p)) != APR_SUCCESS) {
         return rv;
@@ -351,6 +500,9 @@ apr_status_t nxs_chores_run(nxs_chores_report_t *report, nxs_db_t *db, const nxs
     }
     if (next_recap && next_recap < report->next_wake) {
         report->next_wake = next_recap;
+    }
+    if (next_held && next_held < report->next_wake) {
+        report->next_wake = next_held;
     }
     return APR_SUCCESS;
 }

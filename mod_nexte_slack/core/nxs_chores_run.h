@@ -1,15 +1,16 @@
-/* One round of scheduled work: the pre-meeting alerts that are due and
- * the daily recaps that are due, each claimed in SQL, routed, rendered and
- * handed to ENQUEUE in the same shape as an accepted event's deliveries,
- * then finished in SQL; and the hourly purge, claimed per hour so that one
+/* One round of scheduled work: the pre-meeting alerts that are due, the
+ * daily recaps that are due and the morning summaries of events held
+ * outside active hours (docs/FILTERS.md), each claimed in SQL, routed,
+ * rendered and handed to ENQUEUE in the same shape as an accepted event's
+ * deliveries, then finished in SQL; and the hourly purge, claimed per hour so that one
  * process of one node runs it (docs/SCHEDULED.md).
  *
  * The caller (the delivery daemon's chores loop) supplies ENQUEUE, which
  * hands the deliveries to its durable queue with the idempotency key IDEM
  * {"account", "event_id"}: "soon/<event id>" for an alert, "recap/<day>"
- * for a recap ('/' is outside the alphabet of Nexte's event ids, so they
- * never meet one).  So a claim taken over after a crash between queueing
- * and finishing is a duplicate for the queue, not a second message.
+ * for a recap, "summary/<channel>/<newest held_at>/<count>" for a summary ('/' is outside the
+ * alphabet of Nexte's event ids, so they never meet one).  So a claim taken over after a crash
+ * between queueing and finishing is a duplicate for the queue, not a second message.
  *
  * Thread safety: none of its own; one thread per nxs_db_t, and ENQUEUE is
  * called from the caller's thread. */
@@ -46,6 +47,8 @@ typedef struct nxs_chores_report_t {
     int recaps_skipped;   /* no_activity, no_channel, not_connected */
     int failures;         /* claims left for the lease (enqueue or render failed) */
     int purged;           /* rows the purge deleted this round; -1: another's hour */
+    int summaries_sent;   /* morning summaries queued (one per channel) */
+    int held_dropped;     /* held events dropped: their account is not connected */
     apr_time_t next_wake; /* when to run again: the next alert or recap, at most 60 s on */
 } nxs_chores_report_t;
 

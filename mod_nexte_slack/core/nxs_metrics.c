@@ -16,7 +16,8 @@ struct nxs_metrics_t {
     apr_thread_mutex_t *lock;
     apr_pool_t *pool;
     apr_uint64_t counters[NXS_M_COUNT];
-    apr_hash_t *errors; /* code -> apr_uint64_t * */
+    apr_hash_t *errors;  /* code -> apr_uint64_t * */
+    apr_hash_t *reasons; /* not-posted reason -> apr_uint64_t * */
     apr_uint64_t buckets[NXS_METRICS_BUCKETS];
     double latency_sum;
     apr_uint64_t latency_count;
@@ -29,6 +30,7 @@ apr_status_t nxs_metrics_create(nxs_metrics_t **out, apr_pool_t *p)
 
     m->pool = p;
     m->errors = apr_hash_make(p);
+    m->reasons = apr_hash_make(p);
     *out = m;
     return rv;
 }
@@ -40,24 +42,51 @@ void nxs_metrics_add(nxs_metrics_t *m, nxs_metric_e which, apr_uint64_t n)
     apr_thread_mutex_unlock(m->lock);
 }
 
-void nxs_metrics_slack_error(nxs_metrics_t *m, const char *code)
+/* One more of KEY in TABLE (under the lock).  Keys come from small sets
+ * (Slack's error codes and ours, the routing and filter reasons), so the
+ * table stays small; an unknown flood is folded into "other". */
+static void count_key(nxs_metrics_t *m, apr_hash_t *table, const char *key)
 {
-    apr_uint64_t *n;
+    apr_uint64_t *n = apr_hash_get(table, key, APR_HASH_KEY_STRING);
 
-    apr_thread_mutex_lock(m->lock);
-    n = apr_hash_get(m->errors, code, APR_HASH_KEY_STRING);
-    /* Error codes come from a small set (Slack's and ours), so the table
-     * stays small; an unknown flood is folded into "other". */
-    if (!n && apr_hash_count(m->errors) >= 64) {
-        code = "other";
-        n = apr_hash_get(m->errors, code, APR_HASH_KEY_STRING);
+    if (!n && apr_hash_count(table) >= 64) {
+        key = "other";
+        n = apr_hash_get(table, key, APR_HASH_KEY_STRING);
     }
     if (!n) {
         n = apr_pcalloc(m->pool, sizeof(*n));
-        apr_hash_set(m->errors, apr_pstrdup(m->pool, code), APR_HASH_KEY_STRING, n);
+        apr_hash_set(table, apr_pstrdup(m->pool, key), APR_HASH_KEY_STRING, n);
     }
     ++*n;
+}
+
+void nxs_metrics_slack_error(nxs_metrics_t *m, const char *code)
+{
+    apr_thread_mutex_lock(m->lock);
+    count_key(m, m->errors, code);
     apr_thread_mutex_unlock(m->lock);
+}
+
+void nxs_metrics_not_posted(nxs_metrics_t *m, const char *reason)
+{
+    apr_thread_mutex_lock(m->lock);
+    count_key(m, m->reasons, reason);
+    apr_thread_mutex_unlock(m->lock);
+}
+
+/* TABLE as a JSON object of counts (under the lock). */
+static json_t *counts_json(apr_hash_t *table)
+{
+    json_t *out = json_object();
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, table); hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        void *v;
+        apr_hash_this(hi, &k, NULL, &v);
+        json_object_set_new(out, k, json_integer((json_int_t) * (apr_uint64_t *)v));
+    }
+    return out;
 }
 
 void nxs_metrics_latency(nxs_metrics_t *m, apr_interval_time_t latency)
@@ -79,21 +108,13 @@ void nxs_metrics_latency(nxs_metrics_t *m, apr_interval_time_t latency)
 
 json_t *nxs_metrics_json(nxs_metrics_t *m)
 {
-    json_t *out = json_object(), *errors = json_object(), *le = json_array(),
-           *counts = json_array();
-    apr_hash_index_t *hi;
+    json_t *out = json_object(), *le = json_array(), *counts = json_array();
     apr_uint64_t cumulative = 0;
     int i;
 
     apr_thread_mutex_lock(m->lock);
     for (i = 0; i < NXS_M_COUNT; ++i) {
         json_object_set_new(out, NAMES[i], json_integer((json_int_t)m->counters[i]));
-    }
-    for (hi = apr_hash_first(NULL, m->errors); hi; hi = apr_hash_next(hi)) {
-        const void *k;
-        void *v;
-        apr_hash_this(hi, &k, NULL, &v);
-        json_object_set_new(errors, k, json_integer((json_int_t) * (apr_uint64_t *)v));
     }
     for (i = 0; i < NXS_METRICS_BUCKETS; ++i) {
         cumulative += m->buckets[i];
@@ -102,7 +123,8 @@ json_t *nxs_metrics_json(nxs_metrics_t *m)
                                       : json_real(nxs_metrics_buckets[i]));
         json_array_append_new(counts, json_integer((json_int_t)cumulative));
     }
-    json_object_set_new(out, "slack_errors", errors);
+    json_object_set_new(out, "slack_errors", counts_json(m->errors));
+    json_object_set_new(out, "not_posted", counts_json(m->reasons));
     json_object_set_new(out, "delivery_latency_seconds",
                         json_pack("{s:o, s:o, s:f, s:I}", "le", le, "counts", counts, "sum",
                                   m->latency_sum, "count", (json_int_t)m->latency_count));

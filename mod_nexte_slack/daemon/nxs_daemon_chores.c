@@ -161,12 +161,15 @@ static void run_round(nxs_daemon_chores_t *ch, nxs_daemon_t *d, apr_time_t *next
     } else {
         *next_wake = report.next_wake;
         if (report.reminders_sent || report.reminders_skipped || report.recaps_sent ||
-            report.recaps_skipped || report.failures) {
+            report.recaps_skipped || report.summaries_sent || report.held_dropped ||
+            report.failures) {
             NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00060",
                     "scheduled work: %d alerts queued, %d skipped; %d recaps queued, %d "
-                    "skipped; %d left for the lease; next look at %s",
+                    "skipped; %d summaries queued, %d held events dropped; %d left for the "
+                    "lease; next look at %s",
                     report.reminders_sent, report.reminders_skipped, report.recaps_sent,
-                    report.recaps_skipped, report.failures, nxs_log_time(when, *next_wake));
+                    report.recaps_skipped, report.summaries_sent, report.held_dropped,
+                    report.failures, nxs_log_time(when, *next_wake));
         } else {
             NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00061", "scheduled work: nothing due; next look at %s",
                     nxs_log_time(when, *next_wake));

@@ -1,7 +1,8 @@
 /* The daemon's side of the Unix socket: one task per connection from an
  * httpd child, one reply per request frame.
- *   {"op":"enqueue","idem":{"account","event_id"},"deliveries":[...]}
- *       -> stored durably (group commit), then {"ok":true,"duplicate":b,"deliveries":n}
+ *   {"op":"enqueue","idem":{"account","event_id"},"deliveries":[...],"reason"?}
+ *       -> stored durably (group commit), then {"ok":true,"duplicate":b,"deliveries":n};
+ *          "reason" (nothing posted now, and why) is counted for the status
  *   {"op":"stats"}               -> counters, queue and scheduler state
  *   {"op":"release","account"}   -> resume an account held for reconnect
  *   {"op":"drop","account"}      -> disconnect: forget its queued messages */
@@ -57,9 +58,12 @@ apr_status_t nxs_daemon_enqueue(int *duplicate, apr_size_t *count, nxs_daemon_t 
         recs[i].delivery_id = str(e, "delivery_id");
         recs[i].record = str(e, "record");
         recs[i].payload = str(e, "payload");
+        if (!recs[i].delivery_id) {
+            recs[i].delivery_id = ""; /* no "Mark as handled" (a summary) */
+        }
         if (nxs_daemon_is_work(&recs[i])) {
-            /* an event's scheduled work goes to no channel, has no button */
-            recs[i].team = recs[i].channel = recs[i].delivery_id = "";
+            /* an event's scheduled work goes to no channel */
+            recs[i].team = recs[i].channel = "";
         }
         if (!recs[i].account || !recs[i].team || !recs[i].channel || !recs[i].payload) {
             return APR_EINVAL;
@@ -114,6 +118,11 @@ static json_t *enqueue(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
         return json_pack("{s:b, s:b, s:i}", "ok", 1, "duplicate", 1, "deliveries", 0);
     }
     nxs_metrics_add(d->metrics, NXS_M_ACCEPTED, 1);
+    if (str(req, "reason")) {
+        /* accepted, nothing posted now: counted by why (the status's
+         * counters.not_posted) */
+        nxs_metrics_not_posted(d->metrics, str(req, "reason"));
+    }
     return json_pack("{s:b, s:b, s:I}", "ok", 1, "duplicate", 0, "deliveries", (json_int_t)n);
 }
 

@@ -124,7 +124,8 @@ typedef struct work_t {
     apr_uint64_t seq;
     nxs_envelope_t env;
     nxs_account_t account;
-    int ok; /* read and parsed */
+    nxs_held_t *hold; /* held for a summary, or NULL */
+    int ok;           /* read and parsed */
 } work_t;
 
 /* Reads record SEQ back and parses its payload.  A record that cannot be
@@ -142,8 +143,8 @@ static int load(work_t *w, nxs_daemon_t *d, apr_uint64_t seq, apr_pool_t *p)
                 "scheduled work %" APR_UINT64_T_FMT " cannot be read from the queue: lost", seq);
         return 0;
     }
-    if (nxs_chores_work_parse(&w->env, &w->account, &why, rec.payload, rec.payload_len, p) !=
-        APR_SUCCESS) {
+    if (nxs_chores_work_parse(&w->env, &w->account, &w->hold, &why, rec.payload, rec.payload_len,
+                              p) != APR_SUCCESS) {
         NXS_LOG(NXS_LOG_ERR, 0, "NXS00131",
                 "scheduled work %" APR_UINT64_T_FMT " of event %s (account %s) is unreadable "
                 "(%s): dropped",
@@ -197,6 +198,7 @@ static int apply(nxs_daemon_t *d, const apr_uint64_t *seqs, int n, apr_pool_t *p
         if (load(&work[i], d, seqs[i], p)) {
             events[m].env = &work[i].env;
             events[m].account = &work[i].account;
+            events[m].hold = work[i].hold;
             ++m;
         }
     }
@@ -229,15 +231,15 @@ static int apply(nxs_daemon_t *d, const apr_uint64_t *seqs, int n, apr_pool_t *p
             "scheduled work of %d events: the shared transaction failed; each applied alone", n);
     for (done = 0; done < n; ++done) {
         work_t *w = &work[done];
-        nxs_reminder_outcome_e reminder = NXS_REMINDER_UNCHANGED;
-        nxs_recap_count_e recap = NXS_RECAP_NOT_COUNTED;
+        nxs_chores_accepted_t one = {&w->env, &w->account, w->hold, NXS_REMINDER_UNCHANGED,
+                                     NXS_RECAP_NOT_COUNTED};
 
         if (w->ok) {
-            rv = nxs_chores_event_accepted(&reminder, &recap, db, &w->env, &w->account, now, p);
+            rv = nxs_chores_events_accepted(&one, 1, db, now, p);
             if (rv != APR_SUCCESS && rv != APR_EINVAL) {
                 break;
             }
-            applied(d, w, reminder, recap, rv, p);
+            applied(d, w, one.reminder, one.recap, rv, p);
         }
         nxs_queue_done(d->queue, w->seq);
     }

@@ -1,7 +1,9 @@
 /* nexte-slack-events: signed business events from Nexte core (docs/CONTRACT.md "Events").
  * Checks in the order that lets each failure have its own answer: method
  * (405), size (413), signature (401), media type (415), JSON (400), envelope
- * (422).  Then account.updated is applied, the event is routed and rendered,
+ * (422).  Then account.updated is applied, the event is routed, the Agency
+ * filters decide (core/event/nxs_filter.h: post, post elsewhere, hold
+ * for the morning summary, or not post, with a reason), it is rendered,
  * and its deliveries, with its scheduled work (docs/SCHEDULED.md: the
  * pre-meeting alert it creates, moves or cancels, its count in the daily
  * recap), are handed to the delivery daemon, which answers only once they
@@ -18,7 +20,11 @@
 #include "handle/nxs_daemon_client.h"
 #include "handle/nxs_request.h"
 #include "handle/nxs_reply.h"
+#include "event/nxs_filter.h"
 #include "nxs_chores.h"
+#include "nxs_clock.h"
+#include "nxs_held.h"
+#include "render/nxs_render_summary.h"
 #include "nxs_dbd.h"
 #include "event/nxs_envelope.h"
 #include "nxs_json.h"
@@ -127,18 +133,76 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
 }
 
 /* The frame entry that carries ENV's scheduled work to the daemon
- * (NXS_CHORES_WORK_CATEGORY, core/nxs_chores.h), or NULL when ENV has
- * none.  It is part of the event's durable append, so the work is on disk
- * before the 202, and the daemon writes it to SQL off this thread. */
-static json_t *scheduled_work(const nxs_envelope_t *env, const nxs_account_t *a, apr_pool_t *p)
+ * (NXS_CHORES_WORK_CATEGORY, core/nxs_chores.h), with its HOLD when it
+ * is held for the morning summary, or NULL when ENV has none.  It is part of the event's durable
+ * append, so the work is on disk before the 202, and the daemon writes it to SQL off this thread.
+ */
+static json_t *scheduled_work(const nxs_envelope_t *env, const nxs_account_t *a, const json_t *hold,
+                              apr_pool_t *p)
 {
     const char *payload;
 
-    if (!nxs_chores_event_has_work(env) || !(payload = nxs_chores_work_payload(env, a, p))) {
+    if ((!hold && !nxs_chores_event_has_work(env)) ||
+        !(payload = nxs_chores_work_payload(env, a, hold, p))) {
         return NULL;
     }
     return json_pack("{s:s, s:s, s:s, s:s}", "account", env->account_id, "event_id", env->id,
                      "category", NXS_CHORES_WORK_CATEGORY, "payload", payload);
+}
+
+/* The account's filters document (nxs_check_filters' form), or NULL when
+ * it has none or they do not apply (not on the Agency plan: they are kept
+ * and not read).  *failed when the store failed. */
+static const json_t *filters_of(int *failed, request_rec *r, nxs_db_t *db, const nxs_account_t *a)
+{
+    const char *text = NULL, *why = NULL;
+    json_t *filters = NULL;
+
+    *failed = 0;
+    if (!a->plan || strcmp(a->plan, "agency") != 0) {
+        return NULL;
+    }
+    if (nxs_store_filters_get(&text, db, a->id, r->pool) != APR_SUCCESS) {
+        *failed = 1;
+        return NULL;
+    }
+    if (text && nxs_json_load(&filters, &why, text, strlen(text), r->pool) != APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00134",
+                "account %s: its stored filters are not JSON (%s); events post as routed", a->id,
+                why);
+        return NULL;
+    }
+    return filters;
+}
+
+static const char *const mention_names[] = {"none", "here", "channel"};
+
+/* The hold of an event kept outside the active hours (F says for which
+ * channel): its summary item, made now in the account's language.
+ * DECLINED with *hold set, or the 422 to answer (the event cannot be
+ * shown, as render() would say). */
+static int hold_of(json_t **hold, request_rec *r, const nxs_server_conf_t *c,
+                   const nxs_envelope_t *env, const nxs_account_t *a, const nxs_filter_t *f)
+{
+    nxs_render_settings_t rs;
+    nxs_summary_item_t item;
+    const char *why = NULL;
+
+    memset(&rs, 0, sizeof(rs));
+    rs.locale = a->locale;
+    rs.currency = a->currency;
+    rs.timezone = a->timezone;
+    rs.mention = f->mention;
+    rs.app_url = c->app_url;
+    if (nxs_render_summary_item(&item, &why, env->root, &rs, r->pool) != APR_SUCCESS) {
+        const char *colon = why ? strchr(why, ':') : NULL;
+        return unprocessable(
+            r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why)) : "data",
+            colon ? colon + 2 : (why ? why : "cannot be rendered"));
+    }
+    *hold = nxs_held_hold_json(f->team, f->channel, mention_names[f->mention], &item,
+                               r->request_time, r->pool);
+    return DECLINED;
 }
 
 static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_envelope_t *env)
@@ -148,10 +212,12 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
     nxs_workspace_t *active = NULL;
     apr_array_header_t *cats = NULL;
     nxs_route_t route;
-    json_t *deliveries = json_array(), *reply = NULL, *d = NULL, *work;
-    const char *reason;
+    nxs_filter_t f;
+    const json_t *filters;
+    json_t *deliveries = json_array(), *reply = NULL, *d = NULL, *work, *hold = NULL, *frame;
+    const char *reason, *why = NULL;
     apr_size_t messages;
-    int rc;
+    int rc, failed = 0;
 
     nxs_json_own(deliveries, r->pool);
     /* Read first, write only for an account never seen: an INSERT takes
@@ -173,22 +239,38 @@ static int accept_event(request_rec *r, const nxs_server_conf_t *c, const nxs_en
         return unavailable(r, "store_unavailable", "the settings store failed");
     }
     nxs_route_event(&route, env, active, cats);
-    reason = route.reason;
-    if (!reason) {
+    filters = filters_of(&failed, r, db, a);
+    if (failed) {
+        return unavailable(r, "store_unavailable", "the settings store failed");
+    }
+    if (nxs_filter_event(&f, &why, env, &route, a, filters, nxs_clock_now(), r->pool) !=
+        APR_SUCCESS) {
+        /* A hand-written setting the API would refuse: posted as routed. */
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00135",
+                "account %s: its filters are not applied to event %s: %s", a->id, env->id, why);
+    }
+    reason = f.reason;
+    if (f.action == NXS_FILTER_POST) {
+        route.team = f.team;
+        route.channel = f.channel;
+        route.mention = f.mention;
         if ((rc = render(&d, r, c, env, a, &route)) != DECLINED) {
             return rc;
         }
         json_array_append_new(deliveries, d);
+    } else if (f.action == NXS_FILTER_HOLD && (rc = hold_of(&hold, r, c, env, a, &f)) != DECLINED) {
+        return rc;
     }
     messages = json_array_size(deliveries);
-    if ((work = scheduled_work(env, a, r->pool))) {
+    if ((work = scheduled_work(env, a, hold, r->pool))) {
         json_array_append_new(deliveries, work);
     }
-    reply = nxs_daemon_request(r, c,
-                               json_pack("{s:s, s:{s:s, s:s}, s:O}", "op", "enqueue", "idem",
-                                         "account", env->account_id, "event_id", env->id,
-                                         "deliveries", deliveries),
-                               NXS_DAEMON_WAIT);
+    frame = json_pack("{s:s, s:{s:s, s:s}, s:O}", "op", "enqueue", "idem", "account",
+                      env->account_id, "event_id", env->id, "deliveries", deliveries);
+    if (reason) {
+        json_object_set_new(frame, "reason", json_string(reason));
+    }
+    reply = nxs_daemon_request(r, c, frame, NXS_DAEMON_WAIT);
     if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
         const char *err = reply ? nxs_json_path_str(reply, "error") : NULL;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "event %s of %s not queued: %s", env->id,

@@ -14,6 +14,7 @@
 
 #include "nxs_build.h"
 #include "nxs_chores.h"
+#include "store/nxs_store_held.h"
 #include "nxs_clock.h"
 #include "nxs_dbd.h"
 #include "cfg/nxs_config.h"
@@ -77,9 +78,50 @@ static json_t *daemon_counters(request_rec *r, const nxs_server_conf_t *c)
 
 typedef struct scheduled_t {
     nxs_chores_status_t st;
-    apr_time_t since;      /* 00:00 UTC today: the counts are "today" */
-    apr_time_t next_recap; /* 0: no connected account */
+    apr_time_t since;         /* 00:00 UTC today: the counts are "today" */
+    apr_time_t next_recap;    /* 0: no connected account */
+    apr_array_header_t *held; /* nxs_held_account_t *: accounts holding events */
+    apr_time_t now;
 } scheduled_t;
+
+/* Events held outside active hours (docs/FILTERS.md): {"total",
+ * "oldest_age_seconds", "accounts": [{"account_id", "count",
+ * "oldest_age_seconds"}]}, the accounts by id. */
+static json_t *held_json(const scheduled_t *sc, apr_pool_t *p)
+{
+    json_t *list = json_array();
+    apr_int64_t now = apr_time_sec(sc->now), oldest = 0;
+    int i, total = 0;
+
+    for (i = 0; i < sc->held->nelts; ++i) {
+        const nxs_held_account_t *h = APR_ARRAY_IDX(sc->held, i, const nxs_held_account_t *);
+        json_array_append_new(list, json_pack("{s:s, s:i, s:I}", "account_id", h->account->id,
+                                              "count", h->count, "oldest_age_seconds",
+                                              (json_int_t)(now - h->oldest)));
+        total += h->count;
+        oldest = !oldest || h->oldest < oldest ? h->oldest : oldest;
+    }
+    return nxs_json_own(json_pack("{s:i, s:I, s:o}", "total", total, "oldest_age_seconds",
+                                  (json_int_t)(oldest ? now - oldest : 0), "accounts", list),
+                        p);
+}
+
+/* The same as Prometheus gauges (totals only: an account label per held
+ * account would grow without bound). */
+static const char *held_prometheus(const scheduled_t *sc, apr_pool_t *p)
+{
+    json_t *h = held_json(sc, p);
+
+    return apr_psprintf(
+        p,
+        "# HELP nexte_slack_held_events Events held outside active hours, waiting for their "
+        "summary.\n# TYPE nexte_slack_held_events gauge\nnexte_slack_held_events %d\n"
+        "# HELP nexte_slack_held_oldest_age_seconds Age of the oldest held event.\n"
+        "# TYPE nexte_slack_held_oldest_age_seconds gauge\n"
+        "nexte_slack_held_oldest_age_seconds %" JSON_INTEGER_FORMAT "\n",
+        (int)json_integer_value(json_object_get(h, "total")),
+        json_integer_value(json_object_get(h, "oldest_age_seconds")));
+}
 
 /* The scheduled work's numbers, read from SQL; NULL when the store cannot
  * be read (the rest of the status still answers). */
@@ -91,8 +133,10 @@ static scheduled_t *scheduled_read(request_rec *r)
     nxs_db_t *db = nxs_dbd_acquire(r);
 
     sc->since = apr_time_from_sec(apr_time_sec(now) - apr_time_sec(now) % 86400);
+    sc->now = now;
     if (!db || nxs_store_chores_status(&sc->st, db, apr_time_sec(sc->since), r->pool) ||
-        nxs_store_recap_accounts(&accounts, db, r->pool)) {
+        nxs_store_recap_accounts(&accounts, db, r->pool) ||
+        nxs_store_held_accounts(&sc->held, db, r->pool)) {
         return NULL;
     }
     sc->next_recap = nxs_chores_next_recap(accounts, now);
@@ -113,6 +157,9 @@ static int status_json(request_rec *r, const nxs_server_conf_t *c)
         counters ? counters : nxs_json_own(json_object(), r->pool), "delivery_daemon_up",
         counters != NULL, "scheduled",
         sc ? nxs_chores_status_json(&sc->st, sc->since, sc->next_recap, r->pool) : json_null());
+    if (sc) {
+        json_object_set(json_object_get(body, "scheduled"), "held", held_json(sc, r->pool));
+    }
     return nxs_reply_json(r, HTTP_OK, body);
 }
 
@@ -194,6 +241,16 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
             apr_psprintf(p, "nexte_slack_slack_errors_total{code=\"%s\"} %.17g\n",
                          prom_label(p, code), json_number_value(v));
     }
+    errors = json_object_get(k, "not_posted");
+    APR_ARRAY_PUSH(lines, const char *) =
+        "# HELP nexte_slack_not_posted_total Accepted events not posted, by reason.\n"
+        "# TYPE nexte_slack_not_posted_total counter\n";
+    json_object_foreach((json_t *)errors, code, v)
+    {
+        APR_ARRAY_PUSH(lines, const char *) =
+            apr_psprintf(p, "nexte_slack_not_posted_total{reason=\"%s\"} %.17g\n",
+                         prom_label(p, code), json_number_value(v));
+    }
     hist = json_object_get(k, "delivery_latency_seconds");
     le = json_object_get(hist, "le");
     counts = json_object_get(hist, "counts");
@@ -237,6 +294,7 @@ static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
     if (sc) {
         APR_ARRAY_PUSH(lines, const char *) =
             nxs_chores_status_prometheus(&sc->st, sc->next_recap, r->pool);
+        APR_ARRAY_PUSH(lines, const char *) = held_prometheus(sc, r->pool);
     }
     prom_metric(lines, "nexte_slack_config_retry_window_seconds", "gauge",
                 "How long an undelivered message is retried.", "", seconds(c->retry_window));

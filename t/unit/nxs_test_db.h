@@ -19,13 +19,12 @@
  * each test program uses some of them.) */
 static inline void nxs_test_db_drop_all(nxs_db_t *db)
 {
-    static const char *const tables[] = {"nxs_schema",       "nxs_accounts",
-                                         "nxs_workspaces",   "nxs_categories",
-                                         "nxs_filters",      "nxs_oauth_states",
-                                         "nxs_launch_used",  "nxs_deliveries",
-                                         "nxs_reminders",    "nxs_reminder_events",
-                                         "nxs_recap_events", "nxs_recaps",
-                                         "nxs_chore_runs",   NULL};
+    static const char *const tables[] = {
+        "nxs_schema",          "nxs_accounts",     "nxs_workspaces",
+        "nxs_categories",      "nxs_filters",      "nxs_oauth_states",
+        "nxs_launch_used",     "nxs_deliveries",   "nxs_reminders",
+        "nxs_reminder_events", "nxs_recap_events", "nxs_recaps",
+        "nxs_chore_runs",      "nxs_held",         NULL};
     int i, n = 0;
 
     for (i = 0; tables[i]; ++i) {

@@ -234,6 +234,7 @@ static void scheduled_work_is_known_by_type_and_travels_with_zone_and_currency(v
     nxs_account_t a = {"acc_1", "agency", "Europe/Paris", "fr", "EUR", 0};
     nxs_envelope_t back;
     nxs_account_t got;
+    nxs_held_t *hold = NULL;
     const char *payload, *why = NULL;
 
     /* booking changes and every type the recap counts; nothing else */
@@ -251,9 +252,9 @@ static void scheduled_work_is_known_by_type_and_travels_with_zone_and_currency(v
 
     /* the payload gives back the same envelope and the account's zone and currency */
     env = booking(p, "appointment.booked", "2026-12-07T14:00:00+01:00");
-    payload = nxs_chores_work_payload(env, &a, p);
+    payload = nxs_chores_work_payload(env, &a, NULL, p);
     assert_non_null(payload);
-    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, payload, strlen(payload), p),
                      APR_SUCCESS);
     assert_true(json_equal((json_t *)back.root, (json_t *)env->root));
     assert_string_equal(back.id, "evt_1");
@@ -263,20 +264,20 @@ static void scheduled_work_is_known_by_type_and_travels_with_zone_and_currency(v
     assert_string_equal(got.timezone, "Europe/Paris");
     assert_string_equal(got.currency, "EUR");
     /* no account: no zone, no currency (the recap then counts in UTC) */
-    payload = nxs_chores_work_payload(env, NULL, p);
-    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+    payload = nxs_chores_work_payload(env, NULL, NULL, p);
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, payload, strlen(payload), p),
                      APR_SUCCESS);
     assert_null(got.timezone);
     assert_null(got.currency);
 
     /* what is not such a payload is refused with a reason */
-    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, "[1]", 3, p), APR_EINVAL);
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, "[1]", 3, p), APR_EINVAL);
     assert_non_null(why);
     payload = "{\"event\":{\"id\":\"x\"}}";
-    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, payload, strlen(payload), p),
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, payload, strlen(payload), p),
                      APR_EINVAL);
     assert_non_null(strstr(why, "event."));
-    assert_int_equal(nxs_chores_work_parse(&back, &got, &why, "{\"ev", 4, p), APR_EINVAL);
+    assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, "{\"ev", 4, p), APR_EINVAL);
 }
 
 static void the_alert_renders_as_starting_soon_at_its_current_start(void **state)

@@ -99,11 +99,17 @@ static int claim_due(nxs_reminder_t **first, int *skipped, nxs_db_t *db, const c
     return won->nelts;
 }
 
-/* A database of the previous version (2) is brought to 3 with its data. */
+/* A database of version 2 is brought to the current version with its
+ * data (3: scheduled work; 4: held events). */
 static void a_version_2_database_is_upgraded_in_place(void **state)
 {
-    static const char *const added[] = {"nxs_reminders", "nxs_reminder_events", "nxs_recap_events",
-                                        "nxs_recaps",    "nxs_chore_runs",      NULL};
+    static const char *const added[] = {"nxs_reminders",
+                                        "nxs_reminder_events",
+                                        "nxs_recap_events",
+                                        "nxs_recaps",
+                                        "nxs_chore_runs",
+                                        "nxs_held",
+                                        NULL};
     apr_pool_t *p = nxs_test_pool(state);
     const char *path = NULL, *err = NULL;
     nxs_db_t *db = open_db(p, &path);
@@ -126,7 +132,7 @@ static void a_version_2_database_is_upgraded_in_place(void **state)
     assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 2"),
                      0);
     assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
-    assert_int_equal(version, 3);
+    assert_int_equal(version, 4);
     assert_int_equal(nxs_db_prepare_all(db, p), APR_SUCCESS);
     assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
     assert_non_null(a);
@@ -489,10 +495,10 @@ static void a_batch_of_events_applies_in_one_transaction_once_per_id(void **stat
     nxs_db_t *db = open_db(p, &path);
     const char *at = "2026-12-06T15:00:00Z";
     nxs_chores_accepted_t batch[3] = {
-        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, -1, -1},
-        {event(p, "b1", "appointment.booked", at, "2026-12-08T10:00:00Z", NULL, NULL), &paris, -1,
-         -1},
-        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, -1, -1},
+        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, NULL, -1, -1},
+        {event(p, "b1", "appointment.booked", at, "2026-12-08T10:00:00Z", NULL, NULL), &paris, NULL,
+         -1, -1},
+        {event(p, "e1", "invoice.paid", at, NULL, "10.00", "EUR"), &paris, NULL, -1, -1},
     };
     nxs_recap_t *r = NULL;
     int events = 0;

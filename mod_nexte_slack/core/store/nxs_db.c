@@ -29,7 +29,8 @@ apr_status_t nxs_db_prepare_all(nxs_db_t *db, apr_pool_t *p)
         db->prepared = apr_hash_make(p);
     }
     /* nxs_db_statements last: see nxs_db.h. */
-    if ((rv = prepare_list(db, nxs_db_chores_statements, p)) != APR_SUCCESS) {
+    if ((rv = prepare_list(db, nxs_db_chores_statements, p)) != APR_SUCCESS ||
+        (rv = prepare_list(db, nxs_db_held_statements, p)) != APR_SUCCESS) {
         return rv;
     }
     return prepare_list(db, nxs_db_statements, p);

@@ -28,15 +28,17 @@ typedef struct nxs_db_statement_t {
 } nxs_db_statement_t;
 
 /* The statements of the module, NULL-terminated: the settings store's
- * (nxs_store.c) and the scheduled work's (nxs_store_chores.c).  None is
+ * (nxs_store.c), the scheduled work's (nxs_store_chores.c) and the held
+ * events' (nxs_store_held.c).  None is
  * registered with mod_dbd: mod_dbd would prepare them as it opens a
  * connection, before the schema exists on a fresh database.  Everyone (the
  * glue in nxs_dbd.c at a connection's first use, tools, tests) prepares
  * them with nxs_db_prepare_all once the schema is migrated. */
 extern const nxs_db_statement_t nxs_db_statements[];
 extern const nxs_db_statement_t nxs_db_chores_statements[];
+extern const nxs_db_statement_t nxs_db_held_statements[];
 
-/* Prepares every statement of both lists on DB into its `prepared` hash
+/* Prepares every statement of the lists on DB into its `prepared` hash
  * (made in P when DB has none); the statements live as long as P.  The
  * schema must exist first.  APR_EGENERAL when one fails to prepare.  The
  * last statement of nxs_db_statements is prepared last of all, so finding

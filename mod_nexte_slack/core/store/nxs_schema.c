@@ -149,7 +149,25 @@ static const char *const MIGRATION_3[] = {
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
+/* Version 4 (issue #13): events held outside an Agency account's active
+ * hours, until the summary of their channel is posted
+ * (nxs_store_held.c).  One row per (account, event, channel); ITEM_JSON
+ * is the summary item made when the event was held. */
+static const char *const MIGRATION_4[] = {
+    "CREATE TABLE nxs_held ("
+    " account_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " team_id TEXT NOT NULL,"
+    " channel_id TEXT NOT NULL,"
+    " mention TEXT NOT NULL,"
+    " item_json TEXT NOT NULL,"
+    " held_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, event_id, channel_id))",
+    "CREATE INDEX nxs_held_account ON nxs_held (account_id, held_at)",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)

@@ -50,6 +50,9 @@ static apr_size_t statement_count(void)
     for (i = 0; nxs_db_chores_statements[i].label; ++i) {
         ++n;
     }
+    for (i = 0; nxs_db_held_statements[i].label; ++i) {
+        ++n;
+    }
     return n;
 }
 
