@@ -783,6 +783,25 @@ static void chores_are_claimed_once_per_slot_and_reported_in_the_status(void **s
     assert_int_equal(w, 1);
     nxs_store_chore_finish(&done, db, "purge", "2026-12-07T10", "node_a", "done", NULL, T0 + 2, p);
     assert_int_equal(done, 1);
+    /* a finished run is final, even after the lease */
+    nxs_store_chore_claim(&w, db, "purge", "2026-12-07T10", "node_b", T0 + 1000, 300, p);
+    assert_int_equal(w, 0);
+    /* a failed run (a token refresh Slack refused) is claimed again, by
+     * anyone, once the lease has passed since its claim: not before */
+    nxs_store_chore_claim(&w, db, "token_refresh", "acc_1/T1/99", "node_a", T0, 300, p);
+    assert_int_equal(w, 1);
+    nxs_store_chore_finish(&done, db, "token_refresh", "acc_1/T1/99", "node_a", "failed",
+                           "internal_error", T0 + 1, p);
+    assert_int_equal(done, 1);
+    nxs_store_chore_claim(&w, db, "token_refresh", "acc_1/T1/99", "node_a", T0 + 299, 300, p);
+    assert_int_equal(w, 0);
+    nxs_store_chore_claim(&w, db, "token_refresh", "acc_1/T1/99", "node_b", T0 + 301, 300, p);
+    assert_int_equal(w, 1);
+    nxs_store_chore_finish(&done, db, "token_refresh", "acc_1/T1/99", "node_b", "done", NULL,
+                           T0 + 302, p);
+    assert_int_equal(done, 1);
+    nxs_store_chore_claim(&w, db, "token_refresh", "acc_1/T1/99", "node_a", T0 + 900, 300, p);
+    assert_int_equal(w, 0);
     accept_event(db,
                  event(p, "evt_b1", "appointment.booked", "2026-12-07T10:00:00Z",
                        "2026-12-07T14:00:00Z", NULL, NULL),
@@ -794,9 +813,11 @@ static void chores_are_claimed_once_per_slot_and_reported_in_the_status(void **s
     assert_int_equal(st.next_reminder_at, T0 + 4 * 3600 - 900);
     assert_int_equal(st.recaps_sent, 1);
     assert_int_equal(st.recaps_skipped, 0);
-    assert_int_equal(st.chores->nelts, 2);
+    assert_int_equal(st.chores->nelts, 3);
     assert_string_equal(APR_ARRAY_IDX(st.chores, 0, nxs_chore_count_t).state, "claimed");
     assert_string_equal(APR_ARRAY_IDX(st.chores, 1, nxs_chore_count_t).state, "done");
+    assert_string_equal(APR_ARRAY_IDX(st.chores, 2, nxs_chore_count_t).chore, "token_refresh");
+    assert_string_equal(APR_ARRAY_IDX(st.chores, 2, nxs_chore_count_t).state, "done");
     claim_due(&won, NULL, db, "node_a", T0 + 4 * 3600 - 900, p);
     nxs_store_reminder_finish(&done, db, won, NXS_REMINDER_SENT, NULL, T0 + 4 * 3600 - 899, p);
     nxs_store_chores_status(&st, db, T0 - 3600, p);

@@ -79,8 +79,12 @@ const nxs_db_statement_t nxs_db_chores_statements[] = {
     {"nxs_chore_claim",
      "INSERT INTO nxs_chore_runs (chore, slot, state, claimed_by, claimed_at) "
      "VALUES (%s, %s, 'claimed', %s, %lld) ON CONFLICT (chore, slot) DO NOTHING"},
-    {"nxs_chore_takeover", "UPDATE nxs_chore_runs SET claimed_by = %s, claimed_at = %lld "
-                           "WHERE chore = %s AND slot = %s AND state = 'claimed' "
+    /* A claim abandoned (still 'claimed') or failed ('failed': e.g. a
+     * token refresh that Slack answered with an error) is taken over once
+     * its lease has run out; 'done' is final. */
+    {"nxs_chore_takeover", "UPDATE nxs_chore_runs SET claimed_by = %s, claimed_at = %lld, "
+                           "state = 'claimed', reason = NULL, done_at = NULL "
+                           "WHERE chore = %s AND slot = %s AND state IN ('claimed', 'failed') "
                            "AND claimed_at < %lld"},
     {"nxs_chore_finish", "UPDATE nxs_chore_runs SET state = %s, reason = %s, done_at = %lld "
                          "WHERE chore = %s AND slot = %s AND state = 'claimed' "

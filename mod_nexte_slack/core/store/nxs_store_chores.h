@@ -204,7 +204,10 @@ apr_status_t nxs_store_recap_accounts(apr_array_header_t **out, nxs_db_t *db, ap
 /* ---- Other chores --------------------------------------------------- */
 
 /* Claims run SLOT of CHORE ("purge" + "2026-12-07T21", "token_refresh" +
- * "acc_42/T01/1796558400"...) for NODE, as nxs_store_recap_claim. */
+ * "acc_42/T01/1796558400"...) for NODE, as nxs_store_recap_claim; a run
+ * that finished "failed" is claimed again once LEASE has passed since its
+ * claim (so a refresh that met a transient error is retried), one that
+ * finished "done" never. */
 apr_status_t nxs_store_chore_claim(int *won, nxs_db_t *db, const char *chore, const char *slot,
                                    const char *node, apr_int64_t now, apr_int64_t lease,
                                    apr_pool_t *p);
