@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nxs_chores.h"
+#include "nxs_held.h"
 #include "nxs_json.h"
 #include "render/nxs_render.h"
 
@@ -269,6 +270,34 @@ static void scheduled_work_is_known_by_type_and_travels_with_zone_and_currency(v
                      APR_SUCCESS);
     assert_null(got.timezone);
     assert_null(got.currency);
+    assert_null(hold);
+
+    /* held outside the active hours: the hold travels too, held_at kept */
+    {
+        nxs_summary_item_t item = {
+            "appointment.booked",  env->occurred_at, NULL, NULL, "Kick-off", NULL, NULL,
+            NXS_IMPORTANCE_ROUTINE};
+        json_t *h =
+            nxs_held_hold_json("T1", "C_BOOK", "here", &item, apr_time_from_sec(1796640000), p);
+        payload = nxs_chores_work_payload(env, &a, h, p);
+        assert_int_equal(
+            nxs_chores_work_parse(&back, &got, &hold, &why, payload, strlen(payload), p),
+            APR_SUCCESS);
+        assert_non_null(hold);
+        assert_string_equal(hold->account_id, "acc_1");
+        assert_string_equal(hold->event_id, "evt_1");
+        assert_string_equal(hold->team_id, "T1");
+        assert_string_equal(hold->channel_id, "C_BOOK");
+        assert_string_equal(hold->mention, "here");
+        assert_int_equal(hold->held_at, 1796640000);
+        assert_non_null(strstr(hold->item_json, "Kick-off"));
+        /* a hold without its channel is refused */
+        json_object_del(h, "channel");
+        payload = nxs_chores_work_payload(env, &a, h, p);
+        assert_int_equal(
+            nxs_chores_work_parse(&back, &got, &hold, &why, payload, strlen(payload), p),
+            APR_EINVAL);
+    }
 
     /* what is not such a payload is refused with a reason */
     assert_int_equal(nxs_chores_work_parse(&back, &got, &hold, &why, "[1]", 3, p), APR_EINVAL);

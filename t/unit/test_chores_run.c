@@ -9,8 +9,10 @@
 
 #include "nxs_chores.h"
 #include "nxs_chores_run.h"
+#include "nxs_held.h"
 #include "nxs_json.h"
 #include "nxs_test_db.h"
+#include "store/nxs_store_held.h"
 
 /* 2026-12-07T10:00:00Z, 11:00 in Paris. */
 #define T0     1796637600LL
@@ -311,6 +313,107 @@ static void the_purge_runs_once_an_hour_on_one_node(void **state)
     close_db(db, path, p);
 }
 
+/* Holds an event of acc_1 for CHANNEL, as the intake does for an event
+ * accepted outside the active hours. */
+static void hold(nxs_db_t *db, const char *id, const char *type, const char *channel,
+                 const char *mention, apr_int64_t at, apr_pool_t *p)
+{
+    nxs_summary_item_t item = {type, apr_time_from_sec(at),       "100.00", "EUR", "An event", NULL,
+                               NULL, nxs_summary_importance(type)};
+    nxs_held_t h = {"acc_1", id, "T1", channel, mention, nxs_held_item_json(&item, p), at};
+    int added = 0;
+
+    assert_int_equal(nxs_store_held_put(&added, db, &h, p), APR_SUCCESS);
+    assert_int_equal(added, 1);
+}
+
+#define OFFICE_HOURS                                                                               \
+    "{\"active_hours\": {\"days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"], "                    \
+    "\"start\": \"09:00\", \"end\": \"19:00\"}}"
+
+static void held_events_become_one_summary_per_channel_when_the_hours_open(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_array_header_t *left = NULL;
+    /* Monday 2026-12-07 20:00 Paris (19:00Z): outside; Tuesday 09:00 Paris is 08:00Z */
+    apr_int64_t evening = T0 + 9 * 3600, opening = T0 + 22 * 3600;
+    json_t *msg;
+
+    connect_paris(db, 1, p);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", OFFICE_HOURS, T0, p), APR_SUCCESS);
+    hold(db, "e1", "invoice.paid", "C_PAY", "none", evening, p);
+    hold(db, "e2", "payment.failed", "C_PAY", "channel", evening + 60, p);
+    hold(db, "e3", "lead.received", "C_LEAD", "none", evening + 120, p);
+    /* the evening: kept, and the round wakes at the opening */
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(evening + 180), p), APR_SUCCESS);
+    assert_int_equal(json_array_size(rec.deliveries), 0);
+    assert_int_equal(rep.next_wake <= SEC(opening) ? 1 : 0, 1);
+    /* 09:00: one summary per channel, the strongest mention, then nothing held */
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(opening), p), APR_SUCCESS);
+    assert_int_equal(rep.summaries_sent, 2);
+    assert_int_equal(json_array_size(rec.deliveries), 2);
+    assert_string_equal(delivery_str(&rec, 0, "channel"), "C_LEAD");
+    assert_string_equal(delivery_str(&rec, 1, "channel"), "C_PAY");
+    assert_string_equal(delivery_str(&rec, 1, "team"), "T1");
+    assert_string_equal(nxs_json_path_str(json_array_get(rec.idems, 1), "event_id"),
+                        apr_psprintf(p, "summary/C_PAY/%" APR_INT64_T_FMT "/2", evening + 60));
+    msg = json_loads(delivery_str(&rec, 1, "payload"), 0, NULL);
+    assert_non_null(msg);
+    assert_non_null(strstr(nxs_json_path_str(msg, "text"), "<!channel>") ? "" : NULL);
+    json_decref(msg);
+    assert_int_equal(nxs_store_held_list(&left, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(left->nelts, 0);
+    /* a later round posts nothing more */
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(opening + 61), p), APR_SUCCESS);
+    assert_int_equal(json_array_size(rec.deliveries), 2);
+    close_db(db, path, p);
+}
+
+static void a_downgrade_releases_and_a_disconnect_drops_what_is_held(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    nxs_account_t team = {"acc_1", "team", "Europe/Paris", "en", "EUR", 0};
+    apr_array_header_t *left = NULL;
+    apr_int64_t evening = T0 + 9 * 3600;
+
+    connect_paris(db, 1, p);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", OFFICE_HOURS, T0, p), APR_SUCCESS);
+    hold(db, "e1", "invoice.paid", "C_PAY", "none", evening, p);
+    /* a queue that refuses leaves the rows and the claim for the lease */
+    assert_int_equal(nxs_store_account_update(db, &team, evening, p), APR_SUCCESS);
+    rec.fail = 1;
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(evening + 60), p), APR_SUCCESS);
+    assert_int_equal(rep.failures, 1);
+    assert_int_equal(nxs_store_held_list(&left, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(left->nelts, 1);
+    /* the downgrade released it at once, the hours notwithstanding */
+    rec.fail = 0;
+    assert_int_equal(
+        nxs_chores_run(&rep, db, &env, SEC(evening + 60) + NXS_CHORE_LEASE + SEC(61), p),
+        APR_SUCCESS);
+    assert_int_equal(rep.summaries_sent, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    /* disconnected: what it holds is dropped, nothing posted */
+    hold(db, "e2", "invoice.paid", "C_PAY", "none", evening + 3600, p);
+    assert_int_equal(nxs_store_workspaces_delete(db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(evening + 3700), p), APR_SUCCESS);
+    assert_int_equal(rep.held_dropped, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    assert_int_equal(nxs_store_held_list(&left, db, "acc_1", p), APR_SUCCESS);
+    assert_int_equal(left->nelts, 0);
+    close_db(db, path, p);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(a_due_alert_is_queued_once_to_the_booking_channel),
     NXS_TEST(an_alert_without_a_booking_channel_is_skipped),
@@ -319,6 +422,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(a_quiet_day_and_an_unmapped_channel_are_skipped_with_their_reason),
     NXS_TEST(a_server_back_late_sends_the_recap_until_midnight_only),
     NXS_TEST(the_purge_runs_once_an_hour_on_one_node),
+    NXS_TEST(held_events_become_one_summary_per_channel_when_the_hours_open),
+    NXS_TEST(a_downgrade_releases_and_a_disconnect_drops_what_is_held),
 };
 
 NXS_RUN_TESTS(tests)
