@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event/nxs_event.h"
+#include "event/nxs_filter.h"
 #include "nxs_chores.h"
 #include "nxs_held.h"
 #include "nxs_json.h"
@@ -119,12 +120,62 @@ static const char *category_route(nxs_category_t **out, const settings_t *s, con
     return no_channel;
 }
 
+/* The Agency filters applied to the alert ROOT (docs/FILTERS.md): its
+ * booking's member filter and client or project channel, never its
+ * active hours (nxs_filter_event does not hold a starting-soon alert).
+ * *f says where it goes; *skip_reason why not (member_filtered...). */
+static apr_status_t alert_filters(nxs_filter_t *f, const char **skip_reason, nxs_db_t *db,
+                                  const settings_t *s, const nxs_category_t *cat,
+                                  const json_t *root, const char *m_event_id, apr_time_t now,
+                                  apr_pool_t *p)
+{
+    json_t *copy;
+    nxs_route_t route = {NULL, s->active->team_id, cat->channel_id, NXS_MENTION_NONE};
+    nxs_envelope_t ev;
+    const char *field = NULL, *why = NULL, *text = NULL;
+    json_t *filters = NULL;
+    apr_status_t rv;
+
+    if (nxs_render_mention_parse(&route.mention, cat->mention) != APR_SUCCESS) {
+        route.mention = NXS_MENTION_NONE;
+    }
+    /* The alert's id ("soon/<event id>") and type are the module's own,
+     * which the envelope parser refuses on purpose: it is read as its
+     * booking event, then typed as the alert (so that it is never held). */
+    copy = nxs_json_own(json_copy((json_t *)root), p);
+    json_object_set_new(copy, "id", json_string(m_event_id));
+    json_object_set_new(copy, "type", json_string("appointment.booked"));
+    if (nxs_envelope_parse(&ev, &field, &why, copy, p) != APR_SUCCESS) {
+        *skip_reason = "invalid";
+        return APR_SUCCESS;
+    }
+    ev.type = "appointment.starting_soon";
+    if (s->account && s->account->plan && strcmp(s->account->plan, "agency") == 0) {
+        if ((rv = nxs_store_filters_get(&text, db, s->account->id, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (text) {
+            nxs_json_load(&filters, &why, text, strlen(text), p);
+        }
+    }
+    if (nxs_filter_event(f, &why, &ev, &route, s->account, filters, now, p) != APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00140",
+                "account %s: its filters are not applied to the alert %s: %s", s->account->id,
+                ev.id, why);
+    }
+    if (f->action != NXS_FILTER_POST) {
+        *skip_reason = f->reason ? f->reason : "filtered";
+    }
+    return APR_SUCCESS;
+}
+
 /* Sends claimed alert M; *skip_reason set when it is not to be sent. */
 static apr_status_t send_alert(const char **skip_reason, nxs_db_t *db, const nxs_chores_env_t *env,
                                const nxs_reminder_t *m, apr_time_t now, apr_pool_t *p)
 {
     nxs_render_settings_t rs;
     nxs_category_t *cat = NULL;
+    nxs_filter_t f;
     settings_t s;
     json_t *root = NULL, *msg = NULL;
     const char *why = NULL;
@@ -144,13 +195,18 @@ static apr_status_t send_alert(const char **skip_reason, nxs_db_t *db, const nxs
     if ((rv = render_settings(&rs, &s, cat, env, p)) != APR_SUCCESS) {
         return rv;
     }
+    if ((rv = alert_filters(&f, skip_reason, db, &s, cat, root, m->event_id, now, p)) !=
+            APR_SUCCESS ||
+        *skip_reason) {
+        return rv;
+    }
+    rs.mention = f.mention;
     if (nxs_render_event(&msg, &why, root, &rs, p) != APR_SUCCESS) {
         *skip_reason = "invalid";
         return APR_SUCCESS;
     }
-    return enqueue(env, m->account_id, s.active->team_id, cat->channel_id,
-                   nxs_json_path_str(root, "id"), NXS_CAT_BOOKING, rs.delivery_id,
-                   record_of(root, p), msg, p);
+    return enqueue(env, m->account_id, f.team, f.channel, nxs_json_path_str(root, "id"),
+                   NXS_CAT_BOOKING, rs.delivery_id, record_of(root, p), msg, p);
 }
 
 static apr_status_t run_alerts(nxs_chores_report_t *report, nxs_db_t *db,

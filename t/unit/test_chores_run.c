@@ -414,6 +414,54 @@ static void a_downgrade_releases_and_a_disconnect_drops_what_is_held(void **stat
     close_db(db, path, p);
 }
 
+static void the_alert_follows_the_bookings_filters_but_not_the_hours(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+
+    connect_paris(db, 1, p);
+    /* a client channel for cli_1, and hours closed at 14:45 Paris (the
+     * alert of a 15:00 Paris meeting, 14:00Z): the alert goes all the
+     * same, to the client's channel with the booking's mention */
+    assert_int_equal(
+        nxs_store_filters_put(db, "acc_1",
+                              "{\"client_channels\": {\"cli_1\": \"C0CLIENT1\"}, \"active_hours\": "
+                              "{\"days\": [\"sat\"], \"start\": \"09:00\", \"end\": \"10:00\"}}",
+                              T0, p),
+        APR_SUCCESS);
+    accept_json(db,
+                "{\"id\":\"evt_c1\",\"type\":\"appointment.booked\",\"account_id\":\"acc_1\","
+                "\"occurred_at\":\"2026-12-07T10:00:00Z\",\"client\":{\"id\":\"cli_1\","
+                "\"name\":\"Acme\"},\"record\":{\"kind\":\"appointment\",\"id\":\"apt_c\"},"
+                "\"data\":{\"title\":\"Kick-off\",\"starts_at\":\"2026-12-07T14:00:00Z\","
+                "\"attendee\":{\"name\":\"Ada\"}}}",
+                T0, p);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0 + 4 * 3600 - 900), p), APR_SUCCESS);
+    assert_int_equal(rep.reminders_sent, 1);
+    assert_string_equal(delivery_str(&rec, 0, "channel"), "C0CLIENT1");
+    assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "<!here>"));
+    /* a member filter on bookings that its member is not in: skipped */
+    assert_int_equal(
+        nxs_store_filters_put(db, "acc_1", "{\"members\": {\"booking\": [\"mem_9\"]}}", T0, p),
+        APR_SUCCESS);
+    accept_json(db,
+                "{\"id\":\"evt_c2\",\"type\":\"appointment.booked\",\"account_id\":\"acc_1\","
+                "\"occurred_at\":\"2026-12-07T10:00:00Z\",\"member\":{\"id\":\"mem_1\","
+                "\"name\":\"Bo\"},\"record\":{\"kind\":\"appointment\",\"id\":\"apt_d\"},"
+                "\"data\":{\"title\":\"Demo\",\"starts_at\":\"2026-12-07T15:00:00Z\","
+                "\"attendee\":{\"name\":\"Cy\"}}}",
+                T0, p);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0 + 5 * 3600 - 900), p), APR_SUCCESS);
+    assert_int_equal(rep.reminders_sent, 0);
+    assert_int_equal(rep.reminders_skipped, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 1);
+    close_db(db, path, p);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(a_due_alert_is_queued_once_to_the_booking_channel),
     NXS_TEST(an_alert_without_a_booking_channel_is_skipped),
@@ -424,6 +472,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(the_purge_runs_once_an_hour_on_one_node),
     NXS_TEST(held_events_become_one_summary_per_channel_when_the_hours_open),
     NXS_TEST(a_downgrade_releases_and_a_disconnect_drops_what_is_held),
+    NXS_TEST(the_alert_follows_the_bookings_filters_but_not_the_hours),
 };
 
 NXS_RUN_TESTS(tests)
