@@ -107,7 +107,8 @@ static json_t *held_json(const scheduled_t *sc, apr_pool_t *p)
 }
 
 /* The same as Prometheus gauges (totals only: an account label per held
- * account would grow without bound). */
+ * account would grow without bound).  apr_psprintf knows APR_INT64_T_FMT,
+ * not jansson's "lld" (it printed "%ld" literally). */
 static const char *held_prometheus(const scheduled_t *sc, apr_pool_t *p)
 {
     json_t *h = held_json(sc, p);
@@ -118,9 +119,9 @@ static const char *held_prometheus(const scheduled_t *sc, apr_pool_t *p)
         "summary.\n# TYPE nexte_slack_held_events gauge\nnexte_slack_held_events %d\n"
         "# HELP nexte_slack_held_oldest_age_seconds Age of the oldest held event.\n"
         "# TYPE nexte_slack_held_oldest_age_seconds gauge\n"
-        "nexte_slack_held_oldest_age_seconds %" JSON_INTEGER_FORMAT "\n",
+        "nexte_slack_held_oldest_age_seconds %" APR_INT64_T_FMT "\n",
         (int)json_integer_value(json_object_get(h, "total")),
-        json_integer_value(json_object_get(h, "oldest_age_seconds")));
+        (apr_int64_t)json_integer_value(json_object_get(h, "oldest_age_seconds")));
 }
 
 /* The scheduled work's numbers, read from SQL; NULL when the store cannot

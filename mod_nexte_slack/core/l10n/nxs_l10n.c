@@ -179,10 +179,11 @@ const char *nxs_l10n_number(nxs_l10n_t *l, long long n, apr_pool_t *p)
     int32_t len;
 
     if (!f) {
-        return apr_psprintf(p, "%lld", n);
+        return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)n);
     }
     len = unum_formatInt64(f, n, buf, UBUF, NULL, &err);
-    return U_SUCCESS(err) ? from_uchars(buf, len, p) : apr_psprintf(p, "%lld", n);
+    return U_SUCCESS(err) ? from_uchars(buf, len, p)
+                          : apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)n);
 }
 
 const char *nxs_l10n_percent(nxs_l10n_t *l, double ratio, apr_pool_t *p)
