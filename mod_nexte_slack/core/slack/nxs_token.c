@@ -69,8 +69,8 @@ static apr_status_t refresh(const char **token, const char **error, nxs_db_t *db
         return APR_EGENERAL;
     }
     NXS_LOG(NXS_LOG_INFO, 0, "NXS00047",
-            "account %s, team %s: token refreshed, valid for %" APR_INT64_T_FMT " s",
-            w->account_id, w->team_id, (apr_int64_t)expires_in);
+            "account %s, team %s: token refreshed, valid for %" APR_INT64_T_FMT " s", w->account_id,
+            w->team_id, (apr_int64_t)expires_in);
     w->token_sealed = sealed;
     w->refresh_sealed = sealed_refresh;
     w->token_expires_at = now + expires_in;
