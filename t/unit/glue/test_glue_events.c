@@ -12,10 +12,13 @@
 #include "glue_test.h"
 
 #include <http_protocol.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cfg/nxs_directives.h"
 #include "nxs_chores.h"
 #include "nxs_json.h"
+#include "store/nxs_store.h"
 
 #define EVENT                                                                                      \
     "{\"id\":\"evt_01JD8Q5\",\"type\":\"invoice.paid\",\"account_id\":\"acc_42\","                 \
@@ -286,8 +289,104 @@ static void account_update_is_stored_and_not_posted(void **state)
                         "{\"status\":\"queued\",\"deliveries\":0,\"reason\":\"not_posted\"}\n");
 }
 
+/* acc_42 on the Agency plan, connected, payments -> C0PAY; FILTERS saved. */
+static void agency_with_filters(nxs_db_t *db, const char *filters, apr_pool_t *p)
+{
+    nxs_workspace_t w = {"acc_42", "T1", "Team", "U1", "chat:write", "sealed", NULL, 0, 1, 1, 0};
+    nxs_account_t a = {"acc_42", "agency", "Europe/Paris", "en", "EUR", 0};
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_42", 1, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_update(db, &a, 1, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_workspace_install(db, &w, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_42", "payments", "C0PAY", "pay", p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_store_filters_put(db, "acc_42", filters, 1, p), APR_SUCCESS);
+}
+
+/* The last frame's deliveries: how many messages, and whether the event's
+ * scheduled work (its recap count) was in it. */
+static void last_frame(int *messages, int *work, const char **reason)
+{
+    json_t *req = json_loads(nxs_fake_daemon_last_request(), 0, NULL);
+    const json_t *d;
+    size_t i;
+
+    assert_non_null(req);
+    *messages = *work = 0;
+    json_array_foreach(json_object_get(req, "deliveries"), i, d)
+    {
+        if (strcmp(nxs_json_path_str(d, "category"), NXS_CHORES_WORK_CATEGORY) == 0) {
+            ++*work;
+        } else {
+            ++*messages;
+        }
+    }
+    *reason = nxs_json_path_str(req, "reason") ? strdup(nxs_json_path_str(req, "reason")) : NULL;
+    json_decref(req);
+}
+
+static void a_filtered_event_is_counted_for_the_recap_and_its_reason_sent(void **state)
+{
+    request_rec *r = signed_event(state, EVENT); /* invoice.paid 1250.00 EUR */
+    nxs_db_t *db = nxs_fake_dbd_sqlite(r->pool);
+    const char *reason = NULL;
+    int messages = -1, work = -1;
+
+    agency_with_filters(db, "{\"amount_thresholds\": {\"payments\": \"2000.00\"}}", r->pool);
+    nxs_fake_daemon_reply("{\"ok\":true}");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_ACCEPTED);
+    assert_string_equal(
+        nxs_stub_response(r),
+        "{\"status\":\"queued\",\"deliveries\":0,\"reason\":\"below_threshold\"}\n");
+    /* nothing to post, but the daily recap still counts it (docs/FILTERS.md),
+     * and the daemon gets the reason to count */
+    last_frame(&messages, &work, &reason);
+    assert_int_equal(messages, 0);
+    assert_int_equal(work, 1);
+    assert_string_equal(reason, "below_threshold");
+    free((void *)reason);
+}
+
+static void an_event_outside_the_hours_is_held_with_its_summary_item(void **state)
+{
+    request_rec *r = signed_event(state, EVENT);
+    nxs_db_t *db = nxs_fake_dbd_sqlite(r->pool);
+    const char *reason = NULL;
+    json_t *req, *payload;
+    int messages = -1, work = -1;
+
+    /* hours that are never now: one minute on Sundays at 03:00 */
+    agency_with_filters(db,
+                        "{\"active_hours\": {\"days\": [\"sun\"], \"start\": \"03:00\", "
+                        "\"end\": \"03:01\"}}",
+                        r->pool);
+    nxs_fake_daemon_reply("{\"ok\":true}");
+    assert_int_equal(glue_run(r), OK);
+    assert_string_equal(
+        nxs_stub_response(r),
+        "{\"status\":\"queued\",\"deliveries\":0,\"reason\":\"outside_active_hours\"}\n");
+    last_frame(&messages, &work, &reason);
+    assert_int_equal(messages, 0);
+    assert_int_equal(work, 1);
+    assert_string_equal(reason, "outside_active_hours");
+    free((void *)reason);
+    req = json_loads(nxs_fake_daemon_last_request(), 0, NULL);
+    payload = json_loads(
+        nxs_json_path_str(json_array_get(json_object_get(req, "deliveries"), 0), "payload"), 0,
+        NULL);
+    assert_string_equal(nxs_json_path_str(payload, "hold.channel"), "C0PAY");
+    assert_string_equal(nxs_json_path_str(payload, "hold.team"), "T1");
+    assert_string_equal(nxs_json_path_str(payload, "hold.item.type"), "invoice.paid");
+    assert_string_equal(nxs_json_path_str(payload, "hold.item.amount"), "1250.00");
+    json_decref(payload);
+    json_decref(req);
+}
+
 static const struct CMUnitTest tests[] = {
     GLUE_TEST(get_is_405_allowing_post),
+    GLUE_TEST(a_filtered_event_is_counted_for_the_recap_and_its_reason_sent),
+    GLUE_TEST(an_event_outside_the_hours_is_held_with_its_summary_item),
     GLUE_TEST(body_over_64_kib_is_413_before_the_signature_is_looked_at),
     GLUE_TEST(body_of_exactly_64_kib_passes_the_size_check),
     GLUE_TEST(unsigned_event_is_401_missing_signature_and_logged),
