@@ -98,6 +98,30 @@ static const char *record_of(const nxs_envelope_t *env, apr_pool_t *p)
     return nxs_json_dump(out, JSON_COMPACT, p);
 }
 
+/* The 422 for an event the renderer refuses; it names the field:
+ * "data.days_overdue: required for ..." */
+static int unrenderable(request_rec *r, const char *why)
+{
+    const char *colon = why ? strchr(why, ':') : NULL;
+
+    return unprocessable(r,
+                         colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why)) : "data",
+                         colon ? colon + 2 : (why ? why : "cannot be rendered"));
+}
+
+/* What the account's settings and MENTION give a message (or a summary
+ * item). */
+static void settings_for(nxs_render_settings_t *rs, const nxs_server_conf_t *c,
+                         const nxs_account_t *a, nxs_mention_e mention)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->locale = a->locale;
+    rs->currency = a->currency;
+    rs->timezone = a->timezone;
+    rs->mention = mention;
+    rs->app_url = c->app_url;
+}
+
 /* Renders the message for ROUTE; *delivery is the frame entry for the daemon. */
 static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
                   const nxs_envelope_t *env, const nxs_account_t *a, const nxs_route_t *route)
@@ -109,19 +133,10 @@ static int render(json_t **delivery, request_rec *r, const nxs_server_conf_t *c,
     if (nxs_render_delivery_id_new(&delivery_id, r->pool) != APR_SUCCESS) {
         return unavailable(r, "internal_error", "no randomness for the delivery id");
     }
-    memset(&rs, 0, sizeof(rs));
-    rs.locale = a->locale;
-    rs.currency = a->currency;
-    rs.timezone = a->timezone;
-    rs.mention = route->mention;
-    rs.app_url = c->app_url;
+    settings_for(&rs, c, a, route->mention);
     rs.delivery_id = delivery_id;
     if (nxs_render_event(&msg, &why, env->root, &rs, r->pool) != APR_SUCCESS) {
-        /* The renderer names the field: "data.days_overdue: required for ..." */
-        const char *colon = why ? strchr(why, ':') : NULL;
-        return unprocessable(
-            r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why)) : "data",
-            colon ? colon + 2 : (why ? why : "cannot be rendered"));
+        return unrenderable(r, why);
     }
     json_object_set_new(msg, "channel", json_string(route->channel));
     payload = nxs_json_dump(msg, JSON_COMPACT, r->pool);
@@ -188,17 +203,9 @@ static int hold_of(json_t **hold, request_rec *r, const nxs_server_conf_t *c,
     nxs_summary_item_t item;
     const char *why = NULL;
 
-    memset(&rs, 0, sizeof(rs));
-    rs.locale = a->locale;
-    rs.currency = a->currency;
-    rs.timezone = a->timezone;
-    rs.mention = f->mention;
-    rs.app_url = c->app_url;
+    settings_for(&rs, c, a, f->mention);
     if (nxs_render_summary_item(&item, &why, env->root, &rs, r->pool) != APR_SUCCESS) {
-        const char *colon = why ? strchr(why, ':') : NULL;
-        return unprocessable(
-            r, colon ? apr_pstrmemdup(r->pool, why, (apr_size_t)(colon - why)) : "data",
-            colon ? colon + 2 : (why ? why : "cannot be rendered"));
+        return unrenderable(r, why);
     }
     *hold = nxs_held_hold_json(f->team, f->channel, mention_names[f->mention], &item,
                                r->request_time, r->pool);

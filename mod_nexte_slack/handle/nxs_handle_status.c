@@ -198,15 +198,30 @@ static double num(const json_t *o, const char *key)
     return json_number_value(json_object_get(o, key));
 }
 
+/* A counter family NAME with one sample per key of COUNTS, labelled LABEL. */
+static void prom_counts(apr_array_header_t *lines, const char *name, const char *help,
+                        const char *label, const json_t *counts)
+{
+    apr_pool_t *p = lines->pool;
+    const char *key;
+    json_t *v;
+
+    APR_ARRAY_PUSH(lines, const char *) =
+        apr_psprintf(p, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    json_object_foreach((json_t *)counts, key, v)
+    {
+        APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
+            p, "%s{%s=\"%s\"} %.17g\n", name, label, prom_label(p, key), json_number_value(v));
+    }
+}
+
 /* The daemon's counters in Prometheus form; an absent daemon shows as down. */
 static void prom_counters(apr_array_header_t *lines, const json_t *k)
 {
     static const char *const totals[] = {"accepted",      "duplicates", "delivered", "retried",
                                          "dead_lettered", "dropped",    NULL};
     apr_pool_t *p = lines->pool;
-    const json_t *errors, *hist, *le, *counts;
-    const char *code;
-    json_t *v;
+    const json_t *hist, *le, *counts;
     size_t i;
 
     prom_metric(lines, "nexte_slack_delivery_daemon_up", "gauge",
@@ -232,26 +247,10 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
     prom_metric(lines, "nexte_slack_scheduled_work_recorded_total", "counter",
                 "Accepted events whose scheduled work was written to SQL.", "",
                 num(json_object_get(k, "scheduled_work"), "recorded"));
-    errors = json_object_get(k, "slack_errors");
-    APR_ARRAY_PUSH(lines, const char *) =
-        "# HELP nexte_slack_slack_errors_total Slack errors by code.\n"
-        "# TYPE nexte_slack_slack_errors_total counter\n";
-    json_object_foreach((json_t *)errors, code, v)
-    {
-        APR_ARRAY_PUSH(lines, const char *) =
-            apr_psprintf(p, "nexte_slack_slack_errors_total{code=\"%s\"} %.17g\n",
-                         prom_label(p, code), json_number_value(v));
-    }
-    errors = json_object_get(k, "not_posted");
-    APR_ARRAY_PUSH(lines, const char *) =
-        "# HELP nexte_slack_not_posted_total Accepted events not posted, by reason.\n"
-        "# TYPE nexte_slack_not_posted_total counter\n";
-    json_object_foreach((json_t *)errors, code, v)
-    {
-        APR_ARRAY_PUSH(lines, const char *) =
-            apr_psprintf(p, "nexte_slack_not_posted_total{reason=\"%s\"} %.17g\n",
-                         prom_label(p, code), json_number_value(v));
-    }
+    prom_counts(lines, "nexte_slack_slack_errors_total", "Slack errors by code.", "code",
+                json_object_get(k, "slack_errors"));
+    prom_counts(lines, "nexte_slack_not_posted_total", "Accepted events not posted, by reason.",
+                "reason", json_object_get(k, "not_posted"));
     hist = json_object_get(k, "delivery_latency_seconds");
     le = json_object_get(hist, "le");
     counts = json_object_get(hist, "counts");
