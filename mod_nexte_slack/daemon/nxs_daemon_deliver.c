@@ -387,10 +387,14 @@ static void take_back(nxs_daemon_t *d, task_t *task, apr_status_t why)
                            "worker_unavailable", 0, apr_time_now()) == APR_SUCCESS) {
         if (fate == NXS_SCHED_FATE_RETRY) {
             nxs_metrics_add(d->metrics, NXS_M_RETRIED, 1);
-        } else if (fate == NXS_SCHED_FATE_DEAD) {
-            dead_letter(d, &item);
         } else {
-            nxs_queue_done(d->queue, item.seq); /* its account was dropped */
+            /* it leaves the scheduler: forget an earlier try's doubt, as settle does */
+            apr_hash_set(d->possibly_posted, &item.seq, sizeof(item.seq), NULL);
+            if (fate == NXS_SCHED_FATE_DEAD) {
+                dead_letter(d, &item);
+            } else {
+                nxs_queue_done(d->queue, item.seq); /* its account was dropped */
+            }
         }
     }
     apr_pool_destroy(task->pool);
