@@ -143,6 +143,8 @@ $(OUT)/$(1)/t/glue/test_glue_daemon_client: \
         $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
 $(OUT)/$(1)/t/glue/test_glue_daemon_client: \
         GLUE_REAL = $(OUT)/$(1)/glue/mod_nexte_slack/handle/nxs_daemon_client.o
+# test_glue_deliver decides when the worker pool refuses a task.
+$(OUT)/$(1)/t/glue/test_glue_deliver: GLUE_REAL = -Wl,--wrap=apr_thread_pool_push
 endef
 
 $(eval $(call glue_lib,plain,$(PLAIN_FLAGS)))

@@ -5,6 +5,7 @@
  * decides what happens to the record on disk. */
 #include "daemon/nxs_daemon_int.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
 #include <http_log.h>
@@ -29,9 +30,15 @@ typedef struct nxs_daemon_token_t {
     apr_time_t fetched;
 } nxs_daemon_token_t;
 
+/* A task's state, so that a push that failed after queueing it (APR queues
+ * before it starts a thread) cannot also run it: the first of the worker
+ * and the dispatcher to move it out of QUEUED owns it. */
+enum { TASK_QUEUED = 0, TASK_RUNNING, TASK_ABANDONED };
+
 typedef struct task_t {
     apr_pool_t *pool;
     nxs_sched_item_t item;
+    volatile apr_uint32_t state;
 } task_t;
 
 /* One libcurl handle per worker thread, created on first use. */
@@ -308,6 +315,9 @@ static void *APR_THREAD_FUNC deliver(apr_thread_t *t, void *taskv)
     const char *error = NULL, *token;
     nxs_slack_result_t res;
 
+    if (apr_atomic_cas32(&task->state, TASK_RUNNING, TASK_QUEUED) != TASK_QUEUED) {
+        return NULL; /* abandoned by the dispatcher, whose pool it is */
+    }
     memset(&res, 0, sizeof(res));
     if (!thread_curl) {
         thread_curl = curl_easy_init();
@@ -356,10 +366,45 @@ static void dead_letter(void *baton, const nxs_sched_item_t *item)
                  item->seq, item->channel);
 }
 
-static void submit(nxs_daemon_t *d, const nxs_sched_item_t *item)
+/* The push of TASK failed: takes it back unless a worker already runs it,
+ * and reports the item as a transient failure.  Called with d->lock held. */
+static void take_back(nxs_daemon_t *d, task_t *task, apr_status_t why)
+{
+    nxs_sched_item_t item = task->item;
+    nxs_sched_fate_e fate = NXS_SCHED_FATE_RETRY;
+
+    if (apr_atomic_cas32(&task->state, TASK_ABANDONED, TASK_QUEUED) != TASK_QUEUED) {
+        return; /* a worker took it anyway and reports its outcome */
+    }
+    /* Off the pool's queue if it is there; waits for a worker that has just
+     * taken it, which returns at once without the lock we hold. */
+    apr_thread_pool_tasks_cancel(d->workers, task);
+    nxs_log_perror(NXS_LOG_MARK, NXS_LOG_ERR, why, "NXS00150",
+                   "message %" APR_UINT64_T_FMT " for channel %s (account %s): no delivery "
+                   "worker could take it; it will be retried",
+                   item.seq, item.channel, item.account);
+    if (nxs_sched_done_why(&fate, NULL, d->sched, item.seq, NXS_SCHED_TRANSIENT,
+                           "worker_unavailable", 0, apr_time_now()) == APR_SUCCESS) {
+        if (fate == NXS_SCHED_FATE_RETRY) {
+            nxs_metrics_add(d->metrics, NXS_M_RETRIED, 1);
+        } else {
+            /* it leaves the scheduler: forget an earlier try's doubt, as settle does */
+            apr_hash_set(d->possibly_posted, &item.seq, sizeof(item.seq), NULL);
+            if (fate == NXS_SCHED_FATE_DEAD) {
+                dead_letter(d, &item);
+            } else {
+                nxs_queue_done(d->queue, item.seq); /* its account was dropped */
+            }
+        }
+    }
+    apr_pool_destroy(task->pool);
+}
+
+void nxs_daemon_submit(nxs_daemon_t *d, const nxs_sched_item_t *item)
 {
     apr_pool_t *tp = NULL;
     task_t *task;
+    apr_status_t rv;
 
     apr_pool_create_unmanaged_ex(&tp, NULL, d->allocator);
     task = apr_pcalloc(tp, sizeof(*task));
@@ -368,7 +413,11 @@ static void submit(nxs_daemon_t *d, const nxs_sched_item_t *item)
     task->item.account = apr_pstrdup(tp, item->account);
     task->item.team = apr_pstrdup(tp, item->team);
     task->item.channel = apr_pstrdup(tp, item->channel);
-    apr_thread_pool_push(d->workers, deliver, task, APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+    task->state = TASK_QUEUED;
+    rv = apr_thread_pool_push(d->workers, deliver, task, APR_THREAD_TASK_PRIORITY_NORMAL, task);
+    if (rv != APR_SUCCESS) {
+        take_back(d, task, rv);
+    }
 }
 
 void *APR_THREAD_FUNC nxs_daemon_dispatch(apr_thread_t *t, void *dv)
@@ -384,7 +433,7 @@ void *APR_THREAD_FUNC nxs_daemon_dispatch(apr_thread_t *t, void *dv)
         /* Hand out first, expire after: an item's last try is scheduled at
          * its deadline exactly, and the dispatcher wakes a little after it. */
         while (nxs_sched_next(&item, &wake_at, d->sched, now)) {
-            submit(d, &item);
+            nxs_daemon_submit(d, &item);
         }
         nxs_sched_expire(d->sched, now, dead_letter, d);
         expiry = nxs_sched_next_expiry(d->sched);

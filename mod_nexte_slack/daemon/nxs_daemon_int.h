@@ -71,6 +71,12 @@ void *APR_THREAD_FUNC nxs_daemon_conn(apr_thread_t *t, void *conn);
 /* The dispatcher thread: hands ready deliveries to the workers. */
 void *APR_THREAD_FUNC nxs_daemon_dispatch(apr_thread_t *t, void *d);
 
+/* Hands ITEM, just taken from the scheduler, to a worker; called with
+ * d->lock held.  When no worker can take it, the item goes back to the
+ * scheduler as a transient failure (retried after a backoff), never left
+ * in flight. */
+void nxs_daemon_submit(nxs_daemon_t *d, const nxs_sched_item_t *item);
+
 /* Starts and stops (after the workers: what is pending is written) the
  * recorder thread. */
 apr_status_t nxs_daemon_recorder_start(nxs_daemon_t *d);

@@ -1,5 +1,5 @@
 # Launch link → browser session (README "Launch link → browser session"): a valid link
-# sets the nxs_session cookie and redirects; each link works once; expired, forged,
+# sets the nxs_session cookie and redirects; each link works once; expired, too long-lived, forged,
 # tampered or incomplete links end on a 403 page that says why; the settings page
 # needs the session.
 use strict;
@@ -9,7 +9,7 @@ use Apache::Test qw(plan ok need_lwp);
 use Apache::TestUtil qw(t_cmp);
 use NxsClient qw(:all);
 
-plan tests => 29, need_lwp;
+plan tests => 32, need_lwp;
 
 my $acc = 'acc_launch_1';
 
@@ -47,6 +47,12 @@ ok t_cmp(scalar(grep { /^nxs_session=/ } $res->header('Set-Cookie')), 0, 'replay
 $res = $b2->get($b2->url(launch_url($acc, time - 5)));
 ok t_cmp($res->code, 403, 'expired link: 403');
 ok t_cmp($res->content, qr/expired_link/, 'expired link: page says expired_link');
+
+# A genuine link valid for more than 15 minutes: refused like an expired one.
+$res = $b2->get($b2->url(launch_url($acc, time + 3600)));
+ok t_cmp($res->code, 403, 'link valid for an hour: 403');
+ok t_cmp($res->content, qr/exp_too_far/, 'link valid for an hour: page says exp_too_far');
+ok t_cmp(scalar(grep { /^nxs_session=/ } $res->header('Set-Cookie')), 0, 'link valid for an hour: no session cookie');
 
 # Forged signature (signed with another secret).
 $res = $b2->get($b2->url(launch_url($acc, unique_exp(), secret => 'not-the-event-secret-at-all')));

@@ -326,6 +326,35 @@ static void launch_link_is_valid_until_exp(void **state)
     assert_string_equal(why, NXS_WHY_EXPIRED_LINK);
 }
 
+static void launch_link_valid_for_more_than_15_minutes_is_refused(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *why = "unset", *exp = NULL, *sig = NULL;
+
+    /* launch_sig's exp is T0 + 600: exactly 900 s ahead is the limit */
+    assert_int_equal(launch_at(&why, "acc_42", "1700000600", launch_sig, T0 - 300, p), APR_SUCCESS);
+    assert_null(why);
+    assert_int_equal(launch_at(&why, "acc_42", "1700000600", launch_sig, T0 - 301, p), APR_EACCES);
+    assert_string_equal(why, NXS_WHY_EXP_TOO_FAR);
+    assert_int_equal(NXS_SIGN_LAUNCH_MAX_AHEAD_SEC, 900);
+
+    /* a genuine link that lives a day, or as long as 12 digits allow */
+    assert_int_equal(nxs_sign_launch_make(&exp, &sig, secret, SECRET_LEN, "acc_42",
+                                          apr_time_from_sec(T0 + 86400), p),
+                     APR_SUCCESS);
+    assert_int_equal(launch_at(&why, "acc_42", exp, sig, T0, p), APR_EACCES);
+    assert_string_equal(why, NXS_WHY_EXP_TOO_FAR);
+    assert_int_equal(nxs_sign_launch_make(&exp, &sig, secret, SECRET_LEN, "acc_42",
+                                          apr_time_from_sec(APR_INT64_C(999999999999)), p),
+                     APR_SUCCESS);
+    assert_string_equal(exp, "999999999999");
+    assert_int_equal(launch_at(&why, "acc_42", exp, sig, T0, p), APR_EACCES);
+    assert_string_equal(why, NXS_WHY_EXP_TOO_FAR);
+    /* only genuine links are told so */
+    assert_int_equal(launch_at(&why, "acc_42", "1700086400", launch_sig, T0, p), APR_EACCES);
+    assert_string_equal(why, NXS_WHY_BAD_SIGNATURE);
+}
+
 static void launch_link_for_another_account_or_time_is_refused(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -408,6 +437,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(a_nexte_signature_is_no_slack_signature),
     NXS_TEST(launch_make_produces_the_known_signature),
     NXS_TEST(launch_link_is_valid_until_exp),
+    NXS_TEST(launch_link_valid_for_more_than_15_minutes_is_refused),
     NXS_TEST(launch_link_for_another_account_or_time_is_refused),
     NXS_TEST(launch_link_with_a_misshapen_field_is_malformed),
     NXS_TEST(account_ids_are_1_to_64_safe_characters),

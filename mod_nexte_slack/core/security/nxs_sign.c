@@ -199,6 +199,10 @@ apr_status_t nxs_sign_launch_verify(const char **why, const char *secret, apr_si
         *why = NXS_WHY_EXPIRED_LINK;
         goto leave;
     }
+    if (t - (apr_int64_t)apr_time_sec(now) > NXS_SIGN_LAUNCH_MAX_AHEAD_SEC) {
+        *why = NXS_WHY_EXP_TOO_FAR;
+        goto leave;
+    }
     *why = NULL;
     rv = APR_SUCCESS;
 leave:

@@ -14,6 +14,13 @@
  * now: it bounds how long a captured request can be replayed. */
 #define NXS_SIGN_MAX_SKEW_SEC 300
 
+/* How far ahead of now a launch link's exp may be: 15 minutes.  Nexte core
+ * makes a link when the user asks for the settings, who opens it at once; a
+ * link that lives longer is a bearer credential left in browser history,
+ * logs and Referer headers for that long.  15 minutes cover a slow click and
+ * the clock skew allowed elsewhere (NXS_SIGN_MAX_SKEW_SEC). */
+#define NXS_SIGN_LAUNCH_MAX_AHEAD_SEC 900
+
 /* Longest unix-seconds value accepted in a header or link: 12 digits. */
 #define NXS_SIGN_TS_MAX_DIGITS 12
 
@@ -24,6 +31,7 @@
 #define NXS_WHY_BAD_SIGNATURE       "bad_signature"       /* well-formed, but wrong */
 #define NXS_WHY_MALFORMED_LINK      "malformed_link"      /* launch link with a bad field */
 #define NXS_WHY_EXPIRED_LINK        "expired_link"        /* authentic launch link, too late */
+#define NXS_WHY_EXP_TOO_FAR         "exp_too_far"         /* authentic, but valid for too long */
 #define NXS_WHY_INTERNAL            "internal_error"      /* could not check (see below) */
 
 /* Checks a Nexte core request: TIMESTAMP_HEADER is X-Nexte-Timestamp (unix
@@ -63,9 +71,11 @@ int nxs_sign_account_ok(const char *account);
 /* Checks a settings launch link's query fields: ACCOUNT (an account id), EXP
  * (unix seconds after which the link is dead) and SIG (lowercase hex
  * HMAC-SHA256(SECRET, "launch:" + account + ":" + exp)).  APR_EACCES with *why
- * malformed_link (any field absent or misshapen), bad_signature, or
- * expired_link (authentic but now >= exp; only genuine links are told they
- * expired, so the page can send the user back to Nexte for a fresh one). */
+ * malformed_link (any field absent or misshapen), bad_signature,
+ * expired_link (authentic but now >= exp) or exp_too_far (authentic but exp
+ * more than NXS_SIGN_LAUNCH_MAX_AHEAD_SEC after now).  Only genuine links are
+ * told they expired or live too long, so the page can send the user back to
+ * Nexte for a fresh one. */
 apr_status_t nxs_sign_launch_verify(const char **why, const char *secret, apr_size_t secret_len,
                                     const char *account, const char *exp, const char *sig,
                                     apr_time_t now, apr_pool_t *p);

@@ -48,14 +48,55 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
     return add;
 }
 
+/* One hour at most: Slack's rate limits are counted per minute and its
+ * Retry-After is seconds to a minute, so a longer value comes from a broken
+ * header or proxy.  Obeyed, it would pause the channel for that long, and
+ * the scheduler dead-letters at once a message whose retry window ends
+ * before the pause does (docs/CONTRACT.md "Delivery"); after an hour we
+ * simply ask again, and Slack answers with a new Retry-After if it still
+ * limits us.  The cap also keeps apr_time_from_sec far from overflowing. */
+#define RETRY_AFTER_MAX_SEC apr_time_sec(NXS_SLACK_RETRY_AFTER_MAX)
+
+static int is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+apr_interval_time_t nxs_slack_retry_after(const char *value, apr_size_t len)
+{
+    apr_size_t i = 0, end = len;
+    apr_int64_t secs = 0;
+
+    while (i < end && is_blank(value[i])) {
+        ++i;
+    }
+    while (end > i && is_blank(value[end - 1])) {
+        --end;
+    }
+    if (i == end) {
+        return 0;
+    }
+    for (; i < end; ++i) {
+        if (value[i] < '0' || value[i] > '9') {
+            return 0; /* a sign, an HTTP date, other text */
+        }
+        if (secs <= RETRY_AFTER_MAX_SEC) { /* saturates: no overflow */
+            secs = secs * 10 + (value[i] - '0');
+        }
+    }
+    if (secs > RETRY_AFTER_MAX_SEC) {
+        secs = RETRY_AFTER_MAX_SEC;
+    }
+    return apr_time_from_sec(secs > 0 ? secs : 1);
+}
+
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 {
     collect_t *c = ud;
     size_t len = size * n;
 
     if (len > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
-        apr_int64_t secs = apr_atoi64(buf + 12);
-        c->retry_after = apr_time_from_sec(secs > 0 ? secs : 1);
+        c->retry_after = nxs_slack_retry_after(buf + 12, len - 12);
     }
     return len;
 }

@@ -46,6 +46,16 @@ apr_status_t nxs_slack_call_on(void *handle, nxs_slack_result_t *res, const char
 apr_status_t nxs_slack_respond(nxs_slack_result_t *res, const char *url, const char *json_body,
                                apr_interval_time_t timeout, apr_pool_t *p);
 
+/* The wait a Retry-After header value asks for.  VALUE is LEN bytes, not
+ * NUL-terminated (as libcurl hands header lines over).  Returns a time of at
+ * least 1 s; 0 when the value is not delta-seconds (RFC 9110 section 10.2.3),
+ * e.g. a negative number or an HTTP date, and the caller uses its default. */
+apr_interval_time_t nxs_slack_retry_after(const char *value, apr_size_t len);
+
+/* The longest wait a Retry-After can impose (larger values are cut to it);
+ * nxs_slack.c says why. */
+#define NXS_SLACK_RETRY_AFTER_MAX apr_time_from_sec(3600)
+
 /* True for errors worth retrying later (network, timeouts, 5xx, 429 and the
  * Slack codes that mean "try again"). */
 int nxs_slack_error_is_transient(const char *error);
