@@ -11,7 +11,8 @@
     recap_e2e.py watch CONTROL_PORT PID EXPECTED MONO_CROSS WAIT SAMPLES
                                            -> samples lean_slack and the daemon PID every 0.5 s
                                               into SAMPLES until EXPECTED receipts or WAIT s
-    recap_e2e.py report RECEIPTS MONO_CROSS EXPECTED [SAMPLES] [ERROR_LOG TARGET]
+    recap_e2e.py threads PID               -> {tid: [on-CPU s, runqueue wait s]} of PID's threads
+    recap_e2e.py report RECEIPTS MONO_CROSS EXPECTED [SAMPLES] [ERROR_LOG TARGET] [THREADS0 THREADS1]
                                            -> one JSON object: received, distinct channels,
                                               duplicates, delay after the crossing p50/p99/max
                                               (s), and from the samples and the error log
@@ -167,6 +168,14 @@ def report(receipts, mono_cross, expected, samples=None, error_log=None, target=
     return out
 
 
+def report_threads(res, before, after):
+    """Adds the per-thread split to report RES (the round's end and tid from its log)."""
+    rounds = res.get("log", {}).get("rounds") or []
+    if rounds and rounds[-1].get("tid"):
+        res["threads"] = thread_split(before, after, rounds[-1]["tid"], rounds[-1].get("end_after_s"))
+    return res
+
+
 def proc_cpu_rss(pid):
     """(user+system CPU seconds, VmRSS KiB) of PID."""
     with open("/proc/%d/stat" % pid, encoding="ascii") as f:
@@ -178,6 +187,39 @@ def proc_cpu_rss(pid):
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
     return cpu, rss
+
+
+def threads(pid):
+    """{tid: [on-CPU s, runqueue wait s]} of every thread of PID (/proc/PID/task/*/schedstat:
+    time run and time spent runnable but waiting for a CPU)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid), encoding="ascii") as f:
+                run, wait = f.read().split()[:2]
+        except OSError:
+            continue
+        out[tid] = [int(run) / 1e9, int(wait) / 1e9]
+    return out
+
+
+def thread_split(before, after, chores_tid, round_s):
+    """The burst's CPU per daemon thread: the chores thread's on-CPU and runqueue time and the
+    rest of its round (blocked: fsync, locks); the other threads together and the busiest."""
+    b, a = json.load(open(before)), json.load(open(after))
+    delta = {t: [a[t][0] - b.get(t, [0, 0])[0], a[t][1] - b.get(t, [0, 0])[1]] for t in a}
+    out = {}
+    if chores_tid in delta:
+        run, wait = delta.pop(chores_tid)
+        out["chores_cpu_s"], out["chores_runq_s"] = round(run, 2), round(wait, 2)
+        if round_s is not None:
+            out["chores_blocked_s"] = round(round_s - run - wait, 2)
+    out["other_threads_cpu_s"] = round(sum(v[0] for v in delta.values()), 2)
+    out["other_threads_runq_s"] = round(sum(v[1] for v in delta.values()), 2)
+    busy = sorted(delta.values(), key=lambda v: -v[0])
+    out["other_threads_busy"] = sum(1 for v in busy if v[0] > 0.05)
+    out["busiest_other_cpu_s"] = [round(v[0], 2) for v in busy[:10]]
+    return out
 
 
 def watch(control_port, pid, expected, mono_cross, wait, samples):
@@ -216,10 +258,15 @@ def main():
     elif cmd == "watch":
         a = sys.argv[2:]
         watch(int(a[0]), int(a[1]), int(a[2]), float(a[3]), float(a[4]), a[5])
+    elif cmd == "threads":
+        print(json.dumps(threads(int(sys.argv[2]))))
     elif cmd == "report":
         a = sys.argv[2:]
-        print(json.dumps(report(a[0], float(a[1]), int(a[2]), a[3] if len(a) > 3 else None,
-                                a[4] if len(a) > 4 else None, a[5] if len(a) > 5 else None)))
+        res = report(a[0], float(a[1]), int(a[2]), a[3] if len(a) > 3 else None,
+                     a[4] if len(a) > 4 else None, a[5] if len(a) > 5 else None)
+        if len(a) > 7:
+            res = report_threads(res, a[6], a[7])
+        print(json.dumps(res))
     else:
         raise SystemExit("recap_e2e.py plan | jump FILE TARGET LEAD | report RECEIPTS MONO_CROSS EXPECTED ...")
 
