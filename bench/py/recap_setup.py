@@ -15,7 +15,10 @@ the *server's* clock, the real time plus the offset in FAKETIME_FILE ("+N" secon
 t/lib/NxsFaketime.pm writes it).  Signing with the real clock is what made an earlier attempt
 fail: with the server's clock hours ahead, the settings API answers 401 stale_timestamp (and
 the launch link 403 expired_link), the events endpoint 401.
-Prints one JSON line: {"accounts", "seconds", "failures", "first_error"}.
+A 503 (the module's answer when SQLite stays busy too long) is retried, as Nexte core and a
+browser would, the launch link made afresh.
+Prints one JSON line: {"accounts", "seconds", "failures", "first_error", "retried_503",
+"step_ms": mean time of each step}.
 """
 import hashlib
 import hmac
@@ -53,25 +56,40 @@ def cookies_of(res):
     return out
 
 
+RETRIES = 20  # a 503 (SQLite busy for too long, or a fresh database being migrated) is retried
+
+
 def post_event(conn, secret, clock, ev):
     body = json.dumps(ev, separators=(",", ":")).encode()
-    ts, sig = nexte.sign_event(secret, body, clock.now())
-    conn.request("POST", "/slack/events", body=body,
-                 headers={"Content-Type": "application/json", "X-Nexte-Timestamp": ts,
-                          "X-Nexte-Signature": sig})
-    res = conn.getresponse()
-    return res.status, res.read()
+    for _ in range(RETRIES):
+        ts, sig = nexte.sign_event(secret, body, clock.now())
+        conn.request("POST", "/slack/events", body=body,
+                     headers={"Content-Type": "application/json", "X-Nexte-Timestamp": ts,
+                              "X-Nexte-Signature": sig})
+        res = conn.getresponse()
+        text = res.read()
+        if res.status != 503:
+            break
+        RETRIED[0] += 1
+        time.sleep(0.2)
+    return res.status, text
 
 
 def signed_api(conn, secret, clock, acc, method, path, body):
-    ts = str(int(clock.now()))
-    text = b"v1:" + ts.encode() + b":" + ("%s %s\n%s\n" % (method, path, acc)).encode() + body
-    sig = hmac.new(secret, text, hashlib.sha256).hexdigest()
-    conn.request(method, path, body=body, headers={
-        "X-Nexte-Account": acc, "X-Nexte-Timestamp": ts, "X-Nexte-Signature": "v1=" + sig,
-        "Content-Type": "application/json"})
-    res = conn.getresponse()
-    return res.status, res.read()
+    for _ in range(RETRIES):
+        ts = str(int(clock.now()))
+        text = b"v1:" + ts.encode() + b":" + ("%s %s\n%s\n" % (method, path, acc)).encode() + body
+        sig = hmac.new(secret, text, hashlib.sha256).hexdigest()
+        conn.request(method, path, body=body, headers={
+            "X-Nexte-Account": acc, "X-Nexte-Timestamp": ts, "X-Nexte-Signature": "v1=" + sig,
+            "Content-Type": "application/json"})
+        res = conn.getresponse()
+        out = res.read()
+        if res.status != 503:
+            break
+        RETRIED[0] += 1
+        time.sleep(0.2)
+    return res.status, out
 
 
 def get(conn, path, cookie=None):
@@ -81,6 +99,60 @@ def get(conn, path, cookie=None):
     return res
 
 
+def launch(conn, secret, clock, acc):
+    """The launch link, made afresh for each try (a link works once)."""
+    for _ in range(RETRIES):
+        exp = str(int(clock.now()) + 300)
+        sig = hmac.new(secret, ("launch:%s:%s" % (acc, exp)).encode(), hashlib.sha256).hexdigest()
+        res = get(conn, "/slack/settings/launch?account=%s&exp=%s&sig=%s" % (acc, exp, sig))
+        if res.status != 503:
+            break
+        RETRIED[0] += 1
+        time.sleep(0.2)
+    return res
+
+
+def timed(step, fn, *args):
+    t = time.monotonic()
+    try:
+        return fn(*args)
+    finally:
+        STEPS[step] = STEPS.get(step, 0.0) + time.monotonic() - t
+
+
+RETRIED = [0]
+STEPS = {}
+
+
+class Retry(Exception):
+    pass
+
+
+def install(conn, secret, clock, acc, n):
+    """Launch link -> session -> oauth/start -> oauth/callback; Retry on a 503."""
+    res = timed("launch", launch, conn, secret, clock, acc)
+    jar = cookies_of(res)
+    if res.status == 503:
+        raise Retry()
+    if res.status != 302 or "nxs_session" not in jar:
+        raise RuntimeError("%s: launch answered %d" % (acc, res.status))
+    res = timed("oauth/start", get, conn, "/slack/oauth/start", "; ".join("%s=%s" % kv for kv in jar.items()))
+    jar.update(cookies_of(res))
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(res.getheader("Location") or "").query)
+    state = state.get("state", [""])[0]
+    if res.status == 503:
+        raise Retry()
+    if res.status != 302 or not state:
+        raise RuntimeError("%s: oauth/start answered %d" % (acc, res.status))
+    res = timed("oauth/callback", get, conn,
+                "/slack/oauth/callback?code=%s&state=%s" % (nexte.team(n), urllib.parse.quote(state)),
+                "; ".join("%s=%s" % kv for kv in jar.items()))
+    if res.status == 503:
+        raise Retry()
+    if res.status != 302 or "connected=" not in (res.getheader("Location") or ""):
+        raise RuntimeError("%s: oauth/callback answered %d %s" % (acc, res.status, res.getheader("Location")))
+
+
 def setup_one(port, secret, clock, n, occurred_at, run):
     acc = nexte.account(n)
     conn = nexte.http_conn(port)
@@ -88,32 +160,22 @@ def setup_one(port, secret, clock, n, occurred_at, run):
         upd = {"id": "evt_rc_%s_u%d" % (run, n), "type": "account.updated", "account_id": acc,
                "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now() - 60)),
                "data": {"plan": "agency", "timezone": "Europe/Paris", "locale": "en", "currency": "EUR"}}
-        for _ in range(50):  # a fresh database: 503 while the processes race to migrate it
-            status, text = post_event(conn, secret, clock, upd)
-            if status != 503:
-                break
-            time.sleep(0.2)
+        status, text = timed("account.updated", post_event, conn, secret, clock, upd)
         if status not in (200, 202):
             raise RuntimeError("%s: account.updated answered %d %s" % (acc, status, text[:200]))
 
-        exp = str(int(clock.now()) + 300)
-        sig = hmac.new(secret, ("launch:%s:%s" % (acc, exp)).encode(), hashlib.sha256).hexdigest()
-        res = get(conn, "/slack/settings/launch?account=%s&exp=%s&sig=%s" % (acc, exp, sig))
-        jar = cookies_of(res)
-        if res.status != 302 or "nxs_session" not in jar:
-            raise RuntimeError("%s: launch answered %d" % (acc, res.status))
-        res = get(conn, "/slack/oauth/start", "; ".join("%s=%s" % kv for kv in jar.items()))
-        jar.update(cookies_of(res))
-        state = urllib.parse.parse_qs(urllib.parse.urlsplit(res.getheader("Location") or "").query)
-        state = state.get("state", [""])[0]
-        if res.status != 302 or not state:
-            raise RuntimeError("%s: oauth/start answered %d" % (acc, res.status))
-        res = get(conn, "/slack/oauth/callback?code=%s&state=%s" % (nexte.team(n), urllib.parse.quote(state)),
-                  "; ".join("%s=%s" % kv for kv in jar.items()))
-        if res.status != 302 or "connected=" not in (res.getheader("Location") or ""):
-            raise RuntimeError("%s: oauth/callback answered %d %s" % (acc, res.status, res.getheader("Location")))
+        for attempt in range(5):  # a 503 anywhere in the install: start it again, as a user would
+            try:
+                install(conn, secret, clock, acc, n)
+                break
+            except Retry:
+                RETRIED[0] += 1
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("%s: the install answered 503 five times" % acc)
         body = json.dumps({"channel_id": recap_channel(n)}).encode()
-        status, text = signed_api(conn, secret, clock, acc, "PUT", "/slack/settings/api/categories/recap", body)
+        status, text = timed("PUT categories/recap", signed_api, conn, secret, clock, acc, "PUT",
+                             "/slack/settings/api/categories/recap", body)
         if status != 200:
             raise RuntimeError("%s: PUT categories/recap answered %d %s" % (acc, status, text[:200]))
 
@@ -123,7 +185,7 @@ def setup_one(port, secret, clock, n, occurred_at, run):
                 "record": {"kind": "invoice", "id": "inv_%d" % n, "number": "INV-%05d" % n},
                 "amount": {"value": "%d.%02d" % (100 + n % 900, n % 100), "currency": "EUR"},
                 "data": {"method": "card"}}
-        status, text = post_event(conn, secret, clock, paid)
+        status, text = timed("invoice.paid", post_event, conn, secret, clock, paid)
         if status not in (200, 202):
             raise RuntimeError("%s: invoice.paid answered %d %s" % (acc, status, text[:200]))
     finally:
@@ -143,7 +205,7 @@ def run_slice(args):
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(one, numbers))
-    return errors
+    return errors, RETRIED[0], STEPS
 
 
 def main():
@@ -155,9 +217,17 @@ def main():
     t0 = time.monotonic()
     slices = [(port, secret, ftfile, numbers[i::procs], threads, occurred_at, run) for i in range(procs)]
     with multiprocessing.Pool(procs) as pool:
-        errors = [e for errs in pool.map(run_slice, slices) for e in errs]
+        results = pool.map(run_slice, slices)
+    errors = [e for errs, _, _ in results for e in errs]
+    steps = {}
+    for _, _, st in results:
+        for k, v in st.items():
+            steps[k] = steps.get(k, 0.0) + v
+    # Mean time of each step as a client saw it (ms), and the 503s retried.
     print(json.dumps({"accounts": count - len(errors), "seconds": round(time.monotonic() - t0, 1),
-                      "failures": len(errors), "first_error": errors[0] if errors else None}))
+                      "failures": len(errors), "first_error": errors[0] if errors else None,
+                      "retried_503": sum(r for _, r, _ in results),
+                      "step_ms": {k: round(v * 1000 / max(1, count), 1) for k, v in steps.items()}}))
 
 
 if __name__ == "__main__":
