@@ -37,6 +37,9 @@
 #   RECAP_LOGLEVEL="warn nexte_slack:debug" ("warn nexte_slack:trace1" logs every recap queued
 #   and posted: slower, but says where each one's time went) RECAP_PORT=18180
 #   RECAP_SLACK_PORT=18191 RECAP_CONTROL_PORT=18192
+#   RECAP_PERF=1 (perf record of the daemon during the burst; the chores thread's profile goes
+#   to build/out/bench/recap-e2e/perf.chores*.txt) or RECAP_SYSCALLS=1 (perf trace -s of the
+#   daemon: each thread's time in each system call, in build/out/bench/recap-e2e/syscalls.txt)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -99,6 +102,7 @@ cpu_s() {   # user+system CPU seconds of PID (all threads), or of thread TID of 
     [ -n "${2:-}" ] && f=/proc/$1/task/$2/stat
     awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "$f"
 }
+perf_pid=
 lean() { curl -sf "http://127.0.0.1:$CONTROL_PORT$1"; }
 lean_stat() { lean /stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 status() { curl -sf --max-time 10 "http://127.0.0.1:$RCP_PORT/slack/status"; }
@@ -112,6 +116,7 @@ cleanup() {
         for _ in $(seq 150); do [ -n "$(httpd_pids)" ] || break; sleep 0.1; done
         for pid in $(httpd_pids); do kill -9 "$pid" 2>/dev/null || true; done
     fi
+    [ -n "$perf_pid" ] && kill -INT "$perf_pid" 2>/dev/null || true
     [ -n "$lean_pid" ] && kill "$lean_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -161,6 +166,15 @@ rss0=$(rss_kib "$dpid"); cpu0=$(cpu_s "$dpid"); lean_cpu0=$(cpu_s "$lean_pid")
 $PY/recap_e2e.py threads "$dpid" > "$OUT/threads0.json"
 lean /reset >/dev/null
 load_before=$(cut -d" " -f1-3 /proc/loadavg)
+if [ -n "${RECAP_PERF:-}" ]; then   # a diagnostic run: where the daemon's threads spend their CPU
+    perf record -q -F 299 --call-graph dwarf,16384 -p "$dpid" -o "$OUT/perf.data" > "$OUT/perf.out" 2>&1 &
+    perf_pid=$!
+    sleep 1
+elif [ -n "${RECAP_SYSCALLS:-}" ]; then   # a diagnostic run: each thread's time in system calls
+    perf trace -s -p "$dpid" -o "$OUT/syscalls.txt" > /dev/null 2>&1 &
+    perf_pid=$!
+    sleep 1
+fi
 read -r OFFSET1 MONO_CROSS < <($PY/recap_e2e.py jump "$FT" "$TARGET" "$LEAD")
 echo "recap_e2e: faked clock moved to D+1 09:00 - ${LEAD}s (offset $OFFSET1 s)" >&2
 
@@ -170,6 +184,17 @@ watch=$($PY/recap_e2e.py watch "$CONTROL_PORT" "$dpid" "$N" "$MONO_CROSS" "$WAIT
 rss_max=$(echo "$watch" | json_get 'd["rss_max_kib"]')
 rss1=$(rss_kib "$dpid"); cpu1=$(cpu_s "$dpid"); lean_cpu1=$(cpu_s "$lean_pid")
 $PY/recap_e2e.py threads "$dpid" > "$OUT/threads1.json"
+if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=
+fi
+if [ -n "${RECAP_PERF:-}" ]; then
+    tid=$(grep -h 'NXS00060' "$RCP_DIR/error.log" | grep -o 'tid [0-9]*' | tail -1 | cut -d' ' -f2)
+    perf report -i "$OUT/perf.data" --tid="$tid" --no-children --sort dso,sym --stdio 2>/dev/null |
+        grep -v '^$' | grep -E '^ +[0-9.]+%' | head -40 > "$OUT/perf.chores.txt" || true
+    perf report -i "$OUT/perf.data" --tid="$tid" --children --sort sym --stdio -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -150 > "$OUT/perf.chores.children.txt" || true
+    echo "recap_e2e: perf of the chores thread (tid $tid): $OUT/perf.chores.txt, $OUT/perf.chores.children.txt" >&2
+fi
 load_after=$(cut -d" " -f1-3 /proc/loadavg)
 sleep 3   # stragglers and would-be duplicates
 lean "/dump?path=$OUT/receipts.txt" >/dev/null
@@ -199,6 +224,10 @@ round_n=$(g 'd["log"]["rounds"][-1]["queued"] if d.get("log", {}).get("rounds") 
     echo "| recaps received by the lean Slack | $(g 'd["received"]') of $N | $(g 'd["channels"]') channels; $(g 'd.get("within_60s")') within 60 s of 09:00; status: recaps sent $sent, skipped $skipped |"
     echo "| delay after 09:00: first / p50 / p99 / max | $(g 'd["first_s"]') / $(g 'd["p50_s"]') / $(g 'd["p99_s"]') / $(g 'd["max_s"]') s | the last at $last_wall UTC (real clock); target: all within 60 s |"
     echo "| the chores round at 09:00 | ended $round_end s after 09:00 | $round_n recaps queued in one round (NXS00060, faked clock); the chores thread: on CPU $(g 'd.get("threads", {}).get("chores_cpu_s")') s, waiting for a CPU $(g 'd.get("threads", {}).get("chores_runq_s")') s, blocked (syncs, locks) $(g 'd.get("threads", {}).get("chores_blocked_s")') s; disk: a 4 KiB O_DSYNC write ${dsync_ms} ms |"
+    if [ -s "$OUT/syscalls.txt" ]; then
+        tid=$(grep -h 'NXS00060' "$RCP_DIR/error.log" | grep -o 'tid [0-9]*' | tail -1 | cut -d' ' -f2)
+        echo "| the chores thread's blocking system calls (perf trace -s, whole burst) | $($PY/recap_e2e.py syscalls "$OUT/syscalls.txt" "$tid" | json_get '"; ".join("%s %d calls, %.2f s" % (k, v[0], v[1] / 1000) for k, v in d.items())') | fdatasync: the queue's append and SQLite's WAL commits; pselect6: apr_dbd's 100 ms sleeps on SQLITE_BUSY; futex: apr_dbd's process-wide mutex, the queue's commit, the 1 s looks before 09:00 |"
+    fi
     echo "| delivery rate | $(g 'd.get("receipts_per_s")') recaps/s | from the first receipt to the last; received after 10 / 20 / 30 … s: $(g 'd.get("receipts_by_10s")'); daemon: delivered $delivered, retried $retried, dropped/dead-lettered $dropped, Slack errors $slack_errors |"
     echo "| queued → posted (the daemon's histogram) | $latency | from each recap's append to the queue until lean_slack answered, cumulative; the rest of a recap's delay is its turn in the round |"
     echo "| rate-limit violations (429) / duplicates | $viol / $(g 'd["duplicates"]') | lean_slack: $posts posts, 1/s per channel with a burst of 3; duplicates: receipts per channel above one |"

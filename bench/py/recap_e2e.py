@@ -11,6 +11,8 @@
     recap_e2e.py watch CONTROL_PORT PID EXPECTED MONO_CROSS WAIT SAMPLES
                                            -> samples lean_slack and the daemon PID every 0.5 s
                                               into SAMPLES until EXPECTED receipts or WAIT s
+    recap_e2e.py syscalls FILE TID         -> {syscall: [calls, total ms]} of thread TID in a
+                                              `perf trace -s` summary FILE
     recap_e2e.py threads PID               -> {tid: [on-CPU s, runqueue wait s]} of PID's threads
     recap_e2e.py report RECEIPTS MONO_CROSS EXPECTED [SAMPLES] [ERROR_LOG TARGET] [THREADS0 THREADS1]
                                            -> one JSON object: received, distinct channels,
@@ -222,6 +224,25 @@ def thread_split(before, after, chores_tid, round_s):
     return out
 
 
+def syscalls(path, tid):
+    """The system calls of thread TID in a `perf trace -s` summary: {name: [calls, total ms]}
+    for those that block (syncs, sleeps, futex) or write."""
+    out, inside = {}, False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.match(r"^ \S+ \((\d+)\), ", line)
+            if m:
+                inside = m.group(1) == str(tid)
+                continue
+            if inside:
+                parts = line.split()
+                if len(parts) >= 4 and parts[1].isdigit():
+                    if parts[0] in ("fdatasync", "fsync", "pselect6", "select", "nanosleep",
+                                    "clock_nanosleep", "futex", "pwrite64", "pwritev", "pread64"):
+                        out[parts[0]] = [int(parts[1]), float(parts[3])]
+    return out
+
+
 def watch(control_port, pid, expected, mono_cross, wait, samples):
     """Samples lean_slack's counts and the daemon's CPU and RSS every 0.5 s (one process, one
     keep-alive connection: the harness stays out of the module's way on 2 CPUs) until
@@ -258,6 +279,8 @@ def main():
     elif cmd == "watch":
         a = sys.argv[2:]
         watch(int(a[0]), int(a[1]), int(a[2]), float(a[3]), float(a[4]), a[5])
+    elif cmd == "syscalls":
+        print(json.dumps(syscalls(sys.argv[2], sys.argv[3])))
     elif cmd == "threads":
         print(json.dumps(threads(int(sys.argv[2]))))
     elif cmd == "report":
