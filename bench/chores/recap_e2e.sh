@@ -66,6 +66,7 @@ mkdir -p "$OUT"
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/lean_slack" bench/lean_slack/lean_slack.c
 
 rm -rf "$RCP_DIR" && mkdir -p "$RCP_DIR/queue"
+rm -f "$OUT"/syscalls.txt "$OUT"/perf.* "$OUT"/threads*.json "$OUT"/samples.jsonl "$OUT"/receipts.txt
 cp "$here/recap_httpd.conf" "$OUT/httpd.conf"
 head -c 32 /dev/urandom > "$RCP_DIR/token.key"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RCP_DIR/event_secret"
