@@ -66,7 +66,7 @@ mkdir -p "$OUT"
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/lean_slack" bench/lean_slack/lean_slack.c
 
 rm -rf "$RCP_DIR" && mkdir -p "$RCP_DIR/queue"
-rm -f "$OUT"/syscalls.txt "$OUT"/perf.* "$OUT"/threads*.json "$OUT"/samples.jsonl "$OUT"/receipts.txt
+rm -f "$OUT"/syscalls.txt "$OUT"/perf.* "$OUT"/perfstat.txt "$OUT"/threads*.json "$OUT"/samples.jsonl "$OUT"/receipts.txt
 cp "$here/recap_httpd.conf" "$OUT/httpd.conf"
 head -c 32 /dev/urandom > "$RCP_DIR/token.key"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RCP_DIR/event_secret"
@@ -171,7 +171,15 @@ if [ -n "${RECAP_PERF:-}" ]; then   # a diagnostic run: where the daemon's threa
     perf record -q -F 299 --call-graph dwarf,16384 -p "$dpid" -o "$OUT/perf.data" > "$OUT/perf.out" 2>&1 &
     perf_pid=$!
     sleep 1
-elif [ -n "${RECAP_SYSCALLS:-}" ]; then   # a diagnostic run: each thread's time in system calls
+elif [ -n "${RECAP_SYSCALLS:-}" ] || ! command -v perf > /dev/null; then
+    :
+else   # counting only (no tracing): each thread's syncs and apr_dbd's busy sleeps
+    perf stat --per-thread -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_pselect6 \
+        -p "$dpid" -o "$OUT/perfstat.txt" > /dev/null 2>&1 &
+    perf_pid=$!
+    sleep 1
+fi
+if [ -n "${RECAP_SYSCALLS:-}" ] && [ -z "${RECAP_PERF:-}" ]; then   # a diagnostic run: each thread's time in system calls
     perf trace -s -p "$dpid" -o "$OUT/syscalls.txt" > /dev/null 2>&1 &
     perf_pid=$!
     sleep 1
@@ -225,6 +233,10 @@ round_n=$(g '"%d recaps queued in %d round(s)" % (sum(r["queued"] or 0 for r in 
     echo "| recaps received by the lean Slack | $(g 'd["received"]') of $N | $(g 'd["channels"]') channels; $(g 'd.get("within_60s")') within 60 s of 09:00; status: recaps sent $sent, skipped $skipped |"
     echo "| delay after 09:00: first / p50 / p99 / max | $(g 'd["first_s"]') / $(g 'd["p50_s"]') / $(g 'd["p99_s"]') / $(g 'd["max_s"]') s | the last at $last_wall UTC (real clock); target: all within 60 s |"
     echo "| the chores round at 09:00 | ended $round_end s after 09:00 | $round_n (NXS00060, faked clock); the chores thread: on CPU $(g 'd.get("threads", {}).get("chores_cpu_s")') s, waiting for a CPU $(g 'd.get("threads", {}).get("chores_runq_s")') s, blocked (syncs, locks) $(g 'd.get("threads", {}).get("chores_blocked_s")') s; disk: a 4 KiB O_DSYNC write ${dsync_ms} ms |"
+    if [ -s "$OUT/perfstat.txt" ]; then
+        tid=$(grep -h 'NXS00060' "$RCP_DIR/error.log" | grep -o 'tid [0-9]*' | tail -1 | cut -d' ' -f2)
+        echo "| the chores thread's syncs and busy sleeps (perf stat, counting) | $(awk -v t="-$tid" '$1 ~ t"$" && $3 ~ /fdatasync/ {f=$2} $1 ~ t"$" && $3 ~ /_fsync/ {s=$2} $1 ~ t"$" && $3 ~ /pselect6/ {p=$2} END {printf "%d fdatasync + %d fsync; %d busy sleeps", f, s, p}' "$OUT/perfstat.txt") | syncs: each recap's queue append and its two SQLite commits (claim, finish); busy sleeps: apr_dbd's 100 ms sleep when SQLite answers SQLITE_BUSY (pselect6); the other threads: $(awk -v t="-$tid" '$1 !~ t"$" && $3 ~ /fdatasync|_fsync/ {f+=$2} $1 !~ t"$" && $3 ~ /pselect6/ {p+=$2} END {printf "%d syncs, %d busy sleeps", f, p}' "$OUT/perfstat.txt") |"
+    fi
     if [ -s "$OUT/syscalls.txt" ]; then
         tid=$(grep -h 'NXS00060' "$RCP_DIR/error.log" | grep -o 'tid [0-9]*' | tail -1 | cut -d' ' -f2)
         echo "| the chores thread's blocking system calls (perf trace -s, whole burst) | $($PY/recap_e2e.py syscalls "$OUT/syscalls.txt" "$tid" | json_get '"; ".join("%s %d calls, %.2f s" % (k, v[0], v[1] / 1000) for k, v in d.items())') | fdatasync: the queue's append and SQLite's WAL commits; pselect6: apr_dbd's 100 ms sleeps on SQLITE_BUSY; futex: apr_dbd's process-wide mutex, the queue's commit, the 1 s looks before 09:00 |"
