@@ -98,6 +98,9 @@ daemon_pid() {  # the one that holds the queue files open
     done
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+busy_s() {  # CPU seconds the whole machine spent busy (all CPUs; /proc/stat, not idle or iowait)
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz}' /proc/stat
+}
 cpu_s() {   # user+system CPU seconds of PID (all threads), or of thread TID of PID
     local f=/proc/$1/stat
     [ -n "${2:-}" ] && f=/proc/$1/task/$2/stat
@@ -165,6 +168,7 @@ dsync_ms=$(dd if=/dev/zero of="$OUT/dsync.probe" bs=4k count=500 oflag=dsync 2>&
 rm -f "$OUT/dsync.probe"
 rss0=$(rss_kib "$dpid"); cpu0=$(cpu_s "$dpid"); lean_cpu0=$(cpu_s "$lean_pid")
 $PY/recap_e2e.py threads "$dpid" > "$OUT/threads0.json"
+busy0=$(busy_s); t_busy0=$(date +%s.%N)
 lean /reset >/dev/null
 load_before=$(cut -d" " -f1-3 /proc/loadavg)
 if [ -n "${RECAP_PERF:-}" ]; then   # a diagnostic run: where the daemon's threads spend their CPU
@@ -192,6 +196,7 @@ echo "recap_e2e: faked clock moved to D+1 09:00 - ${LEAD}s (offset $OFFSET1 s)" 
 watch=$($PY/recap_e2e.py watch "$CONTROL_PORT" "$dpid" "$N" "$MONO_CROSS" "$WAIT" "$OUT/samples.jsonl")
 rss_max=$(echo "$watch" | json_get 'd["rss_max_kib"]')
 rss1=$(rss_kib "$dpid"); cpu1=$(cpu_s "$dpid"); lean_cpu1=$(cpu_s "$lean_pid")
+busy1=$(busy_s); t_busy1=$(date +%s.%N)
 $PY/recap_e2e.py threads "$dpid" > "$OUT/threads1.json"
 if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=
@@ -252,6 +257,7 @@ echo
 echo "# $N recaps at the same 09:00, end to end ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo
 echo "- host: $(uname -sr), $(nproc) CPUs; load before: $LOAD0; at the move: $load_before; after the last: $load_after; run took $((SECONDS - T_START)) s"
+echo "- the machine during the burst (from the move to the last recap): $(python3 -c "import sys; b0, b1, t0, t1, d0, d1, l0, l1 = map(float, sys.argv[1:]); w = t1 - t0; print('%.0f %% of its %d CPUs busy; of that the daemon %.1f s, lean_slack %.1f s, everything else (httpd children, the harness, other users) %.1f s in %.1f s' % (100 * (b1 - b0) / w / $(nproc), $(nproc), d1 - d0, l1 - l0, (b1 - b0) - (d1 - d0) - (l1 - l0), w))" "$busy0" "$busy1" "$t_busy0" "$t_busy1" "$cpu0" "$cpu1" "$lean_cpu0" "$lean_cpu1")"
 echo "- log level: $RCP_LOGLEVEL; libfaketime: ${RECAP_FAKETIME_NO_CACHE:+no cache}${RECAP_FAKETIME_NO_CACHE:-1 s cache}"
 echo
 cat "$OUT/result.md"
