@@ -40,6 +40,8 @@
 #   RECAP_PERF=1 (perf record of the daemon during the burst; the chores thread's profile goes
 #   to build/out/bench/recap-e2e/perf.chores*.txt) or RECAP_SYSCALLS=1 (perf trace -s of the
 #   daemon: each thread's time in each system call, in build/out/bench/recap-e2e/syscalls.txt)
+#   Otherwise, with perf installed, the burst is only counted (perf stat: each daemon thread's
+#   fdatasync and pselect6 calls, i.e. its syncs and apr_dbd's 100 ms busy sleeps).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
