@@ -290,12 +290,16 @@ static apr_status_t send_recap(const char **skip_reason, nxs_db_t *db, const nxs
     if ((rv = render_settings(&rs, &s, cat, env, p)) != APR_SUCCESS) {
         return rv;
     }
+    /* A recap has no "Mark as handled": without a delivery id the daemon
+     * records no nxs_deliveries row for it (10 000 useless writes in the
+     * 09:00 burst, competing with the round's own; BENCHMARKS.md). */
+    rs.delivery_id = NULL;
     if (nxs_render_recap(&msg, &why, recap, &rs, p) != APR_SUCCESS) {
         *skip_reason = "invalid"; /* e.g. a stored currency the renderer refuses */
         return APR_SUCCESS;
     }
     return enqueue(env, account, s.active->team_id, cat->channel_id,
-                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, rs.delivery_id, "", msg, p);
+                   apr_pstrcat(p, "recap/", day, NULL), NXS_CAT_RECAP, "", "", msg, p);
 }
 
 static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nxs_db_t *db,

@@ -16,6 +16,7 @@
 #include "handle/nxs_reply.h"
 #include "handle/nxs_settings_api.h"
 #include "nxs_dbd.h"
+#include "nxs_log.h"
 #include "security/nxs_session.h"
 #include "security/nxs_sign.h"
 #include "store/nxs_store.h"
@@ -55,6 +56,10 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
     }
     nxs_sign_parse_unix(&exp_sec, exp);
     if (nxs_store_once(&first, db, sig, exp_sec, r->pool) != APR_SUCCESS) {
+        NXS_LOG(NXS_LOG_ERR, 0, "NXS00151",
+                "launch link of account %s: its one-time use could not be recorded (the "
+                "settings store failed); answered 503",
+                account);
         return nxs_reply_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
                               "The settings store failed; try again in a minute.", NULL);
     }

@@ -216,6 +216,8 @@ static void the_recap_goes_at_nine_paris_time_once(void **state)
     assert_int_equal(json_array_size(rec.deliveries), 1);
     assert_string_equal(delivery_str(&rec, 0, "channel"), "C_DAILY");
     assert_string_equal(delivery_str(&rec, 0, "event_id"), "recap/2026-12-06");
+    /* no button, so no delivery id: the daemon records no row for it */
+    assert_null(delivery_str(&rec, 0, "delivery_id"));
     assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "€1,250.50"));
     assert_non_null(strstr(delivery_str(&rec, 0, "payload"), "December 6, 2026"));
     nxs_store_recap_state(&st, &reason, db, "acc_1", "2026-12-06", p);

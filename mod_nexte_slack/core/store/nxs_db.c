@@ -112,8 +112,11 @@ static apr_status_t run_plain(nxs_db_t *db, const char *sql)
 
 apr_status_t nxs_db_begin(nxs_db_t *db, apr_pool_t *p)
 {
-    /* SQLite: take the write lock now, so two writers queue on busy_timeout
-     * instead of one failing at its first write with SQLITE_BUSY. */
+    /* SQLite: take the write lock at BEGIN, so that a transaction that
+     * began never fails at its first write with SQLITE_BUSY.  No
+     * busy_timeout is set (apr_dbd steps under one process-wide mutex, see
+     * nxs_schema.c): a busy BEGIN is retried by apr_dbd's driver, which
+     * sleeps 100 ms between tries. */
     return run_plain(db, strcmp(nxs_db_dialect(db), "sqlite3") == 0 ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
