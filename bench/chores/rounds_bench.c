@@ -209,6 +209,7 @@ int main(int argc, char **argv)
     env.lease = NXS_CHORE_LEASE;
     env.grace = apr_time_from_sec(7 * 86400);
     env.batch = 100;
+    env.alerts_every = 100; /* as the daemon */
     env.enqueue = enqueue;
     env.baton = &qb;
 

@@ -8,6 +8,7 @@
 #include "event/nxs_event.h"
 #include "event/nxs_filter.h"
 #include "nxs_chores.h"
+#include "nxs_clock.h"
 #include "nxs_held.h"
 #include "nxs_json.h"
 #include "nxs_log.h"
@@ -310,7 +311,7 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
     apr_pool_t *ip = NULL; /* one recap's allocations, freed before the next */
     nxs_chores_zone_memo_t *memo = apr_palloc(p, sizeof(*memo));
     apr_status_t rv;
-    int i;
+    int i, since_alerts = 0;
 
     if ((rv = nxs_store_recap_accounts(&accounts, db, p)) != APR_SUCCESS) {
         return rv;
@@ -343,6 +344,16 @@ static apr_status_t run_recaps(nxs_chores_report_t *report, apr_time_t *next, nx
                                         apr_time_sec(env->lease), ip)) != APR_SUCCESS ||
             !won) {
             continue;
+        }
+        if (env->alerts_every > 0 && ++since_alerts >= env->alerts_every) {
+            /* A long burst of recaps (10 000 at the same 09:00 take tens of
+             * seconds) must not hold back an alert that fell due meanwhile:
+             * look again, at the clock's time, every ALERTS_EVERY recaps. */
+            apr_time_t live = nxs_clock_now();
+            since_alerts = 0;
+            if ((rv = run_alerts(report, db, env, live > now ? live : now, p)) != APR_SUCCESS) {
+                break;
+            }
         }
         if ((sent = send_recap(&skip, db, env, a->id, dayname, ip)) != APR_SUCCESS) {
             NXS_LOG(NXS_LOG_WARNING, sent, "NXS00124",

@@ -36,6 +36,9 @@ typedef struct nxs_chores_env_t {
     apr_interval_time_t lease; /* NXS_CHORE_LEASE */
     apr_interval_time_t grace; /* NexteSlackReconnectGrace, for the purge */
     int batch;                 /* alerts claimed per round (e.g. 100) */
+    int alerts_every;          /* during the recaps, due alerts are looked at again (at
+                                  nxs_clock_now()) after this many claimed recaps; 0: only
+                                  at the start of the round */
     nxs_chores_enqueue_fn *enqueue;
     void *baton;
 } nxs_chores_env_t;

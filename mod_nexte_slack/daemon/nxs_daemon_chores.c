@@ -38,6 +38,11 @@ APLOG_USE_MODULE(nexte_slack);
 /* After a round that could not reach SQL, try again this soon. */
 #define RETRY_AFTER apr_time_from_sec(10)
 
+/* Recaps between two looks at due alerts during a round: a 09:00 burst of
+ * 10 000 recaps takes 25 s on the dev machine (BENCHMARKS.md); a look that
+ * finds nothing costs one indexed SELECT. */
+#define ALERTS_EVERY 100
+
 /* Alerts claimed per round; a longer backlog runs in the next round at once. */
 #define BATCH 100
 
@@ -151,6 +156,7 @@ static void run_round(nxs_daemon_chores_t *ch, nxs_daemon_t *d, apr_time_t *next
     env.lease = NXS_CHORE_LEASE;
     env.grace = d->c->reconnect_grace; /* the main server's, for the round's hourly purge */
     env.batch = BATCH;
+    env.alerts_every = ALERTS_EVERY;
     env.enqueue = enqueue;
     env.baton = &baton;
     rv = nxs_chores_run(&report, db, &env, now, p);

@@ -9,6 +9,7 @@
 
 #include "nxs_chores.h"
 #include "nxs_chores_run.h"
+#include "nxs_clock.h"
 #include "nxs_held.h"
 #include "nxs_json.h"
 #include "nxs_test_db.h"
@@ -41,9 +42,14 @@ static apr_status_t record(void *baton, const json_t *idem, const json_t *delive
 
 static nxs_chores_env_t env_of(recorder_t *r, const char *node, apr_pool_t *p)
 {
-    nxs_chores_env_t env = {
-        node, "https://app.nexte.io", NXS_CHORE_LEASE, apr_time_from_sec(30 * 86400), 100, record,
-        r};
+    nxs_chores_env_t env = {node,
+                            "https://app.nexte.io",
+                            NXS_CHORE_LEASE,
+                            apr_time_from_sec(30 * 86400),
+                            100,
+                            0,
+                            record,
+                            r};
 
     r->idems = nxs_json_own(json_array(), p);
     r->deliveries = nxs_json_own(json_array(), p);
@@ -464,6 +470,63 @@ static void the_alert_follows_the_bookings_filters_but_not_the_hours(void **stat
     close_db(db, path, p);
 }
 
+/* A clock 20 s after 09:00 Paris on 2026-12-07: the time a long round of
+ * recaps has reached. */
+static apr_time_t twenty_seconds_in(void)
+{
+    return SEC(1796630400 + 20);
+}
+
+static void an_alert_due_during_the_recaps_is_not_held_back_by_them(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t nine = 1796630400; /* 2026-12-07T08:00Z, 09:00 in Paris */
+
+    connect_paris(db, 1, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e1", "2026-12-06T15:00:00Z", "10.00"), T0 - 7200, p);
+    /* a meeting at 08:15:10Z: its alert falls due 10 s into the 09:00 round */
+    book(db, "2026-12-07T08:15:10Z", p);
+    env.alerts_every = 1;
+    nxs_clock_set(twenty_seconds_in);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(nine), p), APR_SUCCESS);
+    nxs_clock_set(NULL);
+    /* the recap, and the alert found by the look between two recaps, in the
+     * same round: the alert is queued before the recap that followed the
+     * look */
+    assert_int_equal(rep.recaps_sent, 1);
+    assert_int_equal(rep.reminders_sent, 1);
+    assert_int_equal(json_array_size(rec.deliveries), 2);
+    assert_string_equal(delivery_str(&rec, 0, "channel"), "C_BOOK");
+    assert_string_equal(delivery_str(&rec, 1, "channel"), "C_DAILY");
+    close_db(db, path, p);
+}
+
+static void without_a_second_look_the_alert_waits_for_the_next_round(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    recorder_t rec;
+    nxs_chores_env_t env = env_of(&rec, "node_a", p);
+    nxs_chores_report_t rep;
+    apr_int64_t nine = 1796630400;
+
+    connect_paris(db, 1, p);
+    accept_json(db, apr_psprintf(p, LEAD, "e1", "2026-12-06T15:00:00Z", "10.00"), T0 - 7200, p);
+    book(db, "2026-12-07T08:15:10Z", p);
+    nxs_clock_set(twenty_seconds_in);
+    assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(nine), p), APR_SUCCESS);
+    nxs_clock_set(NULL);
+    assert_int_equal(rep.recaps_sent, 1);
+    assert_int_equal(rep.reminders_sent, 0);
+    close_db(db, path, p);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(a_due_alert_is_queued_once_to_the_booking_channel),
     NXS_TEST(an_alert_without_a_booking_channel_is_skipped),
@@ -475,6 +538,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(held_events_become_one_summary_per_channel_when_the_hours_open),
     NXS_TEST(a_downgrade_releases_and_a_disconnect_drops_what_is_held),
     NXS_TEST(the_alert_follows_the_bookings_filters_but_not_the_hours),
+    NXS_TEST(an_alert_due_during_the_recaps_is_not_held_back_by_them),
+    NXS_TEST(without_a_second_look_the_alert_waits_for_the_next_round),
 };
 
 NXS_RUN_TESTS(tests)
