@@ -133,7 +133,7 @@ static apr_status_t alert_filters(nxs_filter_t *f, const char **skip_reason, nxs
     json_t *copy;
     nxs_route_t route = {NULL, s->active->team_id, cat->channel_id, NXS_MENTION_NONE};
     nxs_envelope_t ev;
-    const char *field = NULL, *why = NULL, *text = NULL;
+    const char *field = NULL, *why = NULL;
     json_t *filters = NULL;
     apr_status_t rv;
 
@@ -151,13 +151,10 @@ static apr_status_t alert_filters(nxs_filter_t *f, const char **skip_reason, nxs
         return APR_SUCCESS;
     }
     ev.type = "appointment.starting_soon";
-    if (s->account && s->account->plan && strcmp(s->account->plan, "agency") == 0) {
-        if ((rv = nxs_store_filters_get(&text, db, s->account->id, p)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (text) {
-            nxs_json_load(&filters, &why, text, strlen(text), p);
-        }
+    if (s->account && s->account->plan && strcmp(s->account->plan, "agency") == 0 &&
+        (rv = nxs_store_filters_json(&filters, &why, db, s->account->id, p)) != APR_SUCCESS &&
+        rv != APR_EINVAL) {
+        return rv; /* not JSON: posted as routed, like the events handler */
     }
     if (nxs_filter_event(f, &why, &ev, &route, s->account, filters, now, p) != APR_SUCCESS) {
         NXS_LOG(NXS_LOG_WARNING, 0, "NXS00140",
@@ -486,17 +483,17 @@ static apr_status_t run_held(nxs_chores_report_t *report, apr_time_t *next, nxs_
     apr_pool_create(&ip, p);
     for (i = 0; rv == APR_SUCCESS && i < accounts->nelts; ++i) {
         const nxs_held_account_t *h = APR_ARRAY_IDX(accounts, i, const nxs_held_account_t *);
-        const char *text = NULL, *why = NULL;
+        const char *why = NULL;
         json_t *filters = NULL;
         apr_time_t when = 0;
         int dropped = 0;
 
         apr_pool_clear(ip);
-        if ((rv = nxs_store_filters_get(&text, db, h->account->id, ip)) != APR_SUCCESS) {
-            break;
-        }
-        if (text) {
-            nxs_json_load(&filters, &why, text, strlen(text), ip);
+        if ((rv = nxs_store_filters_json(&filters, &why, db, h->account->id, ip)) != APR_SUCCESS) {
+            if (rv != APR_EINVAL) {
+                break;
+            }
+            rv = APR_SUCCESS; /* not JSON: no active hours, released */
         }
         switch (nxs_held_decide(&when, h->account, h->connected, filters, now, ip)) {
         case NXS_HELD_WAIT:

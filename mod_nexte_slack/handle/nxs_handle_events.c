@@ -170,23 +170,21 @@ static json_t *scheduled_work(const nxs_envelope_t *env, const nxs_account_t *a,
  * and not read).  *failed when the store failed. */
 static const json_t *filters_of(int *failed, request_rec *r, nxs_db_t *db, const nxs_account_t *a)
 {
-    const char *text = NULL, *why = NULL;
+    const char *why = NULL;
     json_t *filters = NULL;
+    apr_status_t rv;
 
     *failed = 0;
     if (!a->plan || strcmp(a->plan, "agency") != 0) {
         return NULL;
     }
-    if (nxs_store_filters_get(&text, db, a->id, r->pool) != APR_SUCCESS) {
-        *failed = 1;
-        return NULL;
-    }
-    if (text && nxs_json_load(&filters, &why, text, strlen(text), r->pool) != APR_SUCCESS) {
+    if ((rv = nxs_store_filters_json(&filters, &why, db, a->id, r->pool)) == APR_EINVAL) {
         NXS_LOG(NXS_LOG_WARNING, 0, "NXS00134",
                 "account %s: its stored filters are not JSON (%s); events post as routed", a->id,
                 why);
         return NULL;
     }
+    *failed = rv != APR_SUCCESS;
     return filters;
 }
 

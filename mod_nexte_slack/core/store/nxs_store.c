@@ -5,6 +5,8 @@
 #include "store/nxs_store.h"
 #include "store/nxs_store_int.h"
 
+#include "nxs_json.h"
+
 #include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +328,23 @@ apr_status_t nxs_store_filters_get(const char **json, nxs_db_t *db, const char *
         *json = APR_ARRAY_IDX(rows, 0, const char **)[0];
     }
     return rv;
+}
+
+apr_status_t nxs_store_filters_json(json_t **filters, const char **why, nxs_db_t *db,
+                                    const char *account, apr_pool_t *p)
+{
+    const char *text = NULL;
+    apr_status_t rv = nxs_store_filters_get(&text, db, account, p);
+
+    *filters = NULL;
+    if (rv != APR_SUCCESS || !text) {
+        return rv;
+    }
+    if (nxs_json_load(filters, why, text, strlen(text), p) != APR_SUCCESS) {
+        *filters = NULL;
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char *json,

@@ -6,6 +6,7 @@
 #define NXS_STORE_H
 
 #include <apr_tables.h>
+#include <jansson.h>
 
 #include "store/nxs_db.h"
 
@@ -95,6 +96,11 @@ apr_status_t nxs_store_filters_get(const char **json, nxs_db_t *db, const char *
                                    apr_pool_t *p);
 apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char *json,
                                    apr_int64_t now, apr_pool_t *p);
+/* The filters as a pool-owned JSON value (*filters NULL when none were
+ * saved): what the events handler and the chores round apply.  APR_EINVAL
+ * with *why when the stored text is not JSON (a row written by hand). */
+apr_status_t nxs_store_filters_json(json_t **filters, const char **why, nxs_db_t *db,
+                                    const char *account, apr_pool_t *p);
 
 /* One-time OAuth state: stored by hash, taken (deleted) exactly once. */
 apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, const char *account,
