@@ -2,7 +2,7 @@
 
     python3 bench/py/connect.py PORT SECRET_FILE N [THREADS]
 
-Each account goes through the real install: launch link -> session cookie -> /slack/oauth/start
+Each account goes through the real install: launch link -> session cookie -> POST /slack/oauth/start
 (state, nxs_oauth cookie) -> /slack/oauth/callback?code=TEAM&state=... (the module calls
 oauth.v2.access at the lean Slack, which makes TEAM the team) -> signed PUT categories/<cat>.
 The authorize page itself is skipped: it only hands the browser back with code and state.
@@ -45,9 +45,7 @@ def connect_one(port, secret, n):
     if res.status != 302 or "nxs_session" not in jar:
         raise RuntimeError("%s: launch answered %d" % (acc, res.status))
     cookie = "; ".join("%s=%s" % kv for kv in jar.items())
-    conn.request("GET", "/slack/oauth/start", headers={"Cookie": cookie})
-    res = conn.getresponse()
-    res.read()
+    res = nexte.oauth_start(conn, cookie)
     jar.update(cookies_of(res))
     loc = res.getheader("Location") or ""
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query).get("state", [""])[0]

@@ -87,6 +87,23 @@ def signed_api(conn, secret, acc, method, path, body=b""):
     return res.status, res.read()
 
 
+def oauth_start(conn, cookie, settings="/slack/settings", oauth="/slack/oauth"):
+    """Add to Slack as the settings page does it: the session's CSRF token from
+    api/session, then a form POST to <oauth>/start. Returns the response (read)."""
+    conn.request("GET", settings + "/api/session", headers={"Cookie": cookie})
+    res = conn.getresponse()
+    body = res.read()
+    csrf = json.loads(body).get("csrf_token", "") if res.status == 200 else ""
+    if res.status != 200:
+        return res
+    form = ("csrf_token=" + csrf).encode()
+    conn.request("POST", oauth + "/start", body=form,
+                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    res = conn.getresponse()
+    res.read()
+    return res
+
+
 def read_secret(path):
     with open(path, "rb") as f:
         return f.read().rstrip(b"\n")

@@ -4,7 +4,7 @@
 
 For each account n in FIRST..FIRST+COUNT-1 (acc_b<n>, team T0B<n>, recap channel C0RC<n>):
   1. account.updated (signed event): time zone Europe/Paris, locale en, currency EUR;
-  2. the install: signed launch link -> session cookie -> /slack/oauth/start (state, nxs_oauth
+  2. the install: signed launch link -> session cookie -> POST /slack/oauth/start (state, nxs_oauth
      cookie) -> /slack/oauth/callback?code=TEAM&state=... (the module calls oauth.v2.access at
      the lean Slack, which makes TEAM the team) -> signed PUT api/categories/recap;
   3. invoice.paid (signed event) occurring at OCCURRED_AT (RFC 3339), an amount per account:
@@ -136,7 +136,7 @@ def install(conn, secret, clock, acc, n):
         raise Retry()
     if res.status != 302 or "nxs_session" not in jar:
         raise RuntimeError("%s: launch answered %d" % (acc, res.status))
-    res = timed("oauth/start", get, conn, "/slack/oauth/start", "; ".join("%s=%s" % kv for kv in jar.items()))
+    res = timed("oauth/start", nexte.oauth_start, conn, "; ".join("%s=%s" % kv for kv in jar.items()))
     jar.update(cookies_of(res))
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(res.getheader("Location") or "").query)
     state = state.get("state", [""])[0]

@@ -162,15 +162,27 @@ static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
     return set_url(cmd, &conf_of(cmd)->callback_url, arg);
 }
 
-static const char *set_settings_path(cmd_parms *cmd, void *dc, const char *arg)
+/* A location's URL path: absolute, no host, query, fragment or blank. */
+static const char *set_location_path(cmd_parms *cmd, const char **slot, const char *arg,
+                                     const char *example)
 {
     if (arg[0] != '/' || arg[1] == '/' || strpbrk(arg, "?#\\ \t")) {
         return bad_value(cmd, arg,
-                         "a URL path such as /slack/settings (no host, query or "
-                         "fragment)");
+                         apr_pstrcat(cmd->pool, "a URL path such as ", example,
+                                     " (no host, query or fragment)", NULL));
     }
-    conf_of(cmd)->settings_path = apr_pstrdup(cmd->pool, arg);
+    *slot = apr_pstrdup(cmd->pool, arg);
     return NULL;
+}
+
+static const char *set_settings_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_location_path(cmd, &conf_of(cmd)->settings_path, arg, "/slack/settings");
+}
+
+static const char *set_oauth_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_location_path(cmd, &conf_of(cmd)->oauth_path, arg, "/slack/oauth");
 }
 
 static const char *set_queue(cmd_parms *cmd, void *dc, const char *type, const char *path)
@@ -277,6 +289,8 @@ const command_rec nxs_config_cmds[] = {
                   "Nexte core URL told about clicks and broken connections"),
     AP_INIT_TAKE1(NXS_D_SETTINGS_PATH, set_settings_path, NULL, RSRC_CONF,
                   "URL path of the nexte-slack-settings location (redirect target)"),
+    AP_INIT_TAKE1(NXS_D_OAUTH_PATH, set_oauth_path, NULL, RSRC_CONF,
+                  "URL path of the nexte-slack-oauth location (the settings page's Add to Slack)"),
     {NULL},
 };
 
@@ -373,6 +387,9 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     }
     if (!c->settings_path) {
         c->settings_path = NXS_DEFAULT_SETTINGS_PATH;
+    }
+    if (!c->oauth_path) {
+        c->oauth_path = NXS_DEFAULT_OAUTH_PATH;
     }
     if (c->event_secret.value &&
         (nxs_derive_key(c->session_key, c->event_secret.value, c->event_secret.len, "session") ||

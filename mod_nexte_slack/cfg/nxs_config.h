@@ -24,6 +24,7 @@
 /* HMAC keys shorter than this are guessable; Slack's own secrets are 32 hex. */
 #define NXS_MIN_SECRET_LEN        16
 #define NXS_DEFAULT_SETTINGS_PATH "/slack/settings"
+#define NXS_DEFAULT_OAUTH_PATH    "/slack/oauth"
 
 extern const command_rec nxs_config_cmds[];
 

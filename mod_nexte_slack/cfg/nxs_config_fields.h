@@ -61,7 +61,8 @@
     X(TIME, backoff_max, NXS_UNSET_TIME)                                                           \
     X(TIME, reconnect_grace, NXS_UNSET_TIME)                                                       \
     X(PTR, callback_url, NULL)                                                                     \
-    X(PTR, settings_path, NULL)
+    X(PTR, settings_path, NULL)                                                                    \
+    X(PTR, oauth_path, NULL)
 
 /* The same for the module-wide fields (never merged: there is one). */
 #define NXS_MOD_FIELDS(X)                                                                          \

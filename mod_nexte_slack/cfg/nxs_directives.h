@@ -19,6 +19,7 @@
 #define NXS_D_RECONNECT_GRACE "NexteSlackReconnectGrace"
 #define NXS_D_CALLBACK_URL    "NexteSlackCallbackURL"
 #define NXS_D_SETTINGS_PATH   "NexteSlackSettingsPath"
+#define NXS_D_OAUTH_PATH      "NexteSlackOAuthPath"
 
 /* Handler names for SetHandler. */
 #define NXS_H_EVENTS       "nexte-slack-events"

@@ -239,12 +239,32 @@ static const char *check_active_hours(const json_t *v, apr_pool_t *p)
     return json_is_null(v) ? NULL : nxs_active_hours_parse(&ah, v, p);
 }
 
-const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_pool_t *p)
+/* The field a filters message is about: its leading path ("members.payments"
+ * of "members.payments[3] is not ..."), when that path starts with a known
+ * filter; else "filters". */
+static const char *field_of(const char *message, apr_pool_t *p)
+{
+    static const char *const known[] = {"amount_thresholds", "client_channels", "project_channels",
+                                        "members", "active_hours", NULL};
+    apr_size_t n = strcspn(message, " :["), top = strcspn(message, " :[.");
+    int i;
+
+    for (i = 0; known[i]; ++i) {
+        if (strlen(known[i]) == top && strncmp(message, known[i], top) == 0) {
+            return apr_pstrmemdup(p, message, n);
+        }
+    }
+    return "filters";
+}
+
+const char *nxs_check_filters(json_t **normalized, const char **field, const json_t *filters,
+                              apr_pool_t *p)
 {
     const char *key, *err = NULL;
     json_t *val;
 
     *normalized = NULL;
+    *field = "filters";
     if (!json_is_object(filters)) {
         return "filters must be a JSON object";
     }
@@ -265,6 +285,7 @@ const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_po
                                key);
         }
         if (err) {
+            *field = field_of(err, p);
             return err;
         }
     }

@@ -30,7 +30,12 @@ apr_status_t nxs_check_account_fields(nxs_account_t *a, const char **field, cons
  * api/filters; active_hours as nxs_active_hours_parse reads it, a window
  * may cross midnight, null means none); *normalized gets a copy (the
  * caller owns the reference).  Unknown keys are refused, so the copy
- * holds only known ones. */
-const char *nxs_check_filters(json_t **normalized, const json_t *filters, apr_pool_t *p);
+ * holds only known ones.  A message begins with the path of the value it is
+ * about; *field gets that path without an array index ("amount_thresholds.
+ * payments", "members.payments", "active_hours.start", "client_channels"),
+ * or "filters" when the message is about the document as a whole, so that
+ * a form can show it next to the field. */
+const char *nxs_check_filters(json_t **normalized, const char **field, const json_t *filters,
+                              apr_pool_t *p);
 
 #endif

@@ -1,7 +1,12 @@
 /* nexte-slack-oauth: the Slack OAuth v2 install.
- *   <oauth>/start     needs a settings session; makes a one-time state bound
- *                     to the account and to this browser (a cookie), valid
- *                     10 minutes, and redirects to Slack's authorize page.
+ *   <oauth>/start     POST from the settings page's "Add to Slack" form with
+ *                     the session's CSRF token (field csrf_token): makes a
+ *                     one-time state bound to the account and to this browser
+ *                     (a cookie), valid 10 minutes, and redirects to Slack's
+ *                     authorize page.  A GET changes nothing: it is sent to
+ *                     the settings page, where the button is (a state-changing
+ *                     GET would let another site start an install in the
+ *                     victim's session).
  *   <oauth>/callback  checks state + cookie, exchanges the code at
  *                     oauth.v2.access (client auth by HTTP Basic), stores the
  *                     workspace with its token sealed, and redirects to the
@@ -33,6 +38,7 @@ APLOG_USE_MODULE(nexte_slack);
 #define NXS_OAUTH_COOKIE    "nxs_oauth"
 #define NXS_OAUTH_STATE_TTL 600
 #define NXS_BOT_SCOPES      "chat:write,chat:write.public,channels:read"
+#define NXS_START_FORM_MAX  4096
 
 static const char *settings_url(request_rec *r, const nxs_server_conf_t *c)
 {
@@ -54,11 +60,39 @@ static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr
     return hex;
 }
 
+/* Every failure of the install ends here: a page that says what happened,
+ * a link back to the settings and, when the browser still has its settings
+ * session, a "Try again" button that starts the install anew. */
 static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
                      const char *message)
 {
+    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
+    const char *account = NULL, *csrf = NULL;
+
+    if (!cookie || nxs_session_check(&account, &csrf, NULL, c->session_key, c->csrf_key, cookie,
+                                     r->request_time, r->pool) != APR_SUCCESS) {
+        csrf = NULL;
+    }
     nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
-    return nxs_reply_page(r, status, title, message, settings_url(r, c));
+    return nxs_reply_page_retry(r, status, title, message, settings_url(r, c),
+                                apr_pstrcat(r->pool, c->oauth_path, "/start", NULL), csrf);
+}
+
+/* What Slack's error code means for the person installing. */
+static const char *slack_refusal_words(const char *error, apr_pool_t *p)
+{
+    if (strcmp(error, "invalid_code") == 0 || strcmp(error, "code_already_used") == 0 ||
+        strcmp(error, "code_expired") == 0) {
+        return "Slack's answer came too late or was already used. Try again.";
+    }
+    if (strcmp(error, "bad_redirect_uri") == 0 || strcmp(error, "invalid_client_id") == 0 ||
+        strcmp(error, "bad_client_secret") == 0) {
+        return apr_pstrcat(p,
+                           "This server's Slack app is not set up correctly (", error,
+                           "). Tell your Nexte administrator.",
+                           NULL);
+    }
+    return apr_pstrcat(p, "Slack refused the install (", error, "). Try again.", NULL);
 }
 
 static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
@@ -70,6 +104,37 @@ static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
         return 0;
     }
     return 1;
+}
+
+/* The csrf_token field of the start form (application/x-www-form-urlencoded,
+ * at most NXS_START_FORM_MAX bytes), or NULL. */
+static const char *start_form_csrf(request_rec *r)
+{
+    apr_array_header_t *pairs = NULL;
+    int i;
+
+    if (ap_parse_form_data(r, NULL, &pairs, 8, NXS_START_FORM_MAX) != OK || !pairs) {
+        return NULL;
+    }
+    for (i = 0; i < pairs->nelts; ++i) {
+        ap_form_pair_t *f = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
+        apr_off_t len = 0;
+        apr_size_t size;
+        char *value;
+
+        if (strcmp(f->name, "csrf_token") != 0 || apr_brigade_length(f->value, 1, &len) ||
+            len > NXS_START_FORM_MAX) {
+            continue;
+        }
+        size = (apr_size_t)len;
+        value = apr_palloc(r->pool, size + 1);
+        if (apr_brigade_flatten(f->value, value, &size) != APR_SUCCESS) {
+            return NULL;
+        }
+        value[size] = '\0';
+        return value;
+    }
+    return NULL;
 }
 
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
@@ -85,6 +150,12 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
                               "(Settings > Integrations > Slack); your session is missing or "
                               "has expired.",
                               NULL);
+    }
+    if (!nxs_session_csrf_ok(csrf, start_form_csrf(r))) {
+        return nxs_reply_page(r, HTTP_FORBIDDEN, "Start again from the settings",
+                              "This request did not come from the Slack settings page "
+                              "(csrf_failed). Open the settings and use the Add to Slack button.",
+                              settings_url(r, c));
     }
     if (!(db = nxs_dbd_acquire(r))) {
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
@@ -129,9 +200,8 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     }
     if (res.error) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "oauth.v2.access refused: %s", res.error);
-        return fail_page(
-            r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
-            apr_pstrcat(r->pool, "Slack answered: ", res.error, ". Try connecting again.", NULL));
+        return fail_page(r, c, HTTP_BAD_GATEWAY, "Slack refused the install",
+                         slack_refusal_words(res.error, r->pool));
     }
     memset(&w, 0, sizeof(w));
     w.account_id = account;
@@ -206,7 +276,8 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
             r, c, HTTP_OK, "Slack was not connected",
             strcmp(error, "access_denied") == 0
                 ? "You cancelled the install in Slack. Nothing was changed."
-                : apr_pstrcat(r->pool, "Slack answered: ", error, ". Nothing was changed.", NULL));
+                : apr_pstrcat(r->pool, "Slack did not connect (", error,
+                              "). Nothing was changed.", NULL));
     }
     return finish_install(r, c, db, account, code, sub);
 }
@@ -215,20 +286,21 @@ int nxs_handle_oauth(request_rec *r)
 {
     const nxs_server_conf_t *c = nxs_config_get(r->server);
     const char *sub = nxs_request_subpath(r);
-    int rc = nxs_reply_unless_method(r, "GET");
+    int rc;
 
-    if (rc != DECLINED) {
-        return rc;
-    }
     if (!oauth_configured(r, c)) {
         return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "oauth_not_configured",
                                "this server has no Slack app configured");
     }
     if (strcmp(sub, "/start") == 0) {
-        return start(r, c, sub);
+        if ((rc = nxs_reply_unless_method(r, "GET, POST")) != DECLINED) {
+            return rc;
+        }
+        return r->method_number == M_POST ? start(r, c, sub)
+                                          : nxs_reply_redirect(r, settings_url(r, c));
     }
     if (strcmp(sub, "/callback") == 0) {
-        return callback(r, c, sub);
+        return (rc = nxs_reply_unless_method(r, "GET")) != DECLINED ? rc : callback(r, c, sub);
     }
     return nxs_reply_error(r, HTTP_NOT_FOUND, "not_found", "use /start or /callback");
 }

@@ -110,7 +110,13 @@ int nxs_handle_settings(request_rec *r)
     }
     if (strcmp(sub, "/") == 0) {
         int rc = nxs_reply_unless_method(r, "GET");
-        return rc != DECLINED ? rc : nxs_settings_page(r, c);
+        if (rc != DECLINED) {
+            return rc;
+        }
+        /* The page's links (assets/, api/) are relative to the slash. */
+        return r->uri[strlen(r->uri) - 1] != '/'
+                   ? nxs_reply_redirect(r, apr_pstrcat(r->pool, r->uri, "/", NULL))
+                   : nxs_settings_page(r, c);
     }
     return nxs_reply_error(r, HTTP_NOT_FOUND, "not_found",
                            apr_psprintf(r->pool, "no settings route %s", sub));

@@ -77,7 +77,21 @@ int nxs_reply_redirect(request_rec *r, const char *location)
 int nxs_reply_page(request_rec *r, int status, const char *title, const char *message,
                    const char *back_url)
 {
+    return nxs_reply_page_retry(r, status, title, message, back_url, NULL, NULL);
+}
+
+int nxs_reply_page_retry(request_rec *r, int status, const char *title, const char *message,
+                         const char *back_url, const char *retry_action, const char *csrf)
+{
     const char *t = ap_escape_html2(r->pool, title, 1);
+    const char *retry =
+        retry_action && csrf
+            ? apr_pstrcat(r->pool, "<form method=\"post\" action=\"",
+                          ap_escape_html2(r->pool, retry_action, 1),
+                          "\"><input type=\"hidden\" name=\"csrf_token\" value=\"",
+                          ap_escape_html2(r->pool, csrf, 1),
+                          "\"><button type=\"submit\">Try again</button></form>", NULL)
+            : "";
     const char *html = apr_pstrcat(
         r->pool,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -86,15 +100,18 @@ int nxs_reply_page(request_rec *r, int status, const char *title, const char *me
         t,
         " - Nexte for Slack</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;"
-        "padding:0 1rem;color:#1d1c1d}h1{font-size:1.4rem}a{color:#1264a3}</style>"
+        "padding:0 1rem;color:#1d1c1d}h1{font-size:1.4rem}a{color:#1264a3}"
+        "button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radius:6px;"
+        "border:1px solid #1264a3;background:#1264a3;color:#fff;cursor:pointer}</style>"
         "</head><body><h1>",
-        t, "</h1><p>", ap_escape_html2(r->pool, message, 1), "</p>",
+        t, "</h1><p>", ap_escape_html2(r->pool, message, 1), "</p>", retry,
         back_url ? apr_pstrcat(r->pool, "<p><a href=\"", ap_escape_html2(r->pool, back_url, 1),
                                "\">Back to the Slack settings</a></p>", NULL)
                  : "",
         "</body></html>\n", NULL);
 
     apr_table_setn(r->headers_out, "Content-Security-Policy",
-                   "default-src 'none'; style-src 'unsafe-inline'");
+                   "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                   "base-uri 'none'");
     return nxs_reply_text(r, status, "text/html; charset=utf-8", html);
 }

@@ -35,4 +35,10 @@ int nxs_reply_redirect(request_rec *r, const char *location);
 int nxs_reply_page(request_rec *r, int status, const char *title, const char *message,
                    const char *back_url);
 
+/* nxs_reply_page with, when RETRY_ACTION and CSRF are set, a "Try again"
+ * button that posts CSRF (as csrf_token) to RETRY_ACTION: the OAuth error
+ * pages start the install again in one click. */
+int nxs_reply_page_retry(request_rec *r, int status, const char *title, const char *message,
+                         const char *back_url, const char *retry_action, const char *csrf);
+
 #endif

@@ -135,7 +135,7 @@ static int get_config(ctx_t *x)
         }
         return nxs_reply_json(
             x->r, HTTP_OK,
-            json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:o, s:o}, s:o, s:o, s:O, s:b}",
+            json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:o, s:o}, s:o, s:o, s:O, s:b, s:I}",
                       "account", "id", a->id, "plan", a->plan, "timezone", a->timezone, "locale",
                       a->locale, "currency", a->currency, "connection", "state",
                       connection_state(a, ws), "disconnected_at",
@@ -145,7 +145,9 @@ static int get_config(ctx_t *x)
                           ? json_integer(a->disconnected_at + apr_time_sec(x->c->reconnect_grace))
                           : json_null(),
                       "workspaces", wl, "categories", categories_json(cats), "filters",
-                      filters_json, "filters_applied", strcmp(a->plan, "agency") == 0));
+                      filters_json, "filters_applied", strcmp(a->plan, "agency") == 0,
+                      "reconnect_grace_seconds",
+                      (json_int_t)apr_time_sec(x->c->reconnect_grace)));
     }
 }
 
@@ -323,7 +325,7 @@ static int put_filters(ctx_t *x)
 {
     nxs_account_t *a = NULL;
     json_t *normalized = NULL;
-    const char *err, *text;
+    const char *err, *text, *field = NULL;
 
     if (load_account(&a, x) || !a) {
         return store_failed(x);
@@ -332,8 +334,8 @@ static int put_filters(ctx_t *x)
         return nxs_reply_error(x->r, HTTP_FORBIDDEN, "plan_required",
                                "advanced filters need the Agency plan");
     }
-    if ((err = nxs_check_filters(&normalized, x->in, x->r->pool))) {
-        return invalid(x, "filters", err);
+    if ((err = nxs_check_filters(&normalized, &field, x->in, x->r->pool))) {
+        return invalid(x, field, err);
     }
     nxs_json_own(normalized, x->r->pool);
     text = nxs_json_dump(normalized, JSON_COMPACT | JSON_SORT_KEYS, x->r->pool);
@@ -559,21 +561,4 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
         return store_failed(&x);
     }
     return rt->fn(&x);
-}
-
-int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
-{
-    nxs_caller_t caller;
-    int rc = nxs_caller_authenticate(&caller, r, c, "", 0);
-
-    if (rc != DECLINED) {
-        return rc;
-    }
-    return nxs_reply_page(
-        r, HTTP_OK, "Nexte for Slack",
-        apr_pstrcat(r->pool, "Signed in for account ", caller.account,
-                    ". The settings are served as JSON under api/config; the full page ships "
-                    "with the settings-page release.",
-                    NULL),
-        NULL);
 }

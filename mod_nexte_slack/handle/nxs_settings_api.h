@@ -1,5 +1,6 @@
-/* The settings JSON API routes and the settings page, for an authenticated
- * caller.  ROUTE is the path below <settings>/api ("/config", ...). */
+/* The settings JSON API routes, for an authenticated caller, and the page
+ * that uses them (handle/nxs_settings_page.c).  ROUTE is the path below
+ * <settings>/api ("/config", ...). */
 #ifndef NXS_SETTINGS_API_H
 #define NXS_SETTINGS_API_H
 
@@ -11,6 +12,8 @@
 int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_caller_t *caller,
                      const char *route, const char *body, apr_size_t len);
 
+/* GET <settings>/: the settings page for the browser's session (an HTML
+ * page saying how to open it when there is none). */
 int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c);
 
 #endif

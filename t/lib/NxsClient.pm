@@ -153,7 +153,9 @@ sub signed ($account, $method, $path, $body = undef, %opt) {
     return request($b, $method, $path, headers => \%h, content => (length $content ? $content : undef));
 }
 
-# Begins an install: GET <oauth>/start then the mock's authorize page. Returns a hashref:
+# Begins an install the way the settings page's "Add to Slack" button does: POST <oauth>/start
+# with the session's CSRF token as the form field csrf_token (opt csrf: another value; '' sends
+# none), then the mock's authorize page. Returns a hashref:
 # start (response), authorize_url, authorize (the mock's response), callback_url (where
 # the mock sends the browser back; undef when the walk stopped early).
 sub start_install ($b, %opt) {
@@ -161,7 +163,8 @@ sub start_install ($b, %opt) {
     my %walk;
     $mock->decision(team => $opt{team}) if $opt{team};
     $mock->decision(%{ $opt{decision} }) if $opt{decision};
-    $walk{start} = $b->get($b->url(oauth_path() . '/start'));
+    my $csrf = $opt{csrf} // $b->{csrf};
+    $walk{start} = $b->post($b->url(oauth_path() . '/start'), length($csrf // '') ? { csrf_token => $csrf } : {});
     return \%walk unless $walk{start}->code == 302;
     $walk{authorize_url} = $walk{start}->header('Location');
     $walk{authorize} = $b->get($walk{authorize_url});

@@ -8,11 +8,12 @@ use warnings FATAL => 'all';
 use Apache::Test qw(plan ok need_lwp);
 use Apache::TestUtil qw(t_cmp);
 use MIME::Base64 qw(encode_base64);
+use HTTP::Request;
 use URI;
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 71, need_lwp;
+plan tests => 79, need_lwp;
 
 my $mock = NxsMock->new;
 $mock->reset;
@@ -29,12 +30,29 @@ sub is_page {    # an HTML page with a link back to the settings, no raw JSON
         && $res->content !~ /\{\s*"|"ok"\s*:/ ? 1 : 0;
 }
 
-# --- /start needs a session
+# --- /start needs a session, a POST and the session's CSRF token
 my $anon = browser();
-my $res = $anon->get($anon->url('/nexte/oauth/start'));
+my $res = $anon->post($anon->url('/nexte/oauth/start'), { csrf_token => 'x' });
 ok t_cmp($res->code, 401, '/start without a session: 401');
 ok t_cmp($res->header('Content-Type'), qr{^text/html}, '/start without a session: a page');
 ok t_cmp($res->header('Location'), undef, '/start without a session: no redirect to Slack');
+{
+    my ($s) = launch('acc_oauth_csrf');
+    my $w = start_install($s, csrf => '');
+    ok t_cmp($w->{start}->code, 403, '/start without the CSRF token: 403');
+    ok t_cmp($w->{start}->content, qr/csrf_failed/, '/start without the CSRF token: the page says why');
+    $w = start_install($s, csrf => 'f' x 64);
+    ok t_cmp($w->{start}->code, 403, '/start with a wrong CSRF token: 403');
+    ok t_cmp(scalar(grep { /^nxs_oauth=[^;]/ } $w->{start}->header('Set-Cookie')), 0,
+             '/start refused: no install cookie');
+    $res = $s->get($s->url('/nexte/oauth/start'));
+    ok t_cmp($res->code, 302, 'GET /start: 302');
+    ok t_cmp($res->header('Location'), qr{^(?:https?://[^/]+)?/nexte/settings/$},
+             'GET /start changes nothing: sent to the settings page, not to Slack');
+    ok t_cmp(scalar(grep { /^nxs_oauth=[^;]/ } $res->header('Set-Cookie')), 0, 'GET /start: no install cookie');
+    $res = $s->request(HTTP::Request->new(PUT => $s->url('/nexte/oauth/start')));
+    ok t_cmp($res->code, 405, 'PUT /start: 405');
+}
 
 # --- the full flow
 my $A = 'acc_oauth_1';

@@ -28,7 +28,8 @@ static json_t *doc(const char *single_quoted, apr_pool_t *p)
 static void accepted(const char *filters, apr_pool_t *p)
 {
     json_t *in = doc(filters, p), *out = NULL;
-    const char *err = nxs_check_filters(&out, in, p);
+    const char *field = NULL;
+    const char *err = nxs_check_filters(&out, &field, in, p);
 
     if (err) {
         fail_msg("refused: %s", err);
@@ -37,14 +38,56 @@ static void accepted(const char *filters, apr_pool_t *p)
     json_decref(out);
 }
 
-static const char *refused(const char *filters, apr_pool_t *p)
+/* The refusal's message; *field (when FIELD is not NULL) the field it names. */
+static const char *refused_at(const char **field, const char *filters, apr_pool_t *p)
 {
     json_t *out = NULL;
-    const char *err = nxs_check_filters(&out, doc(filters, p), p);
+    const char *at = NULL;
+    const char *err = nxs_check_filters(&out, &at, doc(filters, p), p);
 
     assert_non_null(err);
     assert_null(out);
+    assert_non_null(at);
+    if (field) {
+        *field = at;
+    }
     return err;
+}
+
+static const char *refused(const char *filters, apr_pool_t *p)
+{
+    return refused_at(NULL, filters, p);
+}
+
+/* The settings page shows a refusal next to the field it names. */
+static void each_refusal_names_its_field(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    static const char *const cases[][2] = {
+        {"{'amount_thresholds': {'payments': 'abc'}}", "amount_thresholds.payments"},
+        {"{'amount_thresholds': {'contacts': '10'}}", "amount_thresholds.contacts"},
+        {"{'amount_thresholds': []}", "amount_thresholds"},
+        {"{'client_channels': {'cli_9': '#acme'}}", "client_channels.cli_9"},
+        {"{'project_channels': {'prj 5': 'C0WEB'}}", "project_channels"},
+        {"{'members': {'payments': ['mem 3']}}", "members.payments"},
+        {"{'members': {'recap': ['mem_3']}}", "members"},
+        {"{'active_hours': {'days': ['noel'], 'start': '09:00', 'end': '19:00'}}",
+         "active_hours.days"},
+        {"{'active_hours': {'days': ['mon'], 'start': '9h', 'end': '19:00'}}",
+         "active_hours.start"},
+        {"{'active_hours': {'days': []}}", "active_hours"},
+        {"{'colors': {}}", "filters"},
+        {"[]", "filters"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        const char *field = NULL;
+        refused_at(&field, cases[i][0], p);
+        if (strcmp(field, cases[i][1]) != 0) {
+            fail_msg("%s: field %s, expected %s", cases[i][0], field, cases[i][1]);
+        }
+    }
 }
 
 static void the_readmes_example_is_accepted_as_sent(void **state)
@@ -113,6 +156,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(active_hours_may_cross_midnight),
     NXS_TEST(thresholds_are_plain_decimals_on_categories_with_amounts),
     NXS_TEST(routes_and_members_name_ids_and_channels),
+    NXS_TEST(each_refusal_names_its_field),
 };
 
 NXS_RUN_TESTS(tests)

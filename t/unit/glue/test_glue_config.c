@@ -71,6 +71,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_null(nxs_stub_directive(s, p, NXS_D_RECONNECT_GRACE, "30d", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_CALLBACK_URL, "https://core.test/cb", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_SETTINGS_PATH, "/custom/settings", NULL));
+    assert_null(nxs_stub_directive(s, p, NXS_D_OAUTH_PATH, "/custom/oauth", NULL));
 
     assert_string_equal(c->client_id, "1111.2222");
     assert_int_equal(c->client_secret.len, 22); /* the trailing newline is not part of it */
@@ -92,6 +93,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_true(c->backoff_max == apr_time_from_sec(2));
     assert_true(c->reconnect_grace == apr_time_from_sec(30 * 24 * 3600));
     assert_string_equal(c->settings_path, "/custom/settings");
+    assert_string_equal(c->oauth_path, "/custom/oauth");
     assert_true(nxs_config_https(c));
     assert_null(nxs_config_finish(c, s, p));
     /* the module is in use here: its required directives were checked */
@@ -218,8 +220,11 @@ static void settings_path_must_be_a_bare_url_path(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
         assert_refused(nxs_stub_directive(s, p, NXS_D_SETTINGS_PATH, bad[i], NULL),
                        NXS_D_SETTINGS_PATH, bad[i], "a URL path such as /slack/settings");
+        assert_refused(nxs_stub_directive(s, p, NXS_D_OAUTH_PATH, bad[i], NULL), NXS_D_OAUTH_PATH,
+                       bad[i], "a URL path such as /slack/oauth");
     }
     assert_null(conf(s)->settings_path);
+    assert_null(conf(s)->oauth_path);
 }
 
 static void queue_type_must_be_gdbm_or_db_and_path_a_file(void **state)
@@ -320,6 +325,7 @@ static void unconfigured_server_gets_the_defaults_and_no_requirement(void **stat
     assert_true(c->backoff_max == apr_time_from_sec(600));
     assert_true(c->reconnect_grace == apr_time_from_sec(30 * 24 * 3600));
     assert_string_equal(c->settings_path, "/slack/settings");
+    assert_string_equal(c->oauth_path, "/slack/oauth");
     assert_null(c->app_url);
     assert_false(nxs_config_https(c));
 }
@@ -567,6 +573,7 @@ static void every_directive_of_the_table_is_tested_here(void **state)
         NXS_D_TOKEN_KEY_FILE, NXS_D_PUBLIC_URL,      NXS_D_APP_URL,        NXS_D_API_BASE,
         NXS_D_AUTHORIZE_URL,  NXS_D_QUEUE,           NXS_D_WORKERS,        NXS_D_RETRY_WINDOW,
         NXS_D_RETRY_BACKOFF,  NXS_D_RECONNECT_GRACE, NXS_D_CALLBACK_URL,   NXS_D_SETTINGS_PATH,
+        NXS_D_OAUTH_PATH,
     };
     const command_rec *c;
     size_t i, n = 0;

@@ -137,7 +137,8 @@ static void page_escapes_title_message_and_link_and_forbids_scripts(void **state
     assert_int_equal(r->status, HTTP_FORBIDDEN);
     assert_string_equal(r->content_type, "text/html; charset=utf-8");
     assert_string_equal(apr_table_get(r->headers_out, "Content-Security-Policy"),
-                        "default-src 'none'; style-src 'unsafe-inline'");
+                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                        "base-uri 'none'");
     assert_non_null(strstr(html, "<title>&lt;b&gt;Title&lt;/b&gt; - Nexte for Slack</title>"));
     assert_non_null(strstr(html, "<h1>&lt;b&gt;Title&lt;/b&gt;</h1>"));
     assert_non_null(strstr(html, "<p>a &amp; &quot;b&quot;</p>"));
@@ -151,6 +152,21 @@ static void page_without_back_url_has_no_link(void **state)
 
     nxs_reply_page(r, HTTP_OK, "T", "M", NULL);
     assert_null(strstr(nxs_stub_response(r), "<a "));
+    assert_null(strstr(nxs_stub_response(r), "<form"));
+}
+
+static void page_with_retry_posts_the_csrf_token_escaped(void **state)
+{
+    request_rec *r = req(state, "GET", "/x");
+
+    nxs_reply_page_retry(r, HTTP_OK, "T", "M", "/s/", "/o/start?\"", "ab\"c");
+    assert_non_null(strstr(nxs_stub_response(r),
+                           "<form method=\"post\" action=\"/o/start?&quot;\"><input type=\"hidden\" "
+                           "name=\"csrf_token\" value=\"ab&quot;c\"><button type=\"submit\">Try "
+                           "again</button></form>"));
+    r = req(state, "GET", "/x");
+    nxs_reply_page_retry(r, HTTP_OK, "T", "M", "/s/", "/o/start", NULL);
+    assert_null(strstr(nxs_stub_response(r), "<form"));
 }
 
 /* ---- reading the body ---- */
@@ -332,6 +348,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(redirect_is_302_to_the_location_and_never_cached),
     GLUE_TEST(page_escapes_title_message_and_link_and_forbids_scripts),
     GLUE_TEST(page_without_back_url_has_no_link),
+    GLUE_TEST(page_with_retry_posts_the_csrf_token_escaped),
     GLUE_TEST(body_within_the_limit_is_read_whole_and_terminated),
     GLUE_TEST(no_body_reads_as_empty),
     GLUE_TEST(declared_length_over_the_limit_is_refused_before_reading),

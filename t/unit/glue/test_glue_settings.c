@@ -16,6 +16,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 
+#include "handle/nxs_assets.h"
 #include "handle/nxs_caller.h"
 #include "security/nxs_session.h"
 
@@ -158,14 +159,18 @@ static void valid_launch_link_opens_a_session_once(void **state)
 
 /* ---- who may call ---- */
 
-static void page_without_a_session_is_401(void **state)
+/* A person without a session gets a page saying where the settings open,
+ * not JSON. */
+static void page_without_a_session_is_a_401_page(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
 
-    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "not_authenticated");
-    assert_string_equal(glue_json_str(r, "message"),
-                        "open the settings from Nexte (launch link) or sign the request");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_UNAUTHORIZED);
+    assert_string_equal(r->content_type, "text/html; charset=utf-8");
+    assert_non_null(strstr(nxs_stub_response(r), "<h1>Open the Slack settings from Nexte</h1>"));
+    assert_non_null(strstr(nxs_stub_response(r), "(missing_session)"));
 }
 
 static void page_with_a_forged_session_is_401_naming_why(void **state)
@@ -174,18 +179,48 @@ static void page_with_a_forged_session_is_401_naming_why(void **state)
     request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
 
     apr_table_setn(r->headers_in, "Cookie", "nxs_session=forged");
-    assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "malformed_session");
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_UNAUTHORIZED);
+    assert_non_null(strstr(nxs_stub_response(r), "(malformed_session)"));
 }
 
-static void page_with_a_session_names_the_account(void **state)
+static void page_with_a_session_is_the_shell_under_a_strict_policy(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     request_rec *r = settings(p, glue_configured_server(p), "GET", LOC "/");
+    const char *html;
 
     with_session(r);
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_OK);
-    assert_non_null(strstr(nxs_stub_response(r), "Signed in for account acc_42."));
+    html = nxs_stub_response(r);
+    assert_non_null(strstr(html, "data-account=\"acc_42\""));
+    assert_non_null(strstr(html, "data-oauth-start=\"/slack/oauth/start\""));
+    assert_non_null(strstr(html, apr_pstrcat(p, "<script src=\"",
+                                             nxs_asset_href("settings.js", p), "\" defer>", NULL)));
+    assert_non_null(strstr(html, apr_pstrcat(p, "<link rel=\"stylesheet\" href=\"",
+                                             nxs_asset_href("settings.css", p), "\">", NULL)));
+    /* no inline script, and no CSRF token or secret in the page */
+    assert_null(strstr(html, "<script>"));
+    assert_null(strstr(html, "csrf"));
+    assert_string_equal(apr_table_get(r->headers_out, "Content-Security-Policy"),
+                        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                        "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; "
+                        "form-action 'self' https://slack.com");
+    assert_string_equal(apr_table_get(r->headers_out, "Cache-Control"), "no-store");
+    assert_string_equal(apr_table_get(r->headers_out, "X-Frame-Options"), "DENY");
+}
+
+/* The page's links are relative to <settings>/: without the slash they
+ * would point one level up. */
+static void page_without_its_slash_redirects_to_it(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, glue_configured_server(p), "GET", LOC);
+
+    with_session(r);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    assert_string_equal(apr_table_get(r->headers_out, "Location"), LOC "/");
 }
 
 static void state_change_without_the_csrf_token_is_403(void **state)
@@ -317,21 +352,47 @@ static void oauth_without_a_slack_app_is_500_and_logged(void **state)
                                  "NexteSlackClientSecret and NexteSlackPublicURL"));
 }
 
+/* The settings page's Add to Slack: a form POST carrying FORM. */
+static request_rec *start_form(apr_pool_t *p, server_rec *s, const char *form)
+{
+    request_rec *r = oauth(p, s, "POST", OAUTH "/start");
+
+    apr_table_setn(r->headers_in, "Content-Type", "application/x-www-form-urlencoded");
+    nxs_stub_body(r, form, strlen(form));
+    return r;
+}
+
 static void oauth_refuses_other_methods_and_routes(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     server_rec *s = oauth_server(p);
-    request_rec *r = oauth(p, s, "POST", OAUTH "/start");
+    request_rec *r = oauth(p, s, "PUT", OAUTH "/start");
 
+    assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_string_equal(apr_table_get(r->headers_out, "Allow"), "GET, POST");
+    r = oauth(p, s, "POST", OAUTH "/callback");
     assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
     r = oauth(p, s, "GET", OAUTH "/other");
     assert_error_reply(r, glue_run(r), HTTP_NOT_FOUND, "not_found");
 }
 
-static void oauth_start_needs_a_session(void **state)
+/* A GET could be made by any page the victim visits: it changes nothing. */
+static void oauth_start_by_get_only_leads_to_the_settings_page(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/start");
+
+    with_session(r);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    assert_string_equal(apr_table_get(r->headers_out, "Location"), "/slack/settings/");
+    assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
+static void oauth_start_needs_a_session(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = start_form(p, oauth_server(p), "csrf_token=abc");
 
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_UNAUTHORIZED);
@@ -339,17 +400,44 @@ static void oauth_start_needs_a_session(void **state)
     assert_int_equal(nxs_fake_dbd_acquired(), 0);
 }
 
+static void oauth_start_needs_the_sessions_csrf_token(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    static const char *const forms[] = {"", "csrf_token=", "csrf_token=0123", "other=1"};
+    size_t i;
+
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); ++i) {
+        request_rec *r = start_form(p, s, forms[i]);
+        with_session(r);
+        assert_int_equal(glue_run(r), OK);
+        assert_int_equal(r->status, HTTP_FORBIDDEN);
+        assert_non_null(strstr(nxs_stub_response(r), "csrf_failed"));
+        assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+    }
+    assert_int_equal(nxs_fake_dbd_acquired(), 0);
+}
+
+/* Runs the start form with R's own session and its CSRF token. */
+static request_rec *start_with_session(apr_pool_t *p, server_rec *s)
+{
+    request_rec *r = start_form(p, s, "");
+    const char *form = apr_pstrcat(p, "csrf_token=", with_session(r), NULL);
+
+    nxs_stub_body(r, form, strlen(form));
+    return r;
+}
+
 static void oauth_start_sends_the_browser_to_slack_with_a_state(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/start");
+    request_rec *r = start_with_session(p, oauth_server(p));
     static const char want[] =
         "https://slack.com/oauth/v2/authorize?client_id=1111.2222&scope=chat%3Awrite"
         "%2Cchat%3Awrite.public%2Cchannels%3Aread&redirect_uri=https%3A%2F%2Fslack."
         "nexte.test%2Fslack%2Foauth%2Fcallback&state=";
     const char *location, *cookie;
 
-    with_session(r);
     nxs_fake_dbd_sqlite(p);
     assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
     location = apr_table_get(r->headers_out, "Location");
@@ -394,10 +482,9 @@ static void oauth_callback_with_an_unknown_state_is_400_expired(void **state)
  * browser's half ("nxs_oauth=..."). */
 static void start_install(apr_pool_t *p, server_rec *s, const char **st, const char **cookie)
 {
-    request_rec *r = oauth(p, s, "GET", OAUTH "/start");
+    request_rec *r = start_with_session(p, s);
     const char *location, *set;
 
-    with_session(r);
     assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
     location = apr_table_get(r->headers_out, "Location");
     *st = strstr(location, "&state=") + 7;
@@ -514,9 +601,10 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(expired_launch_link_says_so),
     GLUE_TEST(valid_launch_link_without_a_store_is_503_page),
     GLUE_TEST(valid_launch_link_opens_a_session_once),
-    GLUE_TEST(page_without_a_session_is_401),
+    GLUE_TEST(page_without_a_session_is_a_401_page),
     GLUE_TEST(page_with_a_forged_session_is_401_naming_why),
-    GLUE_TEST(page_with_a_session_names_the_account),
+    GLUE_TEST(page_with_a_session_is_the_shell_under_a_strict_policy),
+    GLUE_TEST(page_without_its_slash_redirects_to_it),
     GLUE_TEST(state_change_without_the_csrf_token_is_403),
     GLUE_TEST(session_with_its_csrf_token_reaches_the_api),
     GLUE_TEST(signed_call_must_name_a_valid_account_and_be_signed),
@@ -524,7 +612,9 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(api_body_over_64_kib_is_413_before_authentication),
     GLUE_TEST(oauth_without_a_slack_app_is_500_and_logged),
     GLUE_TEST(oauth_refuses_other_methods_and_routes),
+    GLUE_TEST(oauth_start_by_get_only_leads_to_the_settings_page),
     GLUE_TEST(oauth_start_needs_a_session),
+    GLUE_TEST(oauth_start_needs_the_sessions_csrf_token),
     GLUE_TEST(oauth_start_sends_the_browser_to_slack_with_a_state),
     GLUE_TEST(oauth_callback_without_state_or_code_is_400_page),
     GLUE_TEST(oauth_callback_with_an_unknown_state_is_400_expired),
