@@ -1,5 +1,7 @@
 /* The settings page's static files (mod_nexte_slack/web/), embedded in the
- * module at build time: the lookup and the URL the page links them by.
+ * module at build time and served from <settings>/assets/<name>: the
+ * lookup, the URL the page links them by, and the GET/HEAD answer with gzip
+ * negotiation, ETag revalidation and, for versioned URLs, a year of caching.
  *
  * The table is generated: tools/nxs-embed turns every file of web/ into one
  * entry of build/out/gen/nxs_assets_data.c (apxs.mk), never committed.
@@ -38,5 +40,19 @@ const nxs_asset_t *nxs_asset_find(const char *name);
  * relative to it: "assets/<name>?v=<first NXS_ASSET_HREF_HEX of its
  * version>", on P.  NULL when there is no such asset. */
 const char *nxs_asset_href(const char *name, apr_pool_t *p);
+
+/* Answers R with asset NAME, without a session:
+ *   - 404 not_found (JSON) when there is no such asset, then 405 with
+ *     Allow: GET unless the method is GET or HEAD;
+ *   - the gzip bytes with Content-Encoding: gzip when Accept-Encoding
+ *     admits gzip (gzip;q=0 does not), else the raw bytes; each variant
+ *     has its own strong ETag, and Vary: Accept-Encoding;
+ *   - Cache-Control "public, max-age=31536000, immutable" when the query
+ *     is exactly the v= of nxs_asset_href (the URL changes with the
+ *     bytes), else "no-cache" (revalidate by ETag);
+ *   - httpd's ap_meets_conditions decides 304 (If-None-Match) and 412.
+ * Returns what the handler returns: OK once answered, or the status of a
+ * conditional answer (304, 412) for httpd to send. */
+int nxs_asset_serve(request_rec *r, const char *name);
 
 #endif
