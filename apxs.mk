@@ -11,7 +11,10 @@
 # Sources: mod_nexte_slack/core/ and its subsystem folders never include
 # httpd headers; the glue (mod_nexte_slack/*.c, cfg/, handle/, daemon/) does.
 # Core file names are unique across its folders (objects are named by them).  Every file matching those
-# wildcards is built, so adding a source file needs no edit here.
+# wildcards is built, so adding a source file needs no edit here.  The same
+# holds for the settings page's files in mod_nexte_slack/web/: each is
+# embedded in the module (tools/nxs-embed writes them into a generated glue
+# source, $(OUT)/gen/nxs_assets_data.c).
 
 APXS      ?= apxs
 CC        ?= cc
@@ -39,7 +42,13 @@ GLUE_TEST_SRC := $(sort $(wildcard t/unit/glue/test_*.c))
 STUB_SRC  := $(sort $(wildcard t/unit/stub/*.c))
 STUB_HDR  := $(sort $(wildcard t/unit/stub/*.h t/unit/glue/*.h))
 GLUE_FAKED := mod_nexte_slack/nxs_dbd.c mod_nexte_slack/handle/nxs_daemon_client.c
-GLUE_LINKED := $(filter-out $(GLUE_FAKED),$(GLUE_SRC))
+# The settings page's files, embedded by a generated source (see below) that
+# the module and the glue tests compile like any glue source.
+WEB_DIR   := mod_nexte_slack/web
+WEB_FILES := $(sort $(wildcard $(WEB_DIR)/*))
+ASSETS_C  := $(OUT)/gen/nxs_assets_data.c
+EMBED     := $(OUT)/nxs-embed
+GLUE_LINKED := $(filter-out $(GLUE_FAKED),$(GLUE_SRC)) $(ASSETS_C)
 # httpd's include flags, asked of apxs once and only when a glue test is built.
 HTTPD_CFLAGS = $(eval HTTPD_CFLAGS := -I$(shell $(APXS) -q INCLUDEDIR) \
                    $(shell $(APXS) -q EXTRA_CPPFLAGS))$(HTTPD_CFLAGS)
@@ -57,14 +66,14 @@ all: module tools tests
 
 module: $(MODULE)
 
-$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) VERSION
+$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(ASSETS_C) VERSION
 	@mkdir -p $(OUT)/apxs
 	rm -rf $(OUT)/apxs/*
-	@cp --parents $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(OUT)/apxs/
+	@cp --parents $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) $(ASSETS_C) $(OUT)/apxs/
 	@cd $(OUT)/apxs && $(APXS) -c -n nexte_slack -o mod_nexte_slack.la \
 	    $(addprefix -Wc$(comma),$(WARN) $(DEFS) $(BUILD_DEFS)) \
 	    $(addprefix -I,$(abspath mod_nexte_slack/core mod_nexte_slack)) \
-	    $(PKG_CFLAGS) $(PKG_LIBS) $(CORE_SRC) $(GLUE_SRC) >build.log 2>&1 \
+	    $(PKG_CFLAGS) $(PKG_LIBS) $(CORE_SRC) $(GLUE_SRC) $(ASSETS_C) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
 	@! grep -E ': (warning|error):' $(OUT)/apxs/build.log
 	@# Replace the file by rename, never by writing into it: a running httpd
@@ -74,6 +83,18 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(CORE_HDR) $(GLUE_HDR) VERSION
 	mv -f $@.tmp $@
 
 comma := ,
+
+# The asset table: regenerated when a file of web/ changes, and when one is
+# added or removed (that changes the folder's mtime, a prerequisite).  The
+# generator needs only libcrypto, not the core.
+$(EMBED): tools/nxs-embed.c
+	@mkdir -p $(OUT)
+	$(CC) $(WARN) $(DEFS) $(PLAIN_FLAGS) $(shell pkg-config --cflags libcrypto) $< \
+	    $(shell pkg-config --libs libcrypto) -o $@
+
+$(ASSETS_C): $(EMBED) $(WEB_FILES) $(WEB_DIR)
+	@mkdir -p $(dir $@)
+	$(EMBED) -o $@ $(WEB_FILES)
 
 # The core as a static library, for tools and unit tests (plain and ASan).
 define core_lib

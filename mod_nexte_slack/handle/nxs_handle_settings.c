@@ -11,6 +11,7 @@
 #include <util_script.h>
 
 #include "cfg/nxs_config.h"
+#include "handle/nxs_assets.h"
 #include "handle/nxs_caller.h"
 #include "handle/nxs_request.h"
 #include "handle/nxs_reply.h"
@@ -101,6 +102,10 @@ int nxs_handle_settings(request_rec *r)
     const nxs_server_conf_t *c = nxs_config_get(r->server);
     const char *sub = nxs_request_subpath(r);
 
+    /* The page's static files need no session: they hold no account data. */
+    if (strncmp(sub, "/assets/", 8) == 0) {
+        return nxs_asset_serve(r, sub + 8);
+    }
     if (strcmp(sub, "/launch") == 0) {
         int rc = nxs_reply_unless_method(r, "GET");
         return rc != DECLINED ? rc : launch(r, c);

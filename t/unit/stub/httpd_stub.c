@@ -599,6 +599,38 @@ AP_DECLARE(void) ap_set_content_length(request_rec *r, apr_off_t length)
     apr_table_setn(r->headers_out, "Content-Length", apr_off_t_toa(r->pool, length));
 }
 
+/* True when the If-None-Match list LIST names ETAG ("*" names any), compared
+ * weakly as httpd does for If-None-Match (a W/ prefix is ignored). */
+static int etag_listed(apr_pool_t *p, const char *list, const char *etag)
+{
+    char *copy = apr_pstrdup(p, list), *last = NULL, *t;
+
+    if (strncmp(etag, "W/", 2) == 0) {
+        etag += 2;
+    }
+    for (t = apr_strtok(copy, ", \t", &last); t; t = apr_strtok(NULL, ", \t", &last)) {
+        if (strcmp(t, "*") == 0 || strcmp(strncmp(t, "W/", 2) == 0 ? t + 2 : t, etag) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* httpd: RFC 9110's preconditions in full (If-Match, If-Unmodified-Since,
+ * If-None-Match, If-Modified-Since) against the ETag in headers_out and
+ * r->mtime; the stub: If-None-Match only (304 for GET and HEAD, 412 for
+ * other methods), which is what the glue's callers rely on. */
+AP_DECLARE(int) ap_meets_conditions(request_rec *r)
+{
+    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
+    const char *etag = apr_table_get(r->headers_out, "ETag");
+
+    if (!inm || !etag || !etag_listed(r->pool, inm, etag)) {
+        return OK;
+    }
+    return r->method_number == M_GET ? HTTP_NOT_MODIFIED : HTTP_PRECONDITION_FAILED;
+}
+
 /* httpd: passes the bytes down the output filters to the client; here they
  * are kept for nxs_stub_response. */
 AP_DECLARE(int) ap_rwrite(const void *buf, int nbyte, request_rec *r)
