@@ -245,7 +245,7 @@ static const char *check_active_hours(const json_t *v, apr_pool_t *p)
 static const char *field_of(const char *message, apr_pool_t *p)
 {
     static const char *const known[] = {"amount_thresholds", "client_channels", "project_channels",
-                                        "members", "active_hours", NULL};
+                                        "members",           "active_hours",    NULL};
     apr_size_t n = strcspn(message, " :["), top = strcspn(message, " :[.");
     int i;
 

@@ -87,10 +87,8 @@ static const char *slack_refusal_words(const char *error, apr_pool_t *p)
     }
     if (strcmp(error, "bad_redirect_uri") == 0 || strcmp(error, "invalid_client_id") == 0 ||
         strcmp(error, "bad_client_secret") == 0) {
-        return apr_pstrcat(p,
-                           "This server's Slack app is not set up correctly (", error,
-                           "). Tell your Nexte administrator.",
-                           NULL);
+        return apr_pstrcat(p, "This server's Slack app is not set up correctly (", error,
+                           "). Tell your Nexte administrator.", NULL);
     }
     return apr_pstrcat(p, "Slack refused the install (", error, "). Try again.", NULL);
 }
@@ -272,12 +270,11 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
                          "browser, or was already used. Start again from the settings.");
     }
     if (error) {
-        return fail_page(
-            r, c, HTTP_OK, "Slack was not connected",
-            strcmp(error, "access_denied") == 0
-                ? "You cancelled the install in Slack. Nothing was changed."
-                : apr_pstrcat(r->pool, "Slack did not connect (", error,
-                              "). Nothing was changed.", NULL));
+        return fail_page(r, c, HTTP_OK, "Slack was not connected",
+                         strcmp(error, "access_denied") == 0
+                             ? "You cancelled the install in Slack. Nothing was changed."
+                             : apr_pstrcat(r->pool, "Slack did not connect (", error,
+                                           "). Nothing was changed.", NULL));
     }
     return finish_install(r, c, db, account, code, sub);
 }

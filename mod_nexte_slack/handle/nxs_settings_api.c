@@ -146,8 +146,7 @@ static int get_config(ctx_t *x)
                           : json_null(),
                       "workspaces", wl, "categories", categories_json(cats), "filters",
                       filters_json, "filters_applied", strcmp(a->plan, "agency") == 0,
-                      "reconnect_grace_seconds",
-                      (json_int_t)apr_time_sec(x->c->reconnect_grace)));
+                      "reconnect_grace_seconds", (json_int_t)apr_time_sec(x->c->reconnect_grace)));
     }
 }
 

@@ -59,8 +59,7 @@ int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
                               apr_pstrcat(r->pool,
                                           "This page opens from Nexte: Settings > Integrations > "
                                           "Slack. Your session is missing or has expired (",
-                                          why ? why : NXS_WHY_MISSING_SESSION, ").",
-                                          NULL),
+                                          why ? why : NXS_WHY_MISSING_SESSION, ").", NULL),
                               NULL);
     }
     set_page_headers(r, c);

@@ -160,10 +160,11 @@ static void page_with_retry_posts_the_csrf_token_escaped(void **state)
     request_rec *r = req(state, "GET", "/x");
 
     nxs_reply_page_retry(r, HTTP_OK, "T", "M", "/s/", "/o/start?\"", "ab\"c");
-    assert_non_null(strstr(nxs_stub_response(r),
-                           "<form method=\"post\" action=\"/o/start?&quot;\"><input type=\"hidden\" "
-                           "name=\"csrf_token\" value=\"ab&quot;c\"><button type=\"submit\">Try "
-                           "again</button></form>"));
+    assert_non_null(
+        strstr(nxs_stub_response(r),
+               "<form method=\"post\" action=\"/o/start?&quot;\"><input type=\"hidden\" "
+               "name=\"csrf_token\" value=\"ab&quot;c\"><button type=\"submit\">Try "
+               "again</button></form>"));
     r = req(state, "GET", "/x");
     nxs_reply_page_retry(r, HTTP_OK, "T", "M", "/s/", "/o/start", NULL);
     assert_null(strstr(nxs_stub_response(r), "<form"));

@@ -196,8 +196,8 @@ static void page_with_a_session_is_the_shell_under_a_strict_policy(void **state)
     html = nxs_stub_response(r);
     assert_non_null(strstr(html, "data-account=\"acc_42\""));
     assert_non_null(strstr(html, "data-oauth-start=\"/slack/oauth/start\""));
-    assert_non_null(strstr(html, apr_pstrcat(p, "<script src=\"",
-                                             nxs_asset_href("settings.js", p), "\" defer>", NULL)));
+    assert_non_null(strstr(html, apr_pstrcat(p, "<script src=\"", nxs_asset_href("settings.js", p),
+                                             "\" defer>", NULL)));
     assert_non_null(strstr(html, apr_pstrcat(p, "<link rel=\"stylesheet\" href=\"",
                                              nxs_asset_href("settings.css", p), "\">", NULL)));
     /* no inline script, and no CSRF token or secret in the page */

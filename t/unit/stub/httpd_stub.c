@@ -720,8 +720,9 @@ AP_DECLARE(void) ap_args_to_table(request_rec *r, apr_table_t **table)
  * a brigade of one heap bucket.  As httpd, a body that is not
  * application/x-www-form-urlencoded gives no pairs and OK; a body over
  * USIZE is HTTP_REQUEST_ENTITY_TOO_LARGE; NUM (the most pairs) is ignored. */
-AP_DECLARE(int) ap_parse_form_data(request_rec *r, ap_filter_t *f, apr_array_header_t **ptr,
-                                   apr_size_t num, apr_size_t usize)
+AP_DECLARE(int)
+ap_parse_form_data(request_rec *r, ap_filter_t *f, apr_array_header_t **ptr, apr_size_t num,
+                   apr_size_t usize)
 {
     stub_request_t *sr = stub_of(r);
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
