@@ -83,7 +83,8 @@ static const char *slack_refusal_words(const char *error, apr_pool_t *p)
 {
     if (strcmp(error, "invalid_code") == 0 || strcmp(error, "code_already_used") == 0 ||
         strcmp(error, "code_expired") == 0) {
-        return "Slack's answer came too late or was already used. Try again.";
+        return apr_pstrcat(p, "Slack's answer came too late or was already used (", error,
+                           "). Try again.", NULL);
     }
     if (strcmp(error, "bad_redirect_uri") == 0 || strcmp(error, "invalid_client_id") == 0 ||
         strcmp(error, "bad_client_secret") == 0) {

@@ -41,7 +41,7 @@ $res = api($b, GET => 'config');
 ok t_cmp($res->code, 200, 'GET config: 200');
 ok t_cmp($res->header('Content-Type'), qr{^application/json}, 'config is JSON');
 my $cfg = json($res);
-ok t_cmp(join(',', sort keys %$cfg), 'account,categories,connection,filters,filters_applied,workspaces',
+ok t_cmp(join(',', sort keys %$cfg), 'account,categories,connection,filters,filters_applied,reconnect_grace_seconds,workspaces',
          'config: top-level keys');
 ok t_cmp($canon->encode($cfg->{account}),
          '{"currency":"EUR","id":"acc_api_1","locale":"en","plan":"solo","timezone":"UTC"}', 'config: account defaults');
@@ -171,26 +171,28 @@ $cfg = json(api($b, GET => 'config'));
 ok t_cmp(same($cfg->{filters}, $doc) && $cfg->{filters_applied} ? 1 : 0, 1, 'config carries them, applied');
 
 my %bad = (
-    'threshold on a category without amounts' => {amount_thresholds => {contacts => '10'}},
-    'threshold not a decimal string'          => {amount_thresholds => {payments => 'abc'}},
-    'threshold as a JSON number'              => {amount_thresholds => {payments => 500}},
-    'threshold ending with a point'           => {amount_thresholds => {payments => '500.'}},
-    'thresholds not an object'                => {amount_thresholds => ['500']},
-    'client channel by name'                  => {client_channels => {cli_9 => '#acme'}},
-    'project id with a space'                 => {project_channels => {'prj 5' => 'C0QUOTES'}},
-    'members for recap'                       => {members => {recap => ['mem_3']}},
-    'members for an unknown category'         => {members => {invoices => ['mem_3']}},
-    'members not a list'                      => {members => {payments => 'mem_3'}},
-    'member id with bad characters'           => {members => {payments => ['mem 3!']}},
-    'active hours without days'               => {active_hours => {days => [], start => '09:00', end => '19:00'}},
-    'active hours with an unknown day'        => {active_hours => {days => ['mon', 'xyz'], start => '09:00', end => '19:00'}},
-    'active hours ending when they start'     => {active_hours => {days => ['mon'], start => '09:00', end => '09:00'}},
-    'active hours at 25:00'                   => {active_hours => {days => ['mon'], start => '09:00', end => '25:00'}},
-    'active hours with an extra key'          => {active_hours => {days => ['mon'], start => '09:00', end => '19:00', tz => 'UTC'}},
-    'unknown filter'                          => {colors => {payments => 'red'}},
+    'threshold on a category without amounts' => [{amount_thresholds => {contacts => '10'}}, 'amount_thresholds.contacts'],
+    'threshold not a decimal string' => [{amount_thresholds => {payments => 'abc'}}, 'amount_thresholds.payments'],
+    'threshold as a JSON number' => [{amount_thresholds => {payments => 500}}, 'amount_thresholds.payments'],
+    'threshold ending with a point' => [{amount_thresholds => {payments => '500.'}}, 'amount_thresholds.payments'],
+    'thresholds not an object' => [{amount_thresholds => ['500']}, 'amount_thresholds'],
+    'client channel by name' => [{client_channels => {cli_9 => '#acme'}}, 'client_channels.cli_9'],
+    'project id with a space' => [{project_channels => {'prj 5' => 'C0QUOTES'}}, 'project_channels'],
+    'members for recap' => [{members => {recap => ['mem_3']}}, 'members'],
+    'members for an unknown category' => [{members => {invoices => ['mem_3']}}, 'members'],
+    'members not a list' => [{members => {payments => 'mem_3'}}, 'members.payments'],
+    'member id with bad characters' => [{members => {payments => ['mem 3!']}}, 'members.payments'],
+    'active hours without days' => [{active_hours => {days => [], start => '09:00', end => '19:00'}}, 'active_hours'],
+    'active hours with an unknown day' => [{active_hours => {days => ['mon', 'xyz'], start => '09:00', end => '19:00'}}, 'active_hours.days'],
+    'active hours ending when they start' => [{active_hours => {days => ['mon'], start => '09:00', end => '09:00'}}, 'active_hours.start'],
+    'active hours at 25:00' => [{active_hours => {days => ['mon'], start => '09:00', end => '25:00'}}, 'active_hours.start'],
+    'active hours with an extra key' => [{active_hours => {days => ['mon'], start => '09:00', end => '19:00', tz => 'UTC'}}, 'active_hours'],
+    'unknown filter' => [{colors => {payments => 'red'}}, 'filters'],
 );
 for my $what (sort keys %bad) {
-    ok t_cmp(invalid_field(api($b, PUT => 'filters', $bad{$what})), '422 invalid_field filters', "invalid filter ($what): 422");
+    my ($doc_bad, $field) = @{ $bad{$what} };
+    ok t_cmp(invalid_field(api($b, PUT => 'filters', $doc_bad)), "422 invalid_field $field",
+             "invalid filter ($what): 422 naming $field");
 }
 ok t_cmp(same(json(api($b, GET => 'filters'))->{filters}, $doc), 1, 'invalid filters changed nothing');
 my $night = {%$doc, active_hours => {days => ['fri'], start => '22:00', end => '06:00'}};
