@@ -286,11 +286,20 @@ static int put_mention(ctx_t *x)
     return get_config(x);
 }
 
+/* The plan, time zone, locale and currency belong to Nexte core (billing and
+ * the account's own settings): only a signed call or account.updated
+ * changes them.  A browser session may not, or a Solo user could give
+ * itself the Agency plan's filters. */
 static int put_account(ctx_t *x)
 {
     nxs_account_t *a = NULL;
     const char *field = NULL, *why = NULL;
 
+    if (x->caller->by_session) {
+        return nxs_reply_error(x->r, HTTP_FORBIDDEN, "core_owned",
+                               "the plan, time zone, locale and currency are set by Nexte "
+                               "(account.updated or a signed call), not from the settings page");
+    }
     if (load_account(&a, x) || !a) {
         return store_failed(x);
     }

@@ -29,7 +29,7 @@ use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT_OK = qw(secret base_url browser launch_url launch api request json signed sign_headers
-                    canonical install start_install settings_path oauth_path api_path unique_exp);
+                    canonical install start_install settings_path oauth_path api_path unique_exp core_account);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -151,6 +151,16 @@ sub signed ($account, $method, $path, $body = undef, %opt) {
     %h = (%h, %{ $opt{headers} // {} });
     my $b = $opt{browser} // browser();
     return request($b, $method, $path, headers => \%h, content => (length $content ? $content : undef));
+}
+
+# Sets ACCOUNT's plan, timezone, locale or currency (FIELDS, a hashref) the way production
+# does: a PUT api/account signed as Nexte core (a browser session may not). opt: browser (to
+# reach another virtual host). Croaks unless 200; returns the response.
+sub core_account ($account, $fields, %opt) {
+    my $res = signed($account, PUT => api_path() . 'account', $fields, %opt);
+    croak "NxsClient: signed PUT account for $account: " . $res->status_line . ' ' . $res->content
+        unless $res->code == 200;
+    return $res;
 }
 
 # Begins an install the way the settings page's "Add to Slack" button does: POST <oauth>/start

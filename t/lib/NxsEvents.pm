@@ -167,9 +167,7 @@ sub post_raw ($method, $body, $headers = {}, %opt) {
 sub connect_account ($account, %opt) {
     my ($b) = launch($account);
     if ($opt{account}) {
-        my $res = api($b, PUT => 'account', $opt{account});
-        croak "NxsEvents: PUT account for $account: " . $res->status_line . ' ' . $res->content
-            unless $res->code == 200;
+        core_account($account, $opt{account});
     }
     my $res = install($b, ($opt{team} ? (team => $opt{team}) : ()), mock => mock());
     croak "NxsEvents: install for $account did not connect: " . $res->status_line . ' '

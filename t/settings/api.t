@@ -11,7 +11,7 @@ use JSON::PP;
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 120, need_lwp;
+plan tests => 122, need_lwp;
 
 my $mock = NxsMock->new;
 $mock->reset;
@@ -132,17 +132,21 @@ ok t_cmp(invalid_field(api($b, PUT => 'categories/payments/mention', {})),
          '422 invalid_field mention', 'missing mention: 422 on mention');
 ok t_cmp(json(api($b, GET => 'config'))->{categories}{payments}{mention}, 'none', 'invalid mentions changed nothing');
 
-# --- account
+# --- account: Nexte core's fields, set by a signed call (as account.updated does), never by the session
+sub core_put { signed('acc_api_1', PUT => api_path() . 'account', $_[0]) }
+$res = api($b, PUT => 'account', {plan => 'agency'});
+ok t_cmp($res->code . ' ' . error_of($res), '403 core_owned', 'the session cannot change the plan: 403 core_owned');
+ok t_cmp(json(api($b, GET => 'config'))->{account}{plan}, 'solo', 'the plan is still solo');
 for my $ok (['plan', 'team'], ['timezone', 'America/New_York'], ['locale', 'fr'], ['currency', 'JPY']) {
-    $res = api($b, PUT => 'account', {$ok->[0] => $ok->[1]});
+    $res = core_put({$ok->[0] => $ok->[1]});
     ok t_cmp($res->code . ' ' . (json($res)->{account}{$ok->[0]} // ''), "200 $ok->[1]", "account $ok->[0] $ok->[1] accepted");
 }
 for my $bad (['plan', 'enterprise'], ['timezone', 'Mars/Olympus'], ['locale', 'de'], ['currency', 'XYZ'],
              ['currency', 'eur'], ['plan', 3], ['color', 'red']) {
-    ok t_cmp(invalid_field(api($b, PUT => 'account', {$bad->[0] => $bad->[1]})), "422 invalid_field $bad->[0]",
+    ok t_cmp(invalid_field(core_put({$bad->[0] => $bad->[1]})), "422 invalid_field $bad->[0]",
              "account $bad->[0] '$bad->[1]' refused with 422 on $bad->[0]");
 }
-ok t_cmp(invalid_field(api($b, PUT => 'account', {plan => 'agency', locale => 'de'})), '422 invalid_field locale',
+ok t_cmp(invalid_field(core_put({plan => 'agency', locale => 'de'})), '422 invalid_field locale',
          'one bad field refuses the whole update');
 $res = signed('acc_api_1', GET => api_path() . 'config');
 ok t_cmp($canon->encode(json($res)->{account}),
@@ -156,11 +160,11 @@ my $doc = {amount_thresholds => {payments => '500.00', quotes => '1000'}, client
 signed('acc_api_1', PUT => api_path() . 'account', {plan => 'solo'});
 $res = api($b, PUT => 'filters', $doc);
 ok t_cmp($res->code . ' ' . error_of($res), '403 plan_required', 'filters on solo: 403 plan_required');
-api($b, PUT => 'account', {plan => 'team'});
+core_put({plan => 'team'});
 $res = api($b, PUT => 'filters', $doc);
 ok t_cmp($res->code . ' ' . error_of($res), '403 plan_required', 'filters on team: 403 plan_required');
 ok t_cmp(same(json(api($b, GET => 'filters'))->{filters}, {}), 1, 'refused filters were not stored');
-api($b, PUT => 'account', {plan => 'agency'});
+core_put({plan => 'agency'});
 $res = api($b, PUT => 'filters', $doc);
 ok t_cmp($res->code, 200, 'filters on agency: 200');
 ok t_cmp(same(json($res)->{filters}, $doc), 1, 'the full document is stored as sent');
@@ -201,7 +205,7 @@ ok t_cmp($res->code . ' ' . same(json($res)->{filters}, $night), '200 1',
          'active hours crossing midnight (Friday 22:00 to Saturday 06:00) are stored');
 api($b, PUT => 'filters', $doc);
 
-api($b, PUT => 'account', {plan => 'team'});
+core_put({plan => 'team'});
 $res = api($b, GET => 'filters');
 ok t_cmp(same(json($res)->{filters}, $doc), 1, 'after a downgrade to team the filters are kept');
 ok t_cmp(json($res)->{applied} ? 1 : 0, 0, 'after a downgrade: applied=false');

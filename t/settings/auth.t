@@ -135,7 +135,7 @@ ok t_cmp(scalar(() = api($b1, GET => 'config')->content =~ /C0PAYMENTS|C0QUOTES|
 $res = api($b1, PUT => 'categories/payments', {channel_id => 'C0GENERAL', mention => 'channel'});
 ok t_cmp($res->code, 200, 'B maps its own payments category');
 api($b1, DELETE => 'categories/quotes');
-api($b1, PUT => 'account', {plan => 'agency', locale => 'fr'});
+core_account($B, {plan => 'agency', locale => 'fr'});
 # B's session with A named in the header: the session's account wins, or it is refused.
 $res = request($b1, PUT => 'categories/alerts',
                headers => {'X-Nexte-Account' => $A, 'X-CSRF-Token' => $b1->{csrf}, 'Content-Type' => 'application/json'},

@@ -33,7 +33,7 @@ my $grace_port = (split /:/, Apache::TestRequest::hostport())[-1];
 ok t_cmp($b->base, qr/:\Q$grace_port\E$/, 'the browser talks to the nexte_grace vhost');
 my $res = install($b);
 ok t_cmp($res->code . ' ' . ($res->header('Location') // ''), qr{^302 .*connected=T0MOCK01$}, 'connected T0MOCK01');
-api($b, PUT => 'account', {plan => 'agency', timezone => 'Europe/Paris', locale => 'fr', currency => 'CHF'});
+core_account($ACC, {plan => 'agency', timezone => 'Europe/Paris', locale => 'fr', currency => 'CHF'}, browser => $b);
 api($b, PUT => 'categories/payments', {channel_id => 'C0PAYMENTS', mention => 'here'});
 api($b, PUT => 'categories/recap', {channel_id => 'C0DAILY'});
 api($b, PUT => 'categories/recap/mention', {mention => 'channel'});
