@@ -69,6 +69,31 @@ export async function signed(account, method, path, body) {
     return text ? JSON.parse(text) : null;
 }
 
+// An event as Nexte core sends it: POST <events> with X-Nexte-Timestamp and
+// X-Nexte-Signature "v1=" hex HMAC(secret, "v1:" ts ":" body).  Returns the
+// HTTP status.
+export const eventsPath = process.env.NXS_EVENTS_PATH || '/nexte/events';
+let eventSeq = 0;
+export async function postEvent(account, type, extra) {
+    const ev = {
+        id: `evt_browser_${runId}_${eventSeq++}`, type, account_id: account,
+        occurred_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        actor: { id: 'mem_7', name: 'Claire Martin' },
+        record: { kind: 'invoice', id: 'inv_1042', number: 'INV-2026-042', url: 'https://app.nexte.io/invoices/inv_1042' },
+        amount: { value: '1250.00', currency: 'EUR' },
+        data: { method: 'card' },
+        ...(extra || {}),
+    };
+    const body = JSON.stringify(ev);
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(base + eventsPath, {
+        method: 'POST', body,
+        headers: { 'Content-Type': 'application/json', 'X-Nexte-Timestamp': String(ts), 'X-Nexte-Signature': `v1=${hmacHex(`v1:${ts}:${body}`)}` },
+    });
+    await res.text();
+    return res.status;
+}
+
 // Opens the settings page of ACCOUNT in PAGE through a fresh launch link and
 // waits for the first render.
 export async function openSettings(page, account) {
@@ -113,5 +138,7 @@ export const mock = {
     decision: (d) => control('POST', 'decision', d),
     channel: (c) => control('POST', 'channel', c),
     messages: async (query) => (await control('GET', 'messages', undefined, query)).messages,
+    tokens: async (team) => (await control('GET', 'tokens', undefined, { team })).tokens,
+    token: (action) => control('POST', 'token', action),
     calls: async (query) => (await control('GET', 'calls', undefined, query)).calls,
 };

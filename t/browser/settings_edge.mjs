@@ -1,13 +1,15 @@
 // The settings page when things go wrong or differ (issue #14): Slack failing
 // while the channels are listed, then retried; a test message to an archived
 // channel; a session that ends under the user; a second workspace to switch to;
-// an account in French.  Each step is one TAP point with a screenshot.
+// an account in French; a connection Slack stops accepting (reconnect needed),
+// then reconnected.  Each step is one TAP point with a screenshot.
 // Usage: NXS_BASE_URL=http://localhost:PORT NXS_MOCK_CONTROL_PORT=N node settings_edge.mjs
 import { check, run, waitFor } from './harness.mjs';
-import { accountId, api, mock, openSettings, signed } from './nexte.mjs';
+import { accountId, api, mock, openSettings, postEvent, signed } from './nexte.mjs';
 
 const ACC = accountId('acc_browser_2');
 const ACC_FR = accountId('acc_browser_3');
+const ACC_RC = accountId('acc_browser_4');
 
 await run('settings edge cases', async (t) => {
     await mock.reset();
@@ -115,5 +117,34 @@ await run('settings edge cases', async (t) => {
         check(lang === 'fr', `<html lang="${lang}">`);
         const title = (await $('h1').innerText()).trim();
         check(title && englishTitle && title !== englishTitle, `h1 "${title}", in English "${englishTitle}"`);
+    }, { page });
+
+    // Last: it revokes Mock Agency's tokens, which the steps above use.
+    await t.step('p. Slack stops accepting the token: health says reconnect needed, with a button', async () => {
+        await openSettings(page, ACC_RC);
+        await $('#add-to-slack').click();
+        await $('#install-result', { hasText: 'Mock Agency' }).waitFor();
+        await api(page, 'PUT', 'categories/payments', { channel_id: 'C0PAYMENTS', channel_name: 'payments' });
+        for (const tok of await mock.tokens('T0MOCK01')) {
+            await mock.token({ action: 'revoke', token: tok.token });
+        }
+        const status = await postEvent(ACC_RC, 'invoice.paid');
+        check(status === 202, `the event was answered ${status}`);
+        await waitFor(async () => (await signed(ACC_RC, 'GET', 'config')).connection.state === 'reconnect_needed',
+            'the connection to be marked reconnect_needed after Slack refused the token');
+        await page.reload();
+        await ready();
+        await $('#health-state[data-state="reconnect_needed"]').waitFor({ state: 'attached' });
+        await $('#reconnect').waitFor({ state: 'visible' });
+        const text = await $('#health-state').innerText();
+        check(/reconnect/i.test(text), `#health-state says: ${text}`);
+    }, { page });
+
+    await t.step('p. Reconnect: connected again, the channel kept', async () => {
+        await $('#reconnect').click();
+        await $('#install-result', { hasText: 'Mock Agency' }).waitFor();
+        await ready();
+        await $('#health-state[data-state="connected"]').waitFor({ state: 'attached' });
+        await $('#categories [data-category="payments"][data-channel-id="C0PAYMENTS"]').waitFor({ state: 'attached' });
     }, { page });
 });
