@@ -62,6 +62,7 @@
       channels_loading: 'Loading the channels…',
       channels_error: 'Slack did not list your channels ({code}). Try again in a moment.',
       channels_retry: 'Try again',
+      channels_reconnect: 'Slack no longer accepts Nexte’s access, so your channels cannot be listed: reconnect Slack above.',
       saving: 'Saving…',
       saved: 'Saved',
       last_error: 'Last message failed: {why}',
@@ -172,6 +173,7 @@
       channels_loading: 'Chargement des canaux…',
       channels_error: 'Slack n’a pas listé vos canaux ({code}). Réessayez dans un instant.',
       channels_retry: 'Réessayer',
+      channels_reconnect: 'Slack n’accepte plus l’accès de Nexte, donc vos canaux ne peuvent pas être listés : reconnectez Slack ci-dessus.',
       saving: 'Enregistrement…',
       saved: 'Enregistré',
       last_error: 'Échec du dernier message : {why}',
@@ -741,7 +743,8 @@
       return;
     }
     if (state.channelsError && !state.expired) {
-      $('channels-error-text').textContent = t('channels_error', {code: state.channelsError});
+      $('channels-error-text').textContent = why(state.channelsError) === t('why_token')
+        ? t('channels_reconnect') : t('channels_error', {code: state.channelsError});
       box.hidden = false;
     } else {
       box.hidden = true;
