@@ -13,7 +13,7 @@ use URI;
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 79, need_lwp;
+plan tests => 82, need_lwp;
 
 my $mock = NxsMock->new;
 $mock->reset;
@@ -112,6 +112,16 @@ my ($c) = launch($C);
 ok t_cmp(query_of($walk->{callback_url})->{error}, 'access_denied', 'cancel: Slack sends error=access_denied');
 ok t_cmp(is_page($res), 1, 'cancel: a page with a link back to the settings');
 ok t_cmp($res->content, qr/cancel/i, 'cancel: the page says the install was cancelled');
+ok t_cmp($res->content,
+         qr{<form method="post" action="/nexte/oauth/start"><input type="hidden" name="csrf_token" value="\Q$c->{csrf}\E"><button type="submit">Try again</button></form>},
+         'cancel: "Try again" posts the session\'s CSRF token to /start');
+{
+    my $w = start_install($c);
+    ok t_cmp($w->{start}->code, 302, 'Try again: the form starts a new install');
+}
+my $nobody = browser();
+$res = $nobody->get($walk->{callback_url});
+ok t_cmp($res->content =~ /Try again/ ? 1 : 0, 0, 'an error page without a settings session has no Try again');
 ok t_cmp(calls_of('oauth.v2.access'), 1, 'cancel: no code exchange');
 $cfg = json(api($c, GET => 'config'));
 ok t_cmp(scalar @{ $cfg->{workspaces} }, 0, 'cancel: nothing stored');
