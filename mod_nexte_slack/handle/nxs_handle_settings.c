@@ -1,7 +1,8 @@
 /* nexte-slack-settings: the launch link that opens a browser session, the
- * settings page, and the JSON API (routes in the README) used by the page
- * and by Nexte core.  Every request is scoped to one account: the session's
- * or the one Nexte core signed for. */
+ * settings page and its static assets, and the JSON API (routes in the
+ * README) used by the page and by Nexte core.  Every request but the assets
+ * (the same bytes for everyone) is scoped to one account: the session's or
+ * the one Nexte core signed for. */
 #include "nxs_handlers.h"
 
 #include <apr_strings.h>
