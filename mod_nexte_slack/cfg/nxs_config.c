@@ -162,6 +162,11 @@ static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
     return set_url(cmd, &conf_of(cmd)->callback_url, arg);
 }
 
+static const char *set_response_url_base(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return set_url(cmd, &conf_of(cmd)->response_url_base, arg);
+}
+
 /* A location's URL path: absolute, no host, query, fragment or blank. */
 static const char *set_location_path(cmd_parms *cmd, const char **slot, const char *arg,
                                      const char *example)
@@ -289,6 +294,8 @@ const command_rec nxs_config_cmds[] = {
                   "Nexte core URL told about clicks and broken connections"),
     AP_INIT_TAKE1(NXS_D_SETTINGS_PATH, set_settings_path, NULL, RSRC_CONF,
                   "URL path of the nexte-slack-settings location (redirect target)"),
+    AP_INIT_TAKE1(NXS_D_RESPONSE_URL_BASE, set_response_url_base, NULL, RSRC_CONF,
+                  "The only URL base a click's response_url may have (Slack's hooks host)"),
     AP_INIT_TAKE1(NXS_D_OAUTH_PATH, set_oauth_path, NULL, RSRC_CONF,
                   "URL path of the nexte-slack-oauth location (the settings page's Add to Slack)"),
     {NULL},
@@ -369,6 +376,9 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     finish_mod(c->mod, p);
     /* Before the defaults below, which would count as set. */
     c->configured = nxs_config_any_set(c) || c->mod->configured;
+    if (!c->response_url_base) {
+        c->response_url_base = NXS_DEFAULT_RESPONSE_URL_BASE;
+    }
     if (!c->api_base) {
         c->api_base = NXS_DEFAULT_API_BASE;
     }

@@ -13,14 +13,16 @@
 
 #include "cfg/nxs_config_fields.h"
 
-#define NXS_DEFAULT_API_BASE        "https://slack.com/api"
-#define NXS_DEFAULT_AUTHORIZE_URL   "https://slack.com/oauth/v2/authorize"
-#define NXS_DEFAULT_WORKERS         8
-#define NXS_MAX_WORKERS             256
-#define NXS_DEFAULT_RETRY_WINDOW    apr_time_from_sec(24 * 3600)
-#define NXS_DEFAULT_BACKOFF_MIN     apr_time_from_sec(1)
-#define NXS_DEFAULT_BACKOFF_MAX     apr_time_from_sec(600)
-#define NXS_DEFAULT_RECONNECT_GRACE apr_time_from_sec(30 * 24 * 3600)
+#define NXS_DEFAULT_API_BASE      "https://slack.com/api"
+#define NXS_DEFAULT_AUTHORIZE_URL "https://slack.com/oauth/v2/authorize"
+/* Where Slack's response_url links point; nothing else is ever posted to. */
+#define NXS_DEFAULT_RESPONSE_URL_BASE "https://hooks.slack.com"
+#define NXS_DEFAULT_WORKERS           8
+#define NXS_MAX_WORKERS               256
+#define NXS_DEFAULT_RETRY_WINDOW      apr_time_from_sec(24 * 3600)
+#define NXS_DEFAULT_BACKOFF_MIN       apr_time_from_sec(1)
+#define NXS_DEFAULT_BACKOFF_MAX       apr_time_from_sec(600)
+#define NXS_DEFAULT_RECONNECT_GRACE   apr_time_from_sec(30 * 24 * 3600)
 /* HMAC keys shorter than this are guessable; Slack's own secrets are 32 hex. */
 #define NXS_MIN_SECRET_LEN        16
 #define NXS_DEFAULT_SETTINGS_PATH "/slack/settings"

@@ -62,7 +62,8 @@
     X(TIME, reconnect_grace, NXS_UNSET_TIME)                                                       \
     X(PTR, callback_url, NULL)                                                                     \
     X(PTR, settings_path, NULL)                                                                    \
-    X(PTR, oauth_path, NULL)
+    X(PTR, oauth_path, NULL)                                                                       \
+    X(PTR, response_url_base, NULL)
 
 /* The same for the module-wide fields (never merged: there is one). */
 #define NXS_MOD_FIELDS(X)                                                                          \

@@ -32,6 +32,13 @@ apr_status_t nxs_url_check_base(const char **out, const char **why, const char *
     return APR_SUCCESS;
 }
 
+int nxs_url_is_under(const char *url, const char *base)
+{
+    apr_size_t n = base ? strlen(base) : 0;
+
+    return url && n > 0 && strncmp(url, base, n) == 0 && url[n] == '/';
+}
+
 int nxs_url_is_loopback(const char *url, apr_pool_t *p)
 {
     apr_uri_t u;

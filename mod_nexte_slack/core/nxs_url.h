@@ -11,6 +11,11 @@
 apr_status_t nxs_url_check_base(const char **out, const char **why, const char *text,
                                 apr_pool_t *p);
 
+/* True when URL is below BASE (a value nxs_url_check_base gave): it starts
+ * with BASE followed by '/', so "https://hooks.slack.com.evil.test/" or
+ * "https://hooks.slack.com@evil.test/" are not below "https://hooks.slack.com". */
+int nxs_url_is_under(const char *url, const char *base);
+
 /* True when the URL's host is a loopback name or address; such URLs may use
  * plain http (tests, a local mock), others should use https. */
 int nxs_url_is_loopback(const char *url, apr_pool_t *p);

@@ -17,6 +17,8 @@
 #include "handle/nxs_reply.h"
 #include "nxs_callback.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
+#include "nxs_url.h"
 #include "render/nxs_render.h"
 #include "slack/nxs_slack.h"
 #include "store/nxs_store.h"
@@ -86,6 +88,16 @@ static void update_message(request_rec *r, const nxs_server_conf_t *c, nxs_db_t 
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "delivery %s: chat.update failed (%s) and the click has no response_url",
                       d->delivery_id, res.error);
+        return;
+    }
+    /* A response_url is a credential for one message, and this server must
+     * never be made to post a message elsewhere: only Slack's own hooks
+     * (NexteSlackResponseURLBase). */
+    if (!nxs_url_is_under(response_url, c->response_url_base)) {
+        NXS_LOG(NXS_LOG_WARNING, 0, "NXS00152",
+                "delivery %s: chat.update failed (%s) and the click's response_url is not below "
+                "%s (NexteSlackResponseURLBase); the message is not updated",
+                d->delivery_id, res.error, c->response_url_base);
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

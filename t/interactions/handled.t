@@ -18,7 +18,7 @@ use NxsClient qw(secret);
 use NxsEvents qw(:all);
 use NxsInteract qw(:all);
 
-plan tests => 43, need_lwp;
+plan tests => 45, need_lwp;
 binmode STDOUT, ":utf8";
 
 my $mock = mock();
@@ -140,6 +140,19 @@ ok t_cmp(handled_line($rp->{blocks}), qr/^✅ Handled by <\@U0CLAIRE1>/, 'respon
 ok t_cmp(has_actions($rp->{blocks}), 0, 'response_url: no buttons');
 ok t_cmp(handled_line(stored($d3)->{blocks}), qr/U0CLAIRE1/, 'response_url: the message in Slack shows the handler');
 ok t_cmp(scalar @{ $mock->calls(method => 'chat.update', since => $seq) }, 1, 'response_url used after one chat.update try');
+$mock->normal;
+
+# --- a response_url elsewhere than Slack's hooks is never posted to -----------------------
+# (NexteSlackResponseURLBase is the mock's /response here; the callback sink records any post)
+my $d3b = deliver_one($ACC, 'C0PAYMENTS', 'invoice.paid');
+my $elsewhere = 'http://127.0.0.1:' . $mock->control_port . '/_mock/callbacks';
+$mock->mode(mode => 'slack_error', method => 'chat.update', error => 'message_not_found', count => 1);
+my $sink_seq = $mock->stats->{callbacks}{received};
+$res = click($d3b, user => 'U0CLAIRE1', response_url => $elsewhere);
+ok t_cmp($res->code, 200, 'response_url elsewhere: the click answers 200');
+sleep 1.5;
+my @posted = grep { exists(($_->{json} // {})->{replace_original}) } @{ $mock->callbacks(since => $sink_seq) };
+ok t_cmp(scalar @posted, 0, 'response_url elsewhere: nothing is posted to it');
 $mock->normal;
 
 # --- a slow Slack: the 200 does not wait --------------------------------------------------

@@ -122,6 +122,24 @@ static void base_urls_are_absolute_http_without_extras(void **state)
     assert_false(nxs_url_is_loopback("https://slack.com/api", p));
 }
 
+/* A click's response_url is posted to only below NexteSlackResponseURLBase. */
+static void response_urls_must_be_below_the_base(void **state)
+{
+    static const char *const base = "https://hooks.slack.com";
+
+    (void)state;
+    assert_true(nxs_url_is_under("https://hooks.slack.com/actions/T1/1/abc", base));
+    assert_false(nxs_url_is_under("https://hooks.slack.com", base));
+    assert_false(nxs_url_is_under("https://hooks.slack.com.evil.test/x", base));
+    assert_false(nxs_url_is_under("https://hooks.slack.com@evil.test/x", base));
+    assert_false(nxs_url_is_under("https://hooks.slack.com:444/x", base));
+    assert_false(nxs_url_is_under("http://hooks.slack.com/x", base));
+    assert_false(nxs_url_is_under("https://evil.test/https://hooks.slack.com/x", base));
+    assert_false(nxs_url_is_under(NULL, base));
+    assert_false(nxs_url_is_under("https://hooks.slack.com/x", ""));
+    assert_false(nxs_url_is_under("https://hooks.slack.com/x", NULL));
+}
+
 static void queue_type_is_gdbm_or_db_never_sdbm(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -142,6 +160,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(key_file_must_hold_exactly_32_bytes),
     NXS_TEST(base_urls_are_absolute_http_without_extras),
     NXS_TEST(queue_type_is_gdbm_or_db_never_sdbm),
+    NXS_TEST(response_urls_must_be_below_the_base),
 };
 
 NXS_RUN_TESTS(tests)

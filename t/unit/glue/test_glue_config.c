@@ -72,6 +72,8 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_null(nxs_stub_directive(s, p, NXS_D_CALLBACK_URL, "https://core.test/cb", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_SETTINGS_PATH, "/custom/settings", NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_OAUTH_PATH, "/custom/oauth", NULL));
+    assert_null(
+        nxs_stub_directive(s, p, NXS_D_RESPONSE_URL_BASE, "http://127.0.0.1:9/response/", NULL));
 
     assert_string_equal(c->client_id, "1111.2222");
     assert_int_equal(c->client_secret.len, 22); /* the trailing newline is not part of it */
@@ -94,6 +96,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_true(c->reconnect_grace == apr_time_from_sec(30 * 24 * 3600));
     assert_string_equal(c->settings_path, "/custom/settings");
     assert_string_equal(c->oauth_path, "/custom/oauth");
+    assert_string_equal(c->response_url_base, "http://127.0.0.1:9/response");
     assert_true(nxs_config_https(c));
     assert_null(nxs_config_finish(c, s, p));
     /* the module is in use here: its required directives were checked */
@@ -205,6 +208,9 @@ static void urls_must_be_absolute_http_without_query_or_user(void **state)
                    NXS_D_PUBLIC_URL, "https://u:pw@h.test", "without user info");
     assert_refused(nxs_stub_directive(s, p, NXS_D_AUTHORIZE_URL, "https://h.test/#frag", NULL),
                    NXS_D_AUTHORIZE_URL, "https://h.test/#frag", "fragment");
+    assert_refused(nxs_stub_directive(s, p, NXS_D_RESPONSE_URL_BASE, "hooks.slack.com", NULL),
+                   NXS_D_RESPONSE_URL_BASE, "hooks.slack.com", "an absolute URL");
+    assert_null(conf(s)->response_url_base);
     assert_null(conf(s)->app_url);
     assert_null(conf(s)->public_url);
 }
@@ -326,6 +332,7 @@ static void unconfigured_server_gets_the_defaults_and_no_requirement(void **stat
     assert_true(c->reconnect_grace == apr_time_from_sec(30 * 24 * 3600));
     assert_string_equal(c->settings_path, "/slack/settings");
     assert_string_equal(c->oauth_path, "/slack/oauth");
+    assert_string_equal(c->response_url_base, "https://hooks.slack.com");
     assert_null(c->app_url);
     assert_false(nxs_config_https(c));
 }
@@ -569,11 +576,12 @@ static void module_record_serves_the_config_command_table(void **state)
 static void every_directive_of_the_table_is_tested_here(void **state)
 {
     static const char *const tested[] = {
-        NXS_D_CLIENT_ID,      NXS_D_CLIENT_SECRET,   NXS_D_SIGNING_SECRET, NXS_D_EVENT_SECRET,
-        NXS_D_TOKEN_KEY_FILE, NXS_D_PUBLIC_URL,      NXS_D_APP_URL,        NXS_D_API_BASE,
-        NXS_D_AUTHORIZE_URL,  NXS_D_QUEUE,           NXS_D_WORKERS,        NXS_D_RETRY_WINDOW,
-        NXS_D_RETRY_BACKOFF,  NXS_D_RECONNECT_GRACE, NXS_D_CALLBACK_URL,   NXS_D_SETTINGS_PATH,
-        NXS_D_OAUTH_PATH,
+        NXS_D_CLIENT_ID,     NXS_D_CLIENT_SECRET,   NXS_D_SIGNING_SECRET,
+        NXS_D_EVENT_SECRET,  NXS_D_TOKEN_KEY_FILE,  NXS_D_PUBLIC_URL,
+        NXS_D_APP_URL,       NXS_D_API_BASE,        NXS_D_AUTHORIZE_URL,
+        NXS_D_QUEUE,         NXS_D_WORKERS,         NXS_D_RETRY_WINDOW,
+        NXS_D_RETRY_BACKOFF, NXS_D_RECONNECT_GRACE, NXS_D_CALLBACK_URL,
+        NXS_D_SETTINGS_PATH, NXS_D_OAUTH_PATH,      NXS_D_RESPONSE_URL_BASE,
     };
     const command_rec *c;
     size_t i, n = 0;
