@@ -11,6 +11,7 @@
  * the handler logs about it.  No NexteSlackCallbackURL: the report to Nexte
  * core is left to t/interactions/handled.t. */
 #include "glue_test.h"
+#include "test_log_capture.h"
 
 #include <curl/curl.h>
 #include <http_protocol.h>
@@ -164,7 +165,17 @@ static void later_click_shows_the_first_handler_and_changes_nothing(void **state
     request_rec *r = click(p, s, "d_abc", "T1", "C1", "U0CLAIRE1", NULL);
 
     assert_int_equal(glue_run(r), OK);
+    /* Slack's hooks are the only place a response_url may point to... */
     r = click(p, s, "d_abc", "T1", "C1", "U0BOB2", "http://127.0.0.1:9/respond");
+    lc_start(NXS_LOG_WARNING);
+    assert_int_equal(glue_run(r), OK);
+    assert_non_null(lc_find("NXS00152", "the click's response_url is not below "
+                                        "https://hooks.slack.com (NexteSlackResponseURLBase)"));
+    lc_stop();
+    assert_false(nxs_stub_log_has("updating through response_url"));
+    /* ...unless NexteSlackResponseURLBase says otherwise (a test Slack) */
+    assert_null(nxs_stub_directive(s, p, "NexteSlackResponseURLBase", "http://127.0.0.1:9", NULL));
+    r = click(p, s, "d_abc", "T1", "C1", "U0DAVE3", "http://127.0.0.1:9/respond");
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_OK);
     assert_true(nxs_stub_log_has("marked handled by U0CLAIRE1 (earlier click)"));
