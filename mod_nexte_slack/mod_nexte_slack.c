@@ -13,6 +13,8 @@
 #include "cfg/nxs_directives.h"
 #include "handle/nxs_handlers.h"
 #include "daemon/nxs_daemon.h"
+#include "handle/nxs_reply.h"
+#include "nxs_log.h"
 #include "nxs_dbd.h"
 #include "nxs_log_httpd.h"
 
@@ -35,9 +37,22 @@ static int nxs_handler(request_rec *r)
         return DECLINED;
     }
     for (i = 0; i < sizeof(HANDLERS) / sizeof(HANDLERS[0]); ++i) {
-        if (strcmp(r->handler, HANDLERS[i].name) == 0) {
-            return HANDLERS[i].fn(r);
+        if (strcmp(r->handler, HANDLERS[i].name) != 0) {
+            continue;
         }
+        /* Every handler but status checks sessions, CSRF tokens, OAuth
+         * states or Nexte's signatures with keys derived from
+         * NexteSlackEventSecret.  In a server where no secret applies they
+         * would be zero bytes, and a forged cookie would pass: refuse. */
+        if (HANDLERS[i].fn != nxs_handle_status && !nxs_config_get(r->server)->event_secret.value) {
+            NXS_LOG(NXS_LOG_ERR, 0, "NXS00153",
+                    "%s at %s: no NexteSlackEventSecret applies to this server (%s); answered 500",
+                    r->handler, r->uri,
+                    r->server->server_hostname ? r->server->server_hostname : "?");
+            return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "not_configured",
+                                   "this server has no NexteSlackEventSecret");
+        }
+        return HANDLERS[i].fn(r);
     }
     return DECLINED;
 }

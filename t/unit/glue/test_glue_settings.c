@@ -159,6 +159,39 @@ static void valid_launch_link_opens_a_session_once(void **state)
 
 /* ---- who may call ---- */
 
+/* A server where no NexteSlackEventSecret applies has no keys: a session
+ * made with zero-byte keys must not open anything there, nor must any other
+ * handler that checks keys answer. */
+static void server_without_an_event_secret_refuses_every_keyed_handler(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = nxs_stub_server(p);
+    const nxs_server_conf_t *c;
+    static const char *const keyed[] = {NXS_H_SETTINGS, NXS_H_OAUTH, NXS_H_EVENTS,
+                                        NXS_H_INTERACTIONS};
+    const char *cookie = NULL, *csrf = NULL;
+    request_rec *r;
+    size_t i;
+
+    assert_null(nxs_config_finish(nxs_config_get(s), s, p));
+    c = nxs_config_get(s);
+    assert_null(c->event_secret.value);
+    assert_int_equal(nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, "acc_42",
+                                       apr_time_now() + apr_time_from_sec(3600), p),
+                     APR_SUCCESS);
+    r = settings(p, s, "GET", LOC "/");
+    apr_table_setn(r->headers_in, "Cookie", apr_pstrcat(p, "nxs_session=", cookie, NULL));
+    assert_error_reply(r, glue_run(r), HTTP_INTERNAL_SERVER_ERROR, "not_configured");
+    assert_null(strstr(nxs_stub_response(r), "acc_42"));
+    for (i = 0; i < sizeof(keyed) / sizeof(keyed[0]); ++i) {
+        r = glue_request(p, s, keyed[i], "POST", "/x", NULL, NULL);
+        assert_error_reply(r, glue_run(r), HTTP_INTERNAL_SERVER_ERROR, "not_configured");
+    }
+    r = glue_request(p, s, NXS_H_STATUS, "GET", "/x", NULL, NULL);
+    glue_run(r);
+    assert_int_not_equal(r->status, HTTP_INTERNAL_SERVER_ERROR);
+}
+
 /* A person without a session gets a page saying where the settings open,
  * not JSON. */
 static void page_without_a_session_is_a_401_page(void **state)
@@ -601,6 +634,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(expired_launch_link_says_so),
     GLUE_TEST(valid_launch_link_without_a_store_is_503_page),
     GLUE_TEST(valid_launch_link_opens_a_session_once),
+    GLUE_TEST(server_without_an_event_secret_refuses_every_keyed_handler),
     GLUE_TEST(page_without_a_session_is_a_401_page),
     GLUE_TEST(page_with_a_forged_session_is_401_naming_why),
     GLUE_TEST(page_with_a_session_is_the_shell_under_a_strict_policy),
