@@ -60,7 +60,8 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
                             const char *body, apr_size_t body_len)
 {
-    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *why = NULL;
 
     memset(caller, 0, sizeof(*caller));

@@ -66,7 +66,8 @@ static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr
 static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
                      const char *message)
 {
-    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL;
 
     if (!cookie || nxs_session_check(&account, &csrf, NULL, c->session_key, c->csrf_key, cookie,
@@ -138,7 +139,8 @@ static const char *start_form_csrf(request_rec *r)
 
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 {
-    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL, *why = NULL, *state = NULL, *browser = NULL;
     nxs_db_t *db;
 
@@ -248,7 +250,8 @@ static int callback(request_rec *r, const nxs_server_conf_t *c, const char *sub)
     state = apr_table_get(q, "state");
     code = apr_table_get(q, "code");
     error = apr_table_get(q, "error");
-    browser = nxs_request_cookie(r, NXS_OAUTH_COOKIE);
+    browser = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_OAUTH_COOKIE, nxs_config_https(c)));
     if (!state || (!code && !error)) {
         return fail_page(r, c, HTTP_BAD_REQUEST, "This install link is incomplete",
                          "The address Slack sent back lacks its state or code. Start again "

@@ -54,6 +54,11 @@ int nxs_reply_unless_method(request_rec *r, const char *allowed)
         apr_psprintf(r->pool, "%s is not allowed here; use %s", r->method, allowed));
 }
 
+const char *nxs_reply_cookie_name(apr_pool_t *p, const char *name, int secure)
+{
+    return secure ? apr_pstrcat(p, "__Host-", name, NULL) : name;
+}
+
 void nxs_reply_set_cookie(request_rec *r, const char *name, const char *value, int max_age,
                           int secure)
 {
@@ -61,9 +66,11 @@ void nxs_reply_set_cookie(request_rec *r, const char *name, const char *value, i
         secure ? "Path=/;HttpOnly;SameSite=Lax;Secure" : "Path=/;HttpOnly;SameSite=Lax";
 
     if (max_age > 0) {
-        ap_cookie_write(r, name, value, attrs, max_age, r->err_headers_out, NULL);
+        ap_cookie_write(r, nxs_reply_cookie_name(r->pool, name, secure), value, attrs, max_age,
+                        r->err_headers_out, NULL);
     } else {
-        ap_cookie_remove(r, name, attrs, r->err_headers_out, NULL);
+        ap_cookie_remove(r, nxs_reply_cookie_name(r->pool, name, secure), attrs, r->err_headers_out,
+                         NULL);
     }
 }
 

@@ -22,8 +22,14 @@ int nxs_reply_text(request_rec *r, int status, const char *content_type, const c
  * was sent, DECLINED when the method is allowed. */
 int nxs_reply_unless_method(request_rec *r, const char *allowed);
 
-/* Sets cookie NAME (HttpOnly, SameSite=Lax, Path=/, Secure when SECURE)
- * for MAX_AGE seconds; MAX_AGE 0 deletes it. */
+/* The name cookie NAME has on the wire: "__Host-" NAME when SECURE (the
+ * public URL is https), so that the browser keeps it for this host only,
+ * Secure and Path=/, and no sibling subdomain can set or shadow it; NAME
+ * otherwise (plain http has no such guarantee to ask for). */
+const char *nxs_reply_cookie_name(apr_pool_t *p, const char *name, int secure);
+
+/* Sets cookie NAME (its nxs_reply_cookie_name; HttpOnly, SameSite=Lax,
+ * Path=/, Secure when SECURE) for MAX_AGE seconds; MAX_AGE 0 deletes it. */
 void nxs_reply_set_cookie(request_rec *r, const char *name, const char *value, int max_age,
                           int secure);
 

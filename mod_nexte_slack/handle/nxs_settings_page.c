@@ -50,7 +50,8 @@ static void set_page_headers(request_rec *r, const nxs_server_conf_t *c)
 
 int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
 {
-    const char *cookie = nxs_request_cookie(r, NXS_SESSION_COOKIE);
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL, *why = NULL;
 
     if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,

@@ -93,13 +93,17 @@ static void head_is_refused_where_only_post_is_allowed(void **state)
     assert_int_equal(r->status, HTTP_METHOD_NOT_ALLOWED);
 }
 
-static void session_cookie_is_httponly_lax_and_secure_only_over_https(void **state)
+/* Over https the cookie is __Host-: bound to this host, Secure, Path=/, so a
+ * sibling subdomain can neither set nor shadow it. */
+static void session_cookie_is_httponly_lax_and_secure_host_only_over_https(void **state)
 {
     request_rec *r = req(state, "GET", "/x");
 
     nxs_reply_set_cookie(r, "nxs_session", "v1", 3600, 1);
     assert_string_equal(apr_table_get(r->err_headers_out, "Set-Cookie"),
-                        "nxs_session=v1;Max-Age=3600;Path=/;HttpOnly;SameSite=Lax;Secure");
+                        "__Host-nxs_session=v1;Max-Age=3600;Path=/;HttpOnly;SameSite=Lax;Secure");
+    assert_string_equal(nxs_reply_cookie_name(r->pool, "nxs_session", 1), "__Host-nxs_session");
+    assert_string_equal(nxs_reply_cookie_name(r->pool, "nxs_session", 0), "nxs_session");
     r = req(state, "GET", "/x");
     nxs_reply_set_cookie(r, "nxs_session", "v1", 3600, 0);
     assert_string_equal(apr_table_get(r->err_headers_out, "Set-Cookie"),
@@ -344,7 +348,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(head_is_admitted_where_get_is),
     GLUE_TEST(other_method_is_405_with_allow_and_a_message_naming_both),
     GLUE_TEST(head_is_refused_where_only_post_is_allowed),
-    GLUE_TEST(session_cookie_is_httponly_lax_and_secure_only_over_https),
+    GLUE_TEST(session_cookie_is_httponly_lax_and_secure_host_only_over_https),
     GLUE_TEST(cookie_with_no_lifetime_is_removed),
     GLUE_TEST(redirect_is_302_to_the_location_and_never_cached),
     GLUE_TEST(page_escapes_title_message_and_link_and_forbids_scripts),

@@ -18,6 +18,7 @@
 
 #include "handle/nxs_assets.h"
 #include "handle/nxs_caller.h"
+#include "handle/nxs_reply.h"
 #include "security/nxs_session.h"
 
 #define LOC   "/slack/settings"
@@ -51,7 +52,11 @@ static const char *with_session(request_rec *r)
     assert_int_equal(nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, "acc_42",
                                        r->request_time + apr_time_from_sec(3600), r->pool),
                      APR_SUCCESS);
-    apr_table_setn(r->headers_in, "Cookie", apr_pstrcat(r->pool, "nxs_session=", cookie, NULL));
+    apr_table_setn(
+        r->headers_in, "Cookie",
+        apr_pstrcat(r->pool,
+                    nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)), "=",
+                    cookie, NULL));
     return csrf;
 }
 
@@ -480,8 +485,9 @@ static void oauth_start_sends_the_browser_to_slack_with_a_state(void **state)
     }
     cookie = apr_table_get(r->err_headers_out, "Set-Cookie");
     assert_non_null(cookie);
-    /* the browser's half of the state, Secure because the public URL is https */
-    assert_true(strncmp(cookie, "nxs_oauth=", 10) == 0);
+    /* the browser's half of the state, Secure and __Host- because the public
+     * URL is https */
+    assert_true(strncmp(cookie, "__Host-nxs_oauth=", 17) == 0);
     assert_non_null(strstr(cookie, ";Max-Age=600;Path=/;HttpOnly;SameSite=Lax;Secure"));
 }
 
@@ -496,7 +502,7 @@ static void oauth_callback_without_state_or_code_is_400_page(void **state)
     /* the page links back to the settings and clears the browser's state */
     assert_non_null(strstr(nxs_stub_response(r), "<a href=\"/slack/settings/\">"));
     assert_string_equal(apr_table_get(r->err_headers_out, "Set-Cookie"),
-                        "nxs_oauth=;Max-Age=0;Path=/;HttpOnly;SameSite=Lax;Secure");
+                        "__Host-nxs_oauth=;Max-Age=0;Path=/;HttpOnly;SameSite=Lax;Secure");
 }
 
 static void oauth_callback_with_an_unknown_state_is_400_expired(void **state)
@@ -505,7 +511,7 @@ static void oauth_callback_with_an_unknown_state_is_400_expired(void **state)
     request_rec *r = oauth(p, oauth_server(p), "GET", OAUTH "/callback?state=abc&code=def");
 
     nxs_fake_dbd_sqlite(p);
-    apr_table_setn(r->headers_in, "Cookie", "nxs_oauth=browser");
+    apr_table_setn(r->headers_in, "Cookie", "__Host-nxs_oauth=browser");
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_BAD_REQUEST);
     assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
@@ -579,7 +585,7 @@ static void oauth_callback_from_another_browser_is_400(void **state)
     nxs_fake_dbd_sqlite(p);
     start_install(p, s, &st, &cookie);
     r = oauth(p, s, "GET", apr_pstrcat(p, OAUTH "/callback?code=c0de&state=", st, NULL));
-    apr_table_setn(r->headers_in, "Cookie", "nxs_oauth=someone-elses");
+    apr_table_setn(r->headers_in, "Cookie", "__Host-nxs_oauth=someone-elses");
     assert_int_equal(glue_run(r), OK);
     assert_int_equal(r->status, HTTP_BAD_REQUEST);
     assert_non_null(strstr(nxs_stub_response(r), "<h1>This install link has expired</h1>"));
