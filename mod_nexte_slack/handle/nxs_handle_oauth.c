@@ -106,37 +106,6 @@ static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
     return 1;
 }
 
-/* The csrf_token field of the start form (application/x-www-form-urlencoded,
- * at most NXS_START_FORM_MAX bytes), or NULL. */
-static const char *start_form_csrf(request_rec *r)
-{
-    apr_array_header_t *pairs = NULL;
-    int i;
-
-    if (ap_parse_form_data(r, NULL, &pairs, 8, NXS_START_FORM_MAX) != OK || !pairs) {
-        return NULL;
-    }
-    for (i = 0; i < pairs->nelts; ++i) {
-        ap_form_pair_t *f = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
-        apr_off_t len = 0;
-        apr_size_t size;
-        char *value;
-
-        if (strcmp(f->name, "csrf_token") != 0 || apr_brigade_length(f->value, 1, &len) ||
-            len > NXS_START_FORM_MAX) {
-            continue;
-        }
-        size = (apr_size_t)len;
-        value = apr_palloc(r->pool, size + 1);
-        if (apr_brigade_flatten(f->value, value, &size) != APR_SUCCESS) {
-            return NULL;
-        }
-        value[size] = '\0';
-        return value;
-    }
-    return NULL;
-}
-
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 {
     const char *cookie = nxs_request_cookie(
@@ -152,7 +121,7 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
                               "has expired.",
                               NULL);
     }
-    if (!nxs_session_csrf_ok(csrf, start_form_csrf(r))) {
+    if (!nxs_session_csrf_ok(csrf, nxs_request_form_field(r, "csrf_token", NXS_START_FORM_MAX))) {
         return nxs_reply_page(r, HTTP_FORBIDDEN, "Start again from the settings",
                               "This request did not come from the Slack settings page "
                               "(csrf_failed). Open the settings and use the Add to Slack button.",

@@ -27,15 +27,80 @@ APLOG_USE_MODULE(nexte_slack);
 
 #define NXS_SETTINGS_BODY_MAX (64 * 1024)
 
+/* The browser already holds a session of another account than the link's:
+ * the link is not used yet, and the person says whether to switch.  Without
+ * this, a link someone else made for their own account, sent to a victim,
+ * would silently turn the victim's settings page into theirs (and a Slack
+ * workspace installed there would be linked to the other account).  The
+ * switch is a POST carrying the current session's CSRF token, so another
+ * site cannot make it. */
+static int confirm_switch(request_rec *r, const nxs_server_conf_t *c, const char *current,
+                          const char *csrf, const char *account)
+{
+    const char *settings = apr_pstrcat(r->pool, c->settings_path, "/", NULL);
+    const char *html = apr_pstrcat(
+        r->pool,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>Switch account - Nexte for Slack</title></head><body>"
+        "<h1>Switch to another Nexte account?</h1><p>This browser has the Slack settings of "
+        "Nexte account <strong>",
+        ap_escape_html2(r->pool, current, 1),
+        "</strong> open. This link opens those of account <strong>",
+        ap_escape_html2(r->pool, account, 1),
+        "</strong> instead. Switch only if you opened it yourself from Nexte.</p>"
+        "<form method=\"post\" action=\"",
+        ap_escape_html2(r->pool, apr_pstrcat(r->pool, r->uri, "?", r->args, NULL), 1),
+        "\"><input type=\"hidden\" name=\"csrf_token\" value=\"", ap_escape_html2(r->pool, csrf, 1),
+        "\"><button type=\"submit\">Open account ", ap_escape_html2(r->pool, account, 1),
+        "</button></form><p><a href=\"", ap_escape_html2(r->pool, settings, 1),
+        "\">Stay in account ", ap_escape_html2(r->pool, current, 1), "</a></p></body></html>\n",
+        NULL);
+
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+                   "form-action 'self'");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return nxs_reply_text(r, HTTP_OK, "text/html; charset=utf-8", html);
+}
+
+/* DECLINED when this browser may open ACCOUNT's session now; else answered
+ * (the switch question, or a refused switch). */
+static int may_switch(request_rec *r, const nxs_server_conf_t *c, const char *account)
+{
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
+    const char *current = NULL, *csrf = NULL;
+
+    if (!cookie ||
+        nxs_session_check(&current, &csrf, NULL, c->session_key, c->csrf_key, cookie,
+                          r->request_time, r->pool) != APR_SUCCESS ||
+        strcmp(current, account) == 0) {
+        return DECLINED;
+    }
+    if (r->method_number != M_POST) {
+        return confirm_switch(r, c, current, csrf, account);
+    }
+    if (!nxs_session_csrf_ok(csrf, nxs_request_form_field(r, "csrf_token", 4096))) {
+        return nxs_reply_page(r, HTTP_FORBIDDEN, "Start again from Nexte",
+                              "The switch to another account did not come from this browser's "
+                              "settings (csrf_failed). Open the Slack settings from Nexte again.",
+                              NULL);
+    }
+    return DECLINED;
+}
+
 /* GET <settings>/launch?account=ID&exp=UNIX&sig=HEX: a valid, unexpired,
- * never used link becomes a session cookie and a redirect to the page. */
+ * never used link becomes a session cookie and a redirect to the page.
+ * When the browser holds another account's session, the person is asked
+ * first (a POST of the same URL switches). */
 static int launch(request_rec *r, const nxs_server_conf_t *c)
 {
     apr_table_t *q = NULL;
     const char *account, *exp, *sig, *why = NULL, *cookie = NULL, *csrf = NULL;
     apr_int64_t exp_sec = 0;
     nxs_db_t *db;
-    int first = 0, purged = 0;
+    int first = 0, purged = 0, rc;
 
     ap_args_to_table(r, &q);
     account = apr_table_get(q, "account");
@@ -51,6 +116,9 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
                                                                     : "The link is not valid. ",
                         "Open the Slack settings from Nexte again (", why, ").", NULL),
             NULL);
+    }
+    if ((rc = may_switch(r, c, account)) != DECLINED) {
+        return rc;
     }
     if (!(db = nxs_dbd_acquire(r))) {
         return nxs_reply_page(r, HTTP_SERVICE_UNAVAILABLE, "Settings unavailable",
@@ -108,7 +176,7 @@ int nxs_handle_settings(request_rec *r)
         return nxs_asset_serve(r, sub + 8);
     }
     if (strcmp(sub, "/launch") == 0) {
-        int rc = nxs_reply_unless_method(r, "GET");
+        int rc = nxs_reply_unless_method(r, "GET, POST");
         return rc != DECLINED ? rc : launch(r, c);
     }
     if (strncmp(sub, "/api/", 5) == 0) {

@@ -6,6 +6,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <util_cookies.h>
+#include <util_script.h>
 #include <string.h>
 
 #include "nxs_reply.h"
@@ -58,6 +59,35 @@ int nxs_request_body_or_refuse(const char **body, apr_size_t *len, request_rec *
         return nxs_reply_error(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read");
     }
     return DECLINED;
+}
+
+const char *nxs_request_form_field(request_rec *r, const char *name, apr_size_t limit)
+{
+    apr_array_header_t *pairs = NULL;
+    int i;
+
+    if (ap_parse_form_data(r, NULL, &pairs, 8, limit) != OK || !pairs) {
+        return NULL;
+    }
+    for (i = 0; i < pairs->nelts; ++i) {
+        ap_form_pair_t *f = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
+        apr_off_t len = 0;
+        apr_size_t size;
+        char *value;
+
+        if (strcmp(f->name, name) != 0 || apr_brigade_length(f->value, 1, &len) != APR_SUCCESS ||
+            len < 0 || (apr_size_t)len > limit) {
+            continue;
+        }
+        size = (apr_size_t)len;
+        value = apr_palloc(r->pool, size + 1);
+        if (apr_brigade_flatten(f->value, value, &size) != APR_SUCCESS) {
+            return NULL;
+        }
+        value[size] = '\0';
+        return value;
+    }
+    return NULL;
 }
 
 const char *nxs_request_cookie(request_rec *r, const char *name)

@@ -19,6 +19,11 @@ apr_status_t nxs_request_read_body(const char **body, apr_size_t *len, request_r
 int nxs_request_body_or_refuse(const char **body, apr_size_t *len, request_rec *r, apr_size_t limit,
                                const char *too_large);
 
+/* The value of field NAME of an application/x-www-form-urlencoded body of at
+ * most LIMIT bytes (read with httpd's ap_parse_form_data), or NULL when the
+ * body is not such a form, is larger, or has no such field. */
+const char *nxs_request_form_field(request_rec *r, const char *name, apr_size_t limit);
+
 /* The value of cookie NAME, or NULL. */
 const char *nxs_request_cookie(request_rec *r, const char *name);
 

@@ -38,6 +38,7 @@
       connect_no_read: 'Nexte does not read your messages and has no access to direct messages.',
       connect_steps: 'You will be sent to Slack to pick the workspace and allow Nexte, then back here to choose the channels.',
       add_to_slack: 'Add to Slack',
+      connect_account: 'Slack will be connected to Nexte account {account}.',
       installed: 'Connected to {team}. Now choose a channel for each kind of event.',
       workspaces_title: 'Workspace',
       workspace_label: 'Workspace that receives the messages',
@@ -149,6 +150,7 @@
       connect_no_read: 'Nexte ne lit pas vos messages et n’a aucun accès aux messages directs.',
       connect_steps: 'Vous serez envoyé sur Slack pour choisir l’espace de travail et autoriser Nexte, puis ramené ici pour choisir les canaux.',
       add_to_slack: 'Ajouter à Slack',
+      connect_account: 'Slack sera connecté au compte Nexte {account}.',
       installed: 'Connecté à {team}. Choisissez maintenant un canal pour chaque type d’événement.',
       workspaces_title: 'Espace de travail',
       workspace_label: 'Espace de travail qui reçoit les messages',
@@ -525,6 +527,7 @@
         h('li', {text: t('connect_posts')}),
         h('li', {text: t('connect_no_read')})),
       h('p', {class: 'hint', text: t('connect_steps')}),
+      h('p', {id: 'connect-account', text: t('connect_account', {account: cfg.account.id})}),
       oauthForm('add-to-slack', t('add_to_slack'), 'button button-slack')
     ]);
   }

@@ -95,10 +95,17 @@ export async function postEvent(account, type, extra) {
 }
 
 // Opens the settings page of ACCOUNT in PAGE through a fresh launch link and
-// waits for the first render.
+// waits for the first render.  When the browser holds another account's
+// session, the module asks before switching: the person says yes.
 export async function openSettings(page, account) {
     await page.goto(launchUrl(account));
-    await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+    const ready = page.locator('body[data-ready="true"]');
+    const ask = page.getByRole('button', { name: `Open account ${account}` });
+    await ready.or(ask).first().waitFor({ state: 'attached' });
+    if (await ask.count()) {
+        await ask.click();
+        await ready.waitFor({ state: 'attached' });
+    }
 }
 
 // The settings API with the page's cookies (as the page's own script would call

@@ -9,7 +9,7 @@ use Apache::Test qw(plan ok need_lwp);
 use Apache::TestUtil qw(t_cmp);
 use NxsClient qw(:all);
 
-plan tests => 32, need_lwp;
+plan tests => 45, need_lwp;
 
 my $acc = 'acc_launch_1';
 
@@ -89,3 +89,33 @@ ok t_cmp($res->code, 401, 'GET /nexte/settings/ without a session: 401');
 # The tampered link did not open a session for the other account either.
 $res = $b2->get($b2->url('/nexte/settings/api/session'));
 ok t_cmp($res->code, 401, 'no session was opened by any refused link');
+
+# A browser with A's session opening B's link: asked first, nothing switched silently.
+{
+    my $A = 'acc_launch_switch_a';
+    my $B = 'acc_launch_switch_b';
+    my ($sa, $csrf_a) = launch($A);
+    my $link_b = launch_url($B, unique_exp());
+    $res = $sa->get($sa->url($link_b));
+    ok t_cmp($res->code, 200, "A's browser opening B's link: 200, a question");
+    ok t_cmp($res->content, qr/\Q$A\E.*\Q$B\E/s, 'the question names both accounts');
+    ok t_cmp(scalar(grep { /nxs_session=/ } $res->header('Set-Cookie')), 0, 'no session cookie yet');
+    ok t_cmp(json($sa->get($sa->url(api_path() . 'session')))->{account}, $A, 'the session is still A\'s');
+    ok t_cmp($res->header('Content-Security-Policy') // '', qr/form-action 'self'/, 'the question has a strict CSP');
+    my ($action) = $res->content =~ /<form method="post" action="([^"]+)"/;
+    $action =~ s/&amp;/&/g if defined $action;
+    ok t_cmp($action // '', qr{^/nexte/settings/launch\?account=\Q$B\E&exp=}, 'the switch posts the same link');
+    $res = $sa->post($sa->url($action // $link_b), {});
+    ok t_cmp($res->code, 403, 'a switch without A\'s CSRF token: 403');
+    ok t_cmp(json($sa->get($sa->url(api_path() . 'session')))->{account}, $A, 'still A after the refused switch');
+    $res = $sa->post($sa->url($action // $link_b), { csrf_token => $csrf_a });
+    ok t_cmp($res->code, 302, "with A's CSRF token: 302, switched");
+    ok t_cmp(json($sa->get($sa->url(api_path() . 'session')))->{account}, $B, 'the session is now B\'s');
+    $res = $sa->post($sa->url($action // $link_b), { csrf_token => $csrf_a });
+    ok t_cmp($res->code, 403, 'the link worked once (the question did not use it)');
+    # Opening one's own account again is no question.
+    my $again = $sa->get($sa->url(launch_url($B, unique_exp())));
+    ok t_cmp($again->code, 302, "B's browser opening B's link: no question");
+    my $plain = browser();
+    ok t_cmp($plain->get($plain->url(launch_url($A, unique_exp())))->code, 302, 'a browser without a session: no question');
+}
