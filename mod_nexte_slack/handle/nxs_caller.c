@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "handle/nxs_request.h"
+#include "nxs_dbd.h"
+#include "store/nxs_store.h"
 #include "handle/nxs_reply.h"
 #include "security/nxs_session.h"
 #include "security/nxs_sign.h"
@@ -32,6 +34,30 @@ static int is_safe_method(const request_rec *r)
     return r->method_number == M_GET || r->header_only;
 }
 
+/* A signed change is accepted once: its signature is kept as a one-time
+ * record for as long as its timestamp is acceptable (NXS_SIGN_MAX_SKEW_SEC
+ * either side), so a captured PUT or POST cannot be sent again.  Signed
+ * reads are not recorded: replaying one shows only what was already seen,
+ * and recording every read would add a SQL write to each. */
+static int refuse_replay(request_rec *r)
+{
+    const char *sig = apr_table_get(r->headers_in, "X-Nexte-Signature");
+    nxs_db_t *db = nxs_dbd_acquire(r);
+    int first = 0;
+
+    if (!db || nxs_store_once(&first, db, apr_pstrcat(r->pool, "nexte:", sig, NULL),
+                              apr_time_sec(r->request_time) + 2 * NXS_SIGN_MAX_SKEW_SEC,
+                              r->pool) != APR_SUCCESS) {
+        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                               "the settings store failed; try again");
+    }
+    if (!first) {
+        return nxs_reply_error(r, HTTP_CONFLICT, "replayed_request",
+                               "this signed request was already received; sign each call anew");
+    }
+    return DECLINED;
+}
+
 static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
                         const char *body, apr_size_t body_len)
 {
@@ -54,7 +80,7 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
     }
     caller->account = account;
     caller->by_session = 0;
-    return DECLINED;
+    return is_safe_method(r) ? DECLINED : refuse_replay(r);
 }
 
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,

@@ -56,10 +56,15 @@ export function launchUrl(account) {
 // over "v1:" ts ":" METHOD " " PATH?QUERY "\n" ACCOUNT "\n" BODY.  PATH is
 // relative to the settings API ("account") or absolute.  Returns the parsed JSON
 // and throws on an HTTP error, so a setup step that did not happen fails.
+// A signed change is accepted once: an identical call in the same second takes
+// an earlier second (see NxsClient.pm).
+const signedTexts = new Set();
 export async function signed(account, method, path, body) {
     const full = path.startsWith('/') ? path : apiPath + path;
     const content = body === undefined ? '' : JSON.stringify(body);
-    const ts = Math.floor(Date.now() / 1000);
+    let ts = Math.floor(Date.now() / 1000);
+    while (signedTexts.has(`${ts} ${method} ${full}\n${account}\n${content}`)) ts--;
+    signedTexts.add(`${ts} ${method} ${full}\n${account}\n${content}`);
     const sig = hmacHex(`v1:${ts}:${method} ${full}\n${account}\n${content}`);
     const headers = { 'X-Nexte-Account': account, 'X-Nexte-Timestamp': String(ts), 'X-Nexte-Signature': `v1=${sig}` };
     if (content) headers['Content-Type'] = 'application/json';

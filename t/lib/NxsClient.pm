@@ -135,8 +135,16 @@ sub canonical ($ts, $method, $path, $account, $body) {
 }
 
 # The three headers of a signed call; opt: ts, secret.
+# A signed change is accepted once (409 replayed_request after): two identical calls in one
+# second would sign the same text, so the second takes an earlier second, as a client that
+# re-signs would. opt ts: sign exactly at that time.
+my %SIGNED;
 sub sign_headers ($account, $method, $path, $body = '', %opt) {
-    my $ts = $opt{ts} // time;
+    my $ts = $opt{ts};
+    if (!defined $ts) {
+        $ts = time;
+        $ts-- while $SIGNED{"$ts $method $path\n$account\n$body"}++;
+    }
     my $sig = hmac_sha256_hex(canonical($ts, $method, $path, $account, $body), $opt{secret} // secret());
     return ('X-Nexte-Account' => $account, 'X-Nexte-Timestamp' => $ts, 'X-Nexte-Signature' => "v1=$sig");
 }

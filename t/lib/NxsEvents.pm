@@ -30,7 +30,7 @@ use Time::HiRes qw(sleep time);
 
 use Apache::Test ();
 use Apache::TestRequest ();
-use NxsClient qw(secret base_url launch install api json);
+use NxsClient qw(secret base_url launch install api json core_account);
 use NxsMock;
 
 our @EXPORT_OK = qw(httpd_pids server_up events_path fixture event event_body event_signature post_event post_raw

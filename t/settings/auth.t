@@ -10,7 +10,7 @@ use Digest::SHA qw(hmac_sha256 hmac_sha256_hex);
 use MIME::Base64 qw(encode_base64url);
 use NxsClient qw(:all);
 
-plan tests => 49, need_lwp;
+plan tests => 53, need_lwp;
 
 my $A = 'acc_auth_a';
 my $B = 'acc_auth_b';
@@ -123,6 +123,19 @@ $res = request($anon, DELETE => api_path() . 'categories/alerts', headers => \%h
 ok t_cmp($res->code, 401, 'signature replayed with another method: 401');
 $res = request($anon, GET => $CONFIG, headers => {sign_headers('', GET => $CONFIG, '')});
 ok t_cmp(error_of($res), 'missing_account', 'signed request without X-Nexte-Account: missing_account');
+
+# A signed change is accepted once: the same request sent again is refused and changes nothing.
+%h = sign_headers($A, PUT => api_path() . 'categories/booking', '{"channel_id":"C0BOOKING"}');
+my %put = (headers => {%h, 'Content-Type' => 'application/json'}, content => '{"channel_id":"C0BOOKING"}');
+$res = request($anon, PUT => api_path() . 'categories/booking', %put);
+ok t_cmp($res->code, 200, 'a signed PUT: 200');
+signed($A, DELETE => api_path() . 'categories/booking');
+$res = request($anon, PUT => api_path() . 'categories/booking', %put);
+ok t_cmp($res->code . ' ' . error_of($res), '409 replayed_request', 'the same signed PUT again: 409 replayed_request');
+ok t_cmp(json(signed($A, GET => $CONFIG))->{categories}{booking}{channel_id}, undef, 'the replay changed nothing');
+%h = sign_headers($A, GET => $CONFIG, '');
+ok t_cmp(request($anon, GET => $CONFIG, headers => \%h)->code . ' ' . request($anon, GET => $CONFIG, headers => \%h)->code,
+         '200 200', 'a signed read may be sent again (it changes nothing)');
 
 # --- cross-account isolation
 my ($b1) = launch($B);

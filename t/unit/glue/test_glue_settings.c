@@ -71,14 +71,15 @@ static void unknown_route_below_the_location_is_404(void **state)
     assert_string_equal(glue_json_str(r, "message"), "no settings route /nope");
 }
 
-static void launch_and_page_are_get_only(void **state)
+/* The launch link is a GET, or the POST of the account-switch question. */
+static void launch_is_get_or_post_and_the_page_get_only(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     server_rec *s = glue_configured_server(p);
-    request_rec *r = settings(p, s, "POST", LOC "/launch");
+    request_rec *r = settings(p, s, "PUT", LOC "/launch");
 
     assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
-    assert_string_equal(apr_table_get(r->headers_out, "Allow"), "GET");
+    assert_string_equal(apr_table_get(r->headers_out, "Allow"), "GET, POST");
     r = settings(p, s, "DELETE", LOC "/");
     assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
 }
@@ -635,7 +636,7 @@ static void post_config_starts_no_daemon_where_the_module_is_unused(void **state
 
 static const struct CMUnitTest tests[] = {
     GLUE_TEST(unknown_route_below_the_location_is_404),
-    GLUE_TEST(launch_and_page_are_get_only),
+    GLUE_TEST(launch_is_get_or_post_and_the_page_get_only),
     GLUE_TEST(forged_or_incomplete_launch_link_is_403_page),
     GLUE_TEST(expired_launch_link_says_so),
     GLUE_TEST(valid_launch_link_without_a_store_is_503_page),
