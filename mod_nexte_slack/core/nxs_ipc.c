@@ -22,19 +22,27 @@ static apr_status_t send_all(apr_socket_t *s, const char *buf, apr_size_t len)
     return APR_SUCCESS;
 }
 
-static apr_status_t recv_all(apr_socket_t *s, char *buf, apr_size_t len)
+/* APR_EOF when the peer closed before LEN bytes came; *got says how many
+ * did (may be NULL). */
+static apr_status_t recv_all(apr_size_t *got, apr_socket_t *s, char *buf, apr_size_t len)
 {
-    while (len > 0) {
-        apr_size_t n = len;
-        apr_status_t rv = apr_socket_recv(s, buf, &n);
+    apr_size_t done = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    while (done < len) {
+        apr_size_t n = len - done;
+        rv = apr_socket_recv(s, buf + done, &n);
         if (n > 0) {
-            buf += n;
-            len -= n;
+            done += n;
             continue;
         }
-        return rv != APR_SUCCESS ? rv : APR_EOF;
+        rv = rv != APR_SUCCESS ? rv : APR_EOF;
+        break;
     }
-    return APR_SUCCESS;
+    if (got) {
+        *got = done;
+    }
+    return done == len ? APR_SUCCESS : rv;
 }
 
 apr_status_t nxs_ipc_frame_len(apr_size_t *len, const unsigned char *head)
@@ -102,13 +110,15 @@ apr_status_t nxs_ipc_send(apr_socket_t *s, const json_t *v, apr_pool_t *p)
 apr_status_t nxs_ipc_recv(json_t **v, apr_socket_t *s, apr_pool_t *p)
 {
     unsigned char head[NXS_IPC_HEAD];
-    apr_size_t body, used;
+    apr_size_t body, used, got = 0;
     char *buf;
     apr_status_t rv;
 
     *v = NULL;
-    if ((rv = recv_all(s, (char *)head, NXS_IPC_HEAD)) != APR_SUCCESS) {
-        return rv;
+    if ((rv = recv_all(&got, s, (char *)head, NXS_IPC_HEAD)) != APR_SUCCESS) {
+        /* A close inside the header cuts a frame short, as one inside the
+         * body does: only a close before its first byte is a clean end. */
+        return rv == APR_EOF && got > 0 ? APR_EINVAL : rv;
     }
     if (nxs_ipc_frame_len(&body, head) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -117,7 +127,7 @@ apr_status_t nxs_ipc_recv(json_t **v, apr_socket_t *s, apr_pool_t *p)
      * bytes from a socket and bytes from anywhere else. */
     buf = apr_palloc(p, NXS_IPC_HEAD + body);
     memcpy(buf, head, NXS_IPC_HEAD);
-    if ((rv = recv_all(s, buf + NXS_IPC_HEAD, body)) != APR_SUCCESS) {
+    if ((rv = recv_all(NULL, s, buf + NXS_IPC_HEAD, body)) != APR_SUCCESS) {
         return rv == APR_EOF ? APR_EINVAL : rv;
     }
     return nxs_ipc_decode(v, &used, buf, NXS_IPC_HEAD + body, p);

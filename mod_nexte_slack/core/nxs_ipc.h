@@ -40,7 +40,8 @@ apr_status_t nxs_ipc_send(apr_socket_t *s, const json_t *v, apr_pool_t *p);
 
 /* Receives one frame into a pool-owned *v.  APR_EOF when the peer closed
  * the connection cleanly between frames; APR_EINVAL for an oversized or
- * malformed frame. */
+ * malformed frame, or one the peer cut short by closing (in its body or
+ * in its header). */
 apr_status_t nxs_ipc_recv(json_t **v, apr_socket_t *s, apr_pool_t *p);
 
 /* Connects to the Unix socket at PATH, retrying for up to WAIT (the daemon

@@ -1,9 +1,14 @@
 /* The daemon's frames on bytes alone: what nxs_ipc_encode writes,
  * nxs_ipc_decode reads back; a frame announcing more than the limit is
- * refused from its header; a short buffer asks for the rest. */
+ * refused from its header; a short buffer asks for the rest.  And through
+ * a socket: recv says EOF only when the stream ends between frames. */
 #include "nxs_test.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <apr_portable.h>
 
 #include "nxs_ipc.h"
 #include "nxs_json.h"
@@ -116,6 +121,42 @@ static void a_value_too_large_for_a_frame_is_not_encoded(void **state)
     assert_int_equal(nxs_ipc_encode(&frame, &len, nxs_json_own(json_integer(5), p), p), APR_EINVAL);
 }
 
+/* Receives from a socket fed BYTES then closed: the status of each recv
+ * until one fails, in STATUS (at most 4). */
+static int recv_stream(apr_status_t *status, const char *bytes, apr_size_t len, apr_pool_t *p)
+{
+    apr_socket_t *s = NULL;
+    json_t *v = NULL;
+    int sv[2], n = 0;
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(write(sv[0], bytes, len), (ssize_t)len);
+    close(sv[0]);
+    assert_int_equal(apr_os_sock_put(&s, &sv[1], p), APR_SUCCESS);
+    do {
+        status[n] = nxs_ipc_recv(&v, s, p);
+    } while (status[n++] == APR_SUCCESS && n < 4);
+    close(sv[1]);
+    return n;
+}
+
+static void recv_says_eof_only_between_frames(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    apr_status_t st[4];
+
+    assert_int_equal(recv_stream(st, "\0\0\0\x02{}", 6, p), 2);
+    assert_int_equal(st[0], APR_SUCCESS);
+    assert_int_equal(st[1], APR_EOF);
+    assert_int_equal(recv_stream(st, "", 0, p), 1);
+    assert_int_equal(st[0], APR_EOF);
+    /* The peer went away inside the next frame: its body, or its header. */
+    assert_int_equal(recv_stream(st, "\0\0\0\x02{}\0\0\0\x02{", 11, p), 2);
+    assert_int_equal(st[1], APR_EINVAL);
+    assert_int_equal(recv_stream(st, "\0\0\0\x02{}\0\0", 8, p), 2);
+    assert_int_equal(st[1], APR_EINVAL);
+}
+
 static const struct CMUnitTest tests[] = {
     NXS_TEST(a_frame_is_the_length_then_compact_json),
     NXS_TEST(what_is_encoded_decodes_to_the_same_value),
@@ -124,6 +165,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(an_empty_or_oversized_frame_is_refused_from_its_header),
     NXS_TEST(malformed_json_or_a_scalar_is_refused),
     NXS_TEST(a_value_too_large_for_a_frame_is_not_encoded),
+    NXS_TEST(recv_says_eof_only_between_frames),
 };
 
 NXS_RUN_TESTS(tests)
