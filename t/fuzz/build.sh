@@ -7,6 +7,8 @@
 #   fuzz_interaction  Slack interaction bodies (form + JSON payload)
 #   fuzz_envelope     event bodies: JSON, envelope checks, rendering (en, fr)
 #   fuzz_ipc_frame    frames between httpd children and the delivery daemon
+#   fuzz_settings_json  settings API documents: filters, active hours, account
+#                     fields, channel ids and mentions
 # Each starts from its committed corpus t/fuzz/corpus/NAME/ (read, never
 # written: what a run finds goes to build/out/fuzz/corpus_NAME, and
 # `t/fuzz/build.sh --merge` folds it back, minimised, for a commit).  libFuzzer's runtime comes
@@ -29,7 +31,7 @@ out=build/out/fuzz
 core=mod_nexte_slack/core
 
 # NAME:SHARE, SHARE 1 for SECONDS, 2 for SECONDS/2.
-targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:2)
+targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:2 fuzz_settings_json:2)
 
 echo "1..${#targets[@]}"
 case $secs in
