@@ -129,7 +129,8 @@ int nxs_qf_parse(int *type, const char **body, apr_uint32_t *body_len, apr_size_
                  const char *buf, apr_size_t avail);
 
 /* Decodes an ENQUEUE body.  With P, fills every field (copies in P);
- * without, only seq, accepted_at and attempts.  APR_EGENERAL if malformed. */
+ * without, only seq, accepted_at and attempts.  APR_EGENERAL if malformed
+ * (lengths that do not add up, a string holding a NUL). */
 apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_uint32_t len,
                                    apr_pool_t *p);
 

@@ -270,6 +270,12 @@ apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_
         if (end - q < 2 || (l = nxs_qle_get16(q), (apr_size_t)(end - q - 2) < l)) {
             return APR_EGENERAL;
         }
+        /* The writer puts C strings here: a NUL in one would be read as a
+         * shorter string, a different account or channel.  Checked with or
+         * without P, so that recovery skips what a load would refuse. */
+        if (memchr(q + 2, '\0', l) != NULL) {
+            return APR_EGENERAL;
+        }
         s[i] = p ? apr_pstrmemdup(p, q + 2, l) : NULL;
         q += 2 + l;
     }
