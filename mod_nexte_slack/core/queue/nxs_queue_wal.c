@@ -519,13 +519,19 @@ apr_status_t nxs_queue_seg_open(nxs_queue_seg_t **out, const char *path, apr_uin
 static int valid_record_after(int fd, apr_off_t from, apr_off_t size)
 {
     enum { WIN = 1 << 20 };
-    char *win = malloc(WIN), *frame = NULL, hdr[NXS_QF_HDR];
+    char *win, *frame = NULL, hdr[NXS_QF_HDR];
     const char *body;
     apr_uint32_t blen;
     apr_size_t n, i, flen;
     int type, found = 0;
     apr_off_t off, at;
 
+    if (from + NXS_QF_HDR > size) {
+        return 0;
+    }
+    /* No larger than what is left of the file: most segments a crash
+     * damages are far smaller than a window. */
+    win = malloc(size - from < WIN ? (apr_size_t)(size - from) : WIN);
     for (off = from; win && !found && off + NXS_QF_HDR <= size; off += (apr_off_t)n - 3) {
         n = (apr_size_t)(size - off < WIN ? size - off : WIN);
         if (n < NXS_QF_HDR || nxs_queue_pread_all(fd, win, n, off) != APR_SUCCESS) {
@@ -562,7 +568,7 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
     nxs_qbuf_t b = {0};
     struct stat st;
     apr_off_t pos = 0; /* file offset of b.p[0] */
-    apr_size_t cur = 0, flen, n;
+    apr_size_t cur = 0, flen, n, want;
     apr_uint32_t blen;
     const char *body;
     apr_status_t rv = APR_SUCCESS;
@@ -573,7 +579,10 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
         return os_error();
     }
     res->file_size = st.st_size;
-    if ((rv = nxs_qbuf_reserve(&b, CHUNK)) != APR_SUCCESS) {
+    /* A chunk at most, and no more than the file: segments are often small
+     * (each start and each checkpoint begins a new one). */
+    if ((rv = nxs_qbuf_reserve(&b, res->file_size < CHUNK ? (apr_size_t)res->file_size : CHUNK)) !=
+        APR_SUCCESS) {
         return rv;
     }
     while (pos + (apr_off_t)cur < res->file_size) {
@@ -595,7 +604,11 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
         pos += (apr_off_t)cur;
         b.len -= cur;
         cur = 0;
-        if ((rv = nxs_qbuf_reserve(&b, (flen > CHUNK ? flen : CHUNK))) != APR_SUCCESS) {
+        want = flen > CHUNK ? flen : CHUNK;
+        if ((apr_off_t)want > res->file_size - pos) {
+            want = (apr_size_t)(res->file_size - pos);
+        }
+        if ((rv = nxs_qbuf_reserve(&b, want)) != APR_SUCCESS) {
             goto leave;
         }
         n = b.cap - b.len;
