@@ -265,6 +265,9 @@ apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_
     r->accepted_at = (apr_time_t)nxs_qle_get64(body);
     r->attempts = nxs_qle_get32(body + 8);
     r->seq = nxs_qle_get64(end - 8);
+    if (r->seq == 0 || r->seq > NXS_QUEUE_SEQ_MAX) {
+        return APR_EGENERAL;
+    }
     end -= 8;
     for (i = 0; i < ENQ_STRINGS; ++i) {
         if (end - q < 2 || (l = nxs_qle_get16(q), (apr_size_t)(end - q - 2) < l)) {
