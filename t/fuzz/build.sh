@@ -3,19 +3,21 @@
 # against the core (compiled here with the same instrumentation), runs each
 # for a bounded time
 # and reports one TAP line each:
-#   fuzz_sign         signatures, launch links, sealed tokens, session cookies
-#   fuzz_interaction  Slack interaction bodies (form + JSON payload)
-#   fuzz_envelope     event bodies: JSON, envelope checks, rendering (en, fr)
-#   fuzz_ipc_frame    frames between httpd children and the delivery daemon
+#   fuzz_sign           signatures, launch links, sealed tokens, session cookies
+#   fuzz_interaction    Slack interaction bodies (form + JSON payload)
+#   fuzz_envelope       event bodies: JSON, envelope checks, rendering (en, fr)
+#   fuzz_ipc_frame      frames between httpd children and the delivery daemon
 #   fuzz_settings_json  settings API documents: filters, active hours, account
-#                     fields, channel ids and mentions
+#                       fields, channel ids, mentions
+#   fuzz_queue_log      the durable queue's recovery from a damaged log segment
 # Each starts from its committed corpus t/fuzz/corpus/NAME/ (read, never
 # written: what a run finds goes to build/out/fuzz/corpus_NAME, and
 # `t/fuzz/build.sh --merge` folds it back, minimised, for a commit).  libFuzzer's runtime comes
 # with Debian's libclang-rt-14-dev (pulled in by clang-14).
-# Time: the first three run SECONDS each; the later ones, each feeding one
-# narrow decoder that a short run covers, run SECONDS/2 (at least 1), so
-# that CI's 10 s keeps the stage within 20 s of what three targets took.
+# Time: the first three run SECONDS each, the later three SECONDS/2 each
+# (at least 1): CI's 10 gives 30 + 15 s, its budget for the stage being at
+# most 20 s over the 30 s of the first three alone.  Hunting for bugs, give
+# more (60 runs the later ones 30 s each).
 # Usage: t/fuzz/build.sh [SECONDS]   (SECONDS for each of the first three; default 20)
 #        t/fuzz/build.sh --merge     (after a run: new inputs into t/fuzz/corpus/)
 set -uo pipefail
@@ -31,7 +33,7 @@ out=build/out/fuzz
 core=mod_nexte_slack/core
 
 # NAME:SHARE, SHARE 1 for SECONDS, 2 for SECONDS/2.
-targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:2 fuzz_settings_json:2)
+targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:2 fuzz_settings_json:2 fuzz_queue_log:2)
 
 echo "1..${#targets[@]}"
 case $secs in
