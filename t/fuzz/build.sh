@@ -14,10 +14,12 @@
 # written: what a run finds goes to build/out/fuzz/corpus_NAME, and
 # `t/fuzz/build.sh --merge` folds it back, minimised, for a commit).  libFuzzer's runtime comes
 # with Debian's libclang-rt-14-dev (pulled in by clang-14).
-# Time: the first three run SECONDS each, the later three SECONDS/2 each
-# (at least 1): CI's 10 gives 30 + 15 s, its budget for the stage being at
-# most 20 s over the 30 s of the first three alone.  Hunting for bugs, give
-# more (60 runs the later ones 30 s each).
+# Time: the first three run SECONDS each, the later three SECONDS/3 each
+# (at least 1).  libFuzzer stops in the second after its limit and each
+# target takes about 1.5 s to link, so CI's 10 gives the later three about
+# 3 x (4 + 1.5) s: the stage's budget is at most 20 s over what the first
+# three alone take.  Hunting for bugs, give more (90 runs the later three
+# 30 s each).
 # Usage: t/fuzz/build.sh [SECONDS]   (SECONDS for each of the first three; default 20)
 #        t/fuzz/build.sh --merge     (after a run: new inputs into t/fuzz/corpus/)
 set -uo pipefail
@@ -32,8 +34,8 @@ fi
 out=build/out/fuzz
 core=mod_nexte_slack/core
 
-# NAME:SHARE, SHARE 1 for SECONDS, 2 for SECONDS/2.
-targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:2 fuzz_settings_json:2 fuzz_queue_log:2)
+# NAME:SHARE: each runs SECONDS/SHARE.
+targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:3 fuzz_settings_json:3 fuzz_queue_log:3)
 
 echo "1..${#targets[@]}"
 case $secs in
