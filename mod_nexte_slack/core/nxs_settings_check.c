@@ -168,6 +168,15 @@ static const char *check_thresholds(const json_t *v, apr_pool_t *p)
     }
     json_object_foreach((json_t *)v, key, val)
     {
+        /* A key is put in the message's leading path (which becomes the
+         * 422's field) only when it is a category: any other text would
+         * make a path naming nothing in the document. */
+        if (!nxs_store_is_category(key)) {
+            return apr_psprintf(p,
+                                "amount_thresholds: '%s' is not a category (only payments, "
+                                "quotes and alerts carry amounts)",
+                                key);
+        }
         if (!one_of(key, amount_categories)) {
             return apr_psprintf(p,
                                 "amount_thresholds.%s: only payments, quotes and alerts "

@@ -3,14 +3,24 @@
 # against the core (compiled here with the same instrumentation), runs each
 # for a bounded time
 # and reports one TAP line each:
-#   fuzz_sign         signatures, launch links, sealed tokens, session cookies
-#   fuzz_interaction  Slack interaction bodies (form + JSON payload)
-#   fuzz_envelope     event bodies: JSON, envelope checks, rendering (en, fr)
+#   fuzz_sign           signatures, launch links, sealed tokens, session cookies
+#   fuzz_interaction    Slack interaction bodies (form + JSON payload)
+#   fuzz_envelope       event bodies: JSON, envelope checks, rendering (en, fr)
+#   fuzz_ipc_frame      frames between httpd children and the delivery daemon
+#   fuzz_settings_json  settings API documents: filters, active hours, account
+#                       fields, channel ids, mentions
+#   fuzz_queue_log      the durable queue's recovery from a damaged log segment
 # Each starts from its committed corpus t/fuzz/corpus/NAME/ (read, never
 # written: what a run finds goes to build/out/fuzz/corpus_NAME, and
 # `t/fuzz/build.sh --merge` folds it back, minimised, for a commit).  libFuzzer's runtime comes
 # with Debian's libclang-rt-14-dev (pulled in by clang-14).
-# Usage: t/fuzz/build.sh [SECONDS]   (each; default 20)
+# Time: the first three run SECONDS each, the later three SECONDS/3 each
+# (at least 1).  libFuzzer stops in the second after its limit and each
+# target takes about 1.5 s to link, so CI's 10 gives the later three about
+# 3 x (4 + 1.5) s: the stage's budget is at most 20 s over what the first
+# three alone take.  Hunting for bugs, give more (90 runs the later three
+# 30 s each).
+# Usage: t/fuzz/build.sh [SECONDS]   (SECONDS for each of the first three; default 20)
 #        t/fuzz/build.sh --merge     (after a run: new inputs into t/fuzz/corpus/)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -24,7 +34,10 @@ fi
 out=build/out/fuzz
 core=mod_nexte_slack/core
 
-echo "1..3"
+# NAME:SHARE: each runs SECONDS/SHARE.
+targets=(fuzz_sign:1 fuzz_interaction:1 fuzz_envelope:1 fuzz_ipc_frame:3 fuzz_settings_json:3 fuzz_queue_log:3)
+
+echo "1..${#targets[@]}"
 case $secs in
 '' | *[!0-9]*)
     echo "not ok 1 - '$secs' is not a number of seconds"
@@ -49,10 +62,11 @@ build_core() {
         ar rcs "$out/libnxscore-fuzz.a" "$out"/core/*.o
 }
 
-# fuzz N NAME: builds t/fuzz/NAME.c against the core archive, runs it on
-# build/out/fuzz/corpus_NAME and the committed corpus, prints TAP N.
+# fuzz N NAME SECS: builds t/fuzz/NAME.c against the core archive, runs it
+# for SECS on build/out/fuzz/corpus_NAME and the committed corpus, prints
+# TAP N.
 fuzz() {
-    local n=$1 name=$2 log=$out/$2.log corpus=$out/corpus_$2 rc runs
+    local n=$1 name=$2 secs=$3 log=$out/$2.log corpus=$out/corpus_$2 rc runs
     # shellcheck disable=SC2046,SC2086 # pkg-config output is a list of flags
     if ! ${CLANG:-clang} "${cflags[@]}" -fsanitize=fuzzer,address,undefined \
         $(pkg-config --cflags $pkgs) "t/fuzz/$name.c" "$out/libnxscore-fuzz.a" \
@@ -84,15 +98,20 @@ fuzz() {
     return 1
 }
 
-mkdir -p "$out/corpus_fuzz_sign" "$out/corpus_fuzz_interaction" "$out/corpus_fuzz_envelope"
+mkdir -p "$out"
+for t in "${targets[@]}"; do mkdir -p "$out/corpus_${t%:*}"; done
 
 status=0
 if ! build_core >"$out/core.log" 2>&1; then
-    for n in 1 2 3; do echo "not ok $n - the core did not build for fuzzing"; done
+    for n in $(seq "${#targets[@]}"); do echo "not ok $n - the core did not build for fuzzing"; done
     sed 's/^/# /' "$out/core.log"
     exit 1
 fi
-fuzz 1 fuzz_sign || status=1
-fuzz 2 fuzz_interaction || status=1
-fuzz 3 fuzz_envelope || status=1
+n=0
+for t in "${targets[@]}"; do
+    n=$((n + 1))
+    share=${t#*:}
+    t_secs=$((secs / share))
+    fuzz $n "${t%:*}" $((t_secs > 0 ? t_secs : 1)) || status=1
+done
 exit $status

@@ -223,4 +223,72 @@ static inline void qt_flip(const char *file, long off)
     fclose(f);
 }
 
+/* Writes byte C at OFF in FILE. */
+static inline void qt_poke(const char *file, long off, int c)
+{
+    FILE *f = fopen(file, "r+b");
+
+    assert_non_null(f);
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    fputc(c, f);
+    fclose(f);
+}
+
+/* CRC32C, bit by bit (the queue's own is internal to it). */
+static inline apr_uint32_t qt_crc32c(apr_uint32_t crc, const unsigned char *p, apr_size_t n)
+{
+    int k;
+
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (k = 0; k < 8; ++k) {
+            crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+        }
+    }
+    return ~crc;
+}
+
+/* The frame holding offset OFF of FILE: its offset, and in *len its size.
+ * A frame is "NXQ2" | u32 length | u32 CRC32C of the length, the type and
+ * the body | u8 type | body, little-endian (queue/nxs_queue_int.h). */
+static inline long qt_frame(long *len, const char *file, long off, apr_pool_t *p)
+{
+    apr_off_t size = qt_size(file);
+    unsigned char *buf = apr_palloc(p, (apr_size_t)size);
+    FILE *f = fopen(file, "rb");
+    long at;
+
+    assert_non_null(f);
+    assert_int_equal(fread(buf, 1, (apr_size_t)size, f), (apr_size_t)size);
+    fclose(f);
+    for (at = off; at >= 0 && memcmp(buf + at, "NXQ2", 4) != 0; --at) {
+    }
+    assert_true(at >= 0);
+    *len = 13 + (long)(buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) |
+                       ((apr_uint32_t)buf[at + 7] << 24));
+    return at;
+}
+
+/* Gives the frame holding offset OFF of FILE a checksum that matches its
+ * bytes again, as a hand-edited file or a writer bug would: damage the
+ * checksum cannot show. */
+static inline void qt_reseal(const char *file, long off, apr_pool_t *p)
+{
+    long len, at = qt_frame(&len, file, off, p);
+    unsigned char *buf = apr_palloc(p, (apr_size_t)len);
+    FILE *f = fopen(file, "r+b");
+    apr_uint32_t crc;
+
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    assert_int_equal(fread(buf, 1, (apr_size_t)len, f), (apr_size_t)len);
+    crc = qt_crc32c(qt_crc32c(0, buf + 4, 4), buf + 12, (apr_size_t)len - 12);
+    assert_int_equal(fseek(f, at + 8, SEEK_SET), 0);
+    for (int i = 0; i < 4; ++i) {
+        fputc((int)((crc >> (8 * i)) & 0xff), f);
+    }
+    fclose(f);
+}
+
 #endif

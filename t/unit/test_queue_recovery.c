@@ -152,6 +152,71 @@ static void a_flipped_byte_sets_the_segment_aside_and_keeps_what_came_before(voi
     assert_int_equal(l->n, 5);
 }
 
+static void a_string_holding_a_nul_reads_as_damage_not_as_a_shorter_string(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = qt_path(p), *seg;
+    nxs_queue_t *q = qt_open(NULL, NULL, path, NULL, p);
+    qt_live_t *l;
+    long off;
+    int i;
+
+    for (i = 0; i < 3; ++i) {
+        qt_append(q, p, (unsigned long)i, 200);
+    }
+    assert_int_equal(nxs_queue_close(q), APR_SUCCESS);
+    /* Record 1's event id "evt_1" becomes "evt\0 1" under a good checksum:
+     * read as a C string it would be "evt", another event's id. */
+    seg = qt_last_segment(path, p);
+    off = qt_find(seg, "evt_1", p);
+    assert_true(off > 0);
+    qt_poke(seg, off + 3, '\0');
+    qt_reseal(seg, off, p);
+
+    q = qt_open(NULL, NULL, path, NULL, p);
+    l = qt_live(q, 200, p); /* checks every field of what it reads */
+    assert_int_equal(l->n, 2);
+    assert_int_equal(l->id[0], 0);
+    assert_int_equal(l->id[1], 2);
+}
+
+static void a_seq_past_the_limit_reads_as_damage_and_seqs_never_wrap(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = qt_path(p), *seg;
+    nxs_queue_t *q = qt_open(NULL, NULL, path, NULL, p);
+    apr_uint64_t seq;
+    qt_live_t *l;
+    long off, len, at;
+    int i;
+
+    qt_append(q, p, 0, 200);
+    qt_append(q, p, 1, 200);
+    assert_int_equal(nxs_queue_close(q), APR_SUCCESS);
+    /* Record 1's seq (the last 8 bytes of its frame) becomes 2^64 - 1 under
+     * a good checksum: the next seq would wrap round to 0. */
+    seg = qt_last_segment(path, p);
+    off = qt_find(seg, "evt_1", p);
+    at = qt_frame(&len, seg, off, p);
+    for (i = 0; i < 8; ++i) {
+        qt_poke(seg, at + len - 8 + i, 0xff);
+    }
+    qt_reseal(seg, off, p);
+
+    q = qt_open(NULL, NULL, path, NULL, p);
+    l = qt_live(q, 200, p);
+    assert_int_equal(l->n, 1);
+    assert_int_equal(l->id[0], 0);
+    seq = qt_append(q, p, 2, 200);
+    assert_true(seq > l->seq[0]);
+    assert_int_equal(nxs_queue_close(q), APR_SUCCESS);
+    q = qt_open(NULL, NULL, path, NULL, p);
+    l = qt_live(q, 200, p); /* in seq order, no repeats */
+    assert_int_equal(l->n, 2);
+    assert_int_equal(l->seq[1], seq);
+    assert_true(qt_append(q, p, 3, 200) > seq);
+}
+
 static apr_status_t fail_writing(void *baton, nxs_queue_ckpt_step_e step)
 {
     return step == NXS_QUEUE_CKPT_WRITTEN ? APR_ENOSPC : APR_SUCCESS;
@@ -560,6 +625,8 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(torn_tail_is_cut_and_reported),
     NXS_TEST(a_torn_append_loses_all_of_itself_and_its_key),
     NXS_TEST(a_flipped_byte_sets_the_segment_aside_and_keeps_what_came_before),
+    NXS_TEST(a_string_holding_a_nul_reads_as_damage_not_as_a_shorter_string),
+    NXS_TEST(a_seq_past_the_limit_reads_as_damage_and_seqs_never_wrap),
     NXS_TEST(a_damaged_segment_stays_in_use_until_a_checkpoint_replaces_it),
     NXS_TEST(a_garbage_snapshot_is_moved_aside_and_the_logs_replay_alone),
     NXS_TEST(an_empty_snapshot_is_moved_aside_and_the_logs_replay_alone),

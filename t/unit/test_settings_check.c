@@ -67,6 +67,10 @@ static void each_refusal_names_its_field(void **state)
         {"{'amount_thresholds': {'payments': 'abc'}}", "amount_thresholds.payments"},
         {"{'amount_thresholds': {'contacts': '10'}}", "amount_thresholds.contacts"},
         {"{'amount_thresholds': []}", "amount_thresholds"},
+        /* Not a category: no field of that name, so the object itself. */
+        {"{'amount_thresholds': {'paymen:s': '500'}}", "amount_thresholds"},
+        {"{'amount_thresholds': {'pay ments': '500'}}", "amount_thresholds"},
+        {"{'amount_thresholds': {'': '500'}}", "amount_thresholds"},
         {"{'client_channels': {'cli_9': '#acme'}}", "client_channels.cli_9"},
         {"{'project_channels': {'prj 5': 'C0WEB'}}", "project_channels"},
         {"{'members': {'payments': ['mem 3']}}", "members.payments"},
@@ -126,6 +130,9 @@ static void thresholds_are_plain_decimals_on_categories_with_amounts(void **stat
     assert_string_equal(refused("{'amount_thresholds': {'contacts': '10'}}", p),
                         "amount_thresholds.contacts: only payments, quotes and alerts carry "
                         "amounts");
+    assert_string_equal(refused("{'amount_thresholds': {'paymen:s': '10'}}", p),
+                        "amount_thresholds: 'paymen:s' is not a category (only payments, quotes "
+                        "and alerts carry amounts)");
     assert_string_equal(refused("{'amount_thresholds': {'payments': '-5'}}", p),
                         "amount_thresholds.payments must be a decimal string such as \"500.00\"");
     /* A threshold nxs_decimal could not compare: */

@@ -179,7 +179,8 @@ static apr_status_t replay_visit(void *baton, nxs_queue_seg_t *seg, apr_off_t of
     switch (type & NXS_QF_TYPE) {
     case NXS_QF_HEADER:
         if (blen >= 16 && nxs_qle_get32(body + 4) == seg->no &&
-            nxs_qle_get64(body + 8) > st->hdr_next) {
+            nxs_qle_get64(body + 8) > st->hdr_next &&
+            nxs_qle_get64(body + 8) <= NXS_QUEUE_SEQ_MAX + 1) {
             st->hdr_next = nxs_qle_get64(body + 8);
         }
         break;

@@ -190,7 +190,8 @@ apr_status_t nxs_queue_replay(nxs_queue_t *q, nxs_queue_record_fn *fn, void *bat
  * succeeds (wait: a key still being committed by another thread is answered
  * after that commit).  N may be 0 with a key (an event with no delivery).
  * APR_EINVAL for a bad record or one larger than record_max; an I/O error
- * (APR_ENOSPC, EIO, ...) means nothing was stored: answer 503. */
+ * (APR_ENOSPC, EIO, ...) means nothing was stored: answer 503 (so does
+ * APR_EGENERAL, once 2^62 seqs are used). */
 apr_status_t nxs_queue_append(apr_uint64_t *first_seq, int *duplicate, nxs_queue_t *q,
                               const nxs_queue_record_t *recs, apr_size_t n,
                               const nxs_queue_idem_t *idem);

@@ -322,6 +322,11 @@ apr_status_t nxs_queue_append(apr_uint64_t *first_seq, int *duplicate, nxs_queue
     if ((rv = q->broken) != APR_SUCCESS) {
         goto unlock;
     }
+    if (q->next_seq + n > NXS_QUEUE_SEQ_MAX + 1) {
+        /* Recovery would refuse these seqs: acknowledging them would lose them. */
+        rv = APR_EGENERAL;
+        goto unlock;
+    }
     if (c.has_key) {
         if ((rv = key_taken(&taken, q, c.key)) != APR_SUCCESS || taken) {
             *duplicate = taken;

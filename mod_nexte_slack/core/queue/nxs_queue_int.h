@@ -57,6 +57,12 @@ enum { NXS_QF_OK = 0, NXS_QF_SHORT, NXS_QF_BAD };
 #define NXS_QUEUE_ATT_MAX 0xFFFFu
 #define NXS_QUEUE_STR_MAX 0xFFFFu
 #define NXS_QUEUE_SEG_MAX 0xFFFFFFFFu /* offsets in the index are 32-bit */
+/* Seqs run from 1 to NXS_QUEUE_SEQ_MAX (centuries at a million a second).
+ * A record naming a larger one is malformed, and a segment header or
+ * snapshot naming a larger next seq is not believed: so recovery never
+ * makes the next seq wrap round to one in use, whatever a checksum-valid
+ * file says. */
+#define NXS_QUEUE_SEQ_MAX ((apr_uint64_t)1 << 62)
 
 /* A growable malloc'd byte buffer (pools never give memory back). */
 typedef struct nxs_qbuf_t {
@@ -129,7 +135,9 @@ int nxs_qf_parse(int *type, const char **body, apr_uint32_t *body_len, apr_size_
                  const char *buf, apr_size_t avail);
 
 /* Decodes an ENQUEUE body.  With P, fills every field (copies in P);
- * without, only seq, accepted_at and attempts.  APR_EGENERAL if malformed. */
+ * without, only seq, accepted_at and attempts.  APR_EGENERAL if malformed
+ * (lengths that do not add up, a string holding a NUL, a seq of 0 or above
+ * NXS_QUEUE_SEQ_MAX). */
 apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_uint32_t len,
                                    apr_pool_t *p);
 

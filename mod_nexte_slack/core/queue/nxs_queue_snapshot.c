@@ -476,6 +476,7 @@ static apr_status_t load_value(snap_load_t *sl, const apr_datum_t *key, const nx
         sl->have_meta = 1;
         sl->covered = nxs_qle_get32(body + 4);
         sl->next_seq = nxs_qle_get64(body + 8);
+        sl->next_seq = sl->next_seq > NXS_QUEUE_SEQ_MAX + 1 ? 0 : sl->next_seq;
         sl->key_bits = nxs_qle_get32(body + 40);
         sl->key_bits = sl->key_bits > NXS_QUEUE_BITS_MAX ? NXS_QUEUE_BITS_MAX : sl->key_bits;
     } else {

@@ -265,9 +265,18 @@ apr_status_t nxs_qf_enqueue_decode(nxs_queue_record_t *r, const char *body, apr_
     r->accepted_at = (apr_time_t)nxs_qle_get64(body);
     r->attempts = nxs_qle_get32(body + 8);
     r->seq = nxs_qle_get64(end - 8);
+    if (r->seq == 0 || r->seq > NXS_QUEUE_SEQ_MAX) {
+        return APR_EGENERAL;
+    }
     end -= 8;
     for (i = 0; i < ENQ_STRINGS; ++i) {
         if (end - q < 2 || (l = nxs_qle_get16(q), (apr_size_t)(end - q - 2) < l)) {
+            return APR_EGENERAL;
+        }
+        /* The writer puts C strings here: a NUL in one would be read as a
+         * shorter string, a different account or channel.  Checked with or
+         * without P, so that recovery skips what a load would refuse. */
+        if (memchr(q + 2, '\0', l) != NULL) {
             return APR_EGENERAL;
         }
         s[i] = p ? apr_pstrmemdup(p, q + 2, l) : NULL;
@@ -513,13 +522,19 @@ apr_status_t nxs_queue_seg_open(nxs_queue_seg_t **out, const char *path, apr_uin
 static int valid_record_after(int fd, apr_off_t from, apr_off_t size)
 {
     enum { WIN = 1 << 20 };
-    char *win = malloc(WIN), *frame = NULL, hdr[NXS_QF_HDR];
+    char *win, *frame = NULL, hdr[NXS_QF_HDR];
     const char *body;
     apr_uint32_t blen;
     apr_size_t n, i, flen;
     int type, found = 0;
     apr_off_t off, at;
 
+    if (from + NXS_QF_HDR > size) {
+        return 0;
+    }
+    /* No larger than what is left of the file: most segments a crash
+     * damages are far smaller than a window. */
+    win = malloc(size - from < WIN ? (apr_size_t)(size - from) : WIN);
     for (off = from; win && !found && off + NXS_QF_HDR <= size; off += (apr_off_t)n - 3) {
         n = (apr_size_t)(size - off < WIN ? size - off : WIN);
         if (n < NXS_QF_HDR || nxs_queue_pread_all(fd, win, n, off) != APR_SUCCESS) {
@@ -556,7 +571,7 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
     nxs_qbuf_t b = {0};
     struct stat st;
     apr_off_t pos = 0; /* file offset of b.p[0] */
-    apr_size_t cur = 0, flen, n;
+    apr_size_t cur = 0, flen, n, want;
     apr_uint32_t blen;
     const char *body;
     apr_status_t rv = APR_SUCCESS;
@@ -567,7 +582,10 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
         return os_error();
     }
     res->file_size = st.st_size;
-    if ((rv = nxs_qbuf_reserve(&b, CHUNK)) != APR_SUCCESS) {
+    /* A chunk at most, and no more than the file: segments are often small
+     * (each start and each checkpoint begins a new one). */
+    if ((rv = nxs_qbuf_reserve(&b, res->file_size < CHUNK ? (apr_size_t)res->file_size : CHUNK)) !=
+        APR_SUCCESS) {
         return rv;
     }
     while (pos + (apr_off_t)cur < res->file_size) {
@@ -589,7 +607,11 @@ apr_status_t nxs_queue_seg_scan(nxs_queue_scan_t *res, nxs_queue_seg_t *seg,
         pos += (apr_off_t)cur;
         b.len -= cur;
         cur = 0;
-        if ((rv = nxs_qbuf_reserve(&b, (flen > CHUNK ? flen : CHUNK))) != APR_SUCCESS) {
+        want = flen > CHUNK ? flen : CHUNK;
+        if ((apr_off_t)want > res->file_size - pos) {
+            want = (apr_size_t)(res->file_size - pos);
+        }
+        if ((rv = nxs_qbuf_reserve(&b, want)) != APR_SUCCESS) {
             goto leave;
         }
         n = b.cap - b.len;
