@@ -189,8 +189,9 @@ static void prom_metric(apr_array_header_t *lines, const char *name, const char 
                         const char *help, const char *labels, double value)
 {
     apr_pool_t *p = lines->pool;
-    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-        p, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n", name, help, name, type, name, labels, value);
+    APR_ARRAY_PUSH(lines, const char *) =
+        apr_psprintf(p, "# HELP %s %s\n# TYPE %s %s\n%s%s %s\n", name, help, name, type, name,
+                     labels, nxs_json_real_plain(value, p));
 }
 
 static double num(const json_t *o, const char *key)
@@ -210,8 +211,9 @@ static void prom_counts(apr_array_header_t *lines, const char *name, const char 
         apr_psprintf(p, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
     json_object_foreach((json_t *)counts, key, v)
     {
-        APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-            p, "%s{%s=\"%s\"} %.17g\n", name, label, prom_label(p, key), json_number_value(v));
+        APR_ARRAY_PUSH(lines, const char *) =
+            apr_psprintf(p, "%s{%s=\"%s\"} %s\n", name, label, prom_label(p, key),
+                         nxs_json_real_plain(json_number_value(v), p));
     }
 }
 
@@ -260,15 +262,15 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
     for (i = 0; i < json_array_size(le); ++i) {
         const json_t *b = json_array_get(le, i);
         APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-            p, "nexte_slack_delivery_latency_seconds_bucket{le=\"%s\"} %.17g\n",
-            json_is_string(b) ? json_string_value(b) : apr_psprintf(p, "%g", json_number_value(b)),
-            json_number_value(json_array_get(counts, i)));
+            p, "nexte_slack_delivery_latency_seconds_bucket{le=\"%s\"} %s\n",
+            json_is_string(b) ? json_string_value(b) : nxs_json_real_plain(json_number_value(b), p),
+            nxs_json_real_plain(json_number_value(json_array_get(counts, i)), p));
     }
-    APR_ARRAY_PUSH(lines, const char *) =
-        apr_psprintf(p,
-                     "nexte_slack_delivery_latency_seconds_sum %.17g\n"
-                     "nexte_slack_delivery_latency_seconds_count %.17g\n",
-                     num(hist, "sum"), num(hist, "count"));
+    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
+        p,
+        "nexte_slack_delivery_latency_seconds_sum %s\n"
+        "nexte_slack_delivery_latency_seconds_count %s\n",
+        nxs_json_real_plain(num(hist, "sum"), p), nxs_json_real_plain(num(hist, "count"), p));
 }
 
 static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)
