@@ -11,8 +11,9 @@
 apr_status_t nxs_url_check_base(const char **out, const char **why, const char *text,
                                 apr_pool_t *p);
 
-/* True when the URL's host is a loopback name or address; such URLs may use
- * plain http (tests, a local mock), others should use https. */
+/* True when the URL's host is loopback: an address of 127.0.0.0/8, ::1, or
+ * the name localhost.  Such URLs may use plain http (tests, a local mock);
+ * others should use https. */
 int nxs_url_is_loopback(const char *url, apr_pool_t *p);
 
 #endif
