@@ -87,7 +87,7 @@ static const char *load_secret(cmd_parms *cmd, nxs_secret_t *out, const char *ar
     }
     if (out->world_readable) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     "%s: %s is readable by every user; restrict it (chmod 0400, owned by root)",
                      cmd->cmd->name, out->path);
     }
     return NULL;
@@ -120,7 +120,7 @@ static const char *set_token_key_file(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (world_readable) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     "%s: %s is readable by every user; restrict it (chmod 0400, owned by root)",
                      cmd->cmd->name, path);
     }
     c->token_key_path = path;

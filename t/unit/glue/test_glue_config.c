@@ -128,9 +128,13 @@ static void world_readable_secret_and_key_files_are_warned_about(void **state)
                                    apr_pstrcat(p, "file:", secret_file, NULL), NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, key, NULL));
     assert_true(nxs_stub_log_has(apr_pstrcat(p, "warn: " NXS_D_CLIENT_SECRET ": ", secret_file,
-                                             " is readable by every user", NULL)));
+                                             " is readable by every user; restrict it (chmod "
+                                             "0400, owned by root)",
+                                             NULL)));
     assert_true(nxs_stub_log_has(apr_pstrcat(p, "warn: " NXS_D_TOKEN_KEY_FILE ": ", key,
-                                             " is readable by every user", NULL)));
+                                             " is readable by every user; restrict it (chmod "
+                                             "0400, owned by root)",
+                                             NULL)));
 }
 
 /* Plain http to another host sends secrets in clear: a warning naming the
