@@ -1,5 +1,6 @@
 /* nexte-slack-status: health, build, effective non-secret configuration,
- * the delivery daemon's counters and the scheduled work (pending alerts,
+ * the delivery daemon's counters (deliveries, and the interactions every
+ * httpd child reported to it) and the scheduled work (pending alerts,
  * recaps and chores, read from SQL: the same in every process and node),
  * as JSON or (?format=prometheus) Prometheus text.  It answers when the
  * daemon or SQL is down, with what it could read. */
@@ -217,6 +218,24 @@ static void prom_counts(apr_array_header_t *lines, const char *name, const char 
     }
 }
 
+/* The daemon's interaction counters (counters.interactions). */
+static void prom_interactions(apr_array_header_t *lines, const json_t *ix)
+{
+    prom_metric(lines, "nexte_slack_interactions_clicks_total", "counter",
+                "Slack button clicks received.", "", num(ix, "clicks"));
+    prom_metric(lines, "nexte_slack_interactions_handled_total", "counter",
+                "Messages marked handled (the first click on each).", "", num(ix, "handled"));
+    prom_counts(lines, "nexte_slack_interactions_refused_total",
+                "Interactions refused with a 4xx, by error code.", "code",
+                json_object_get(ix, "refused"));
+    prom_metric(lines, "nexte_slack_interactions_callbacks_pending", "gauge",
+                "Reports of a handled message to Nexte core under way.", "",
+                num(ix, "callbacks_pending"));
+    prom_metric(lines, "nexte_slack_interactions_callbacks_failed_total", "counter",
+                "Reports of a handled message that Nexte core did not take after every try.", "",
+                num(ix, "callbacks_failed"));
+}
+
 /* The daemon's counters in Prometheus form; an absent daemon shows as down. */
 static void prom_counters(apr_array_header_t *lines, const json_t *k)
 {
@@ -253,6 +272,7 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
                 json_object_get(k, "slack_errors"));
     prom_counts(lines, "nexte_slack_not_posted_total", "Accepted events not posted, by reason.",
                 "reason", json_object_get(k, "not_posted"));
+    prom_interactions(lines, json_object_get(k, "interactions"));
     hist = json_object_get(k, "delivery_latency_seconds");
     le = json_object_get(hist, "le");
     counts = json_object_get(hist, "counts");

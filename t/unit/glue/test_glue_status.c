@@ -224,6 +224,49 @@ static void prometheus_values_are_written_in_their_shortest_text(void **state)
     assert_non_null(strstr(text, "\nnexte_slack_config_retry_window_seconds 86400\n"));
 }
 
+#define INTERACTIONS_REPLY                                                                         \
+    "{\"ok\":true,\"interactions\":{\"clicks\":9,\"handled\":4,\"refused\":{"                      \
+    "\"bad_signature\":2,\"unknown_delivery\":1},\"callbacks_pending\":1,"                         \
+    "\"callbacks_failed\":3}}"
+
+/* The interaction counters are the daemon's (every httpd child reports
+ * to it): passed through as counters.interactions. */
+static void json_has_the_daemons_interaction_counters(void **state)
+{
+    request_rec *r = status(state, "GET", "/status");
+
+    nxs_fake_daemon_reply(INTERACTIONS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    assert_non_null(strstr(nxs_stub_response(r),
+                           "\"counters\":{\"interactions\":{\"clicks\":9,\"handled\":4,"
+                           "\"refused\":{\"bad_signature\":2,\"unknown_delivery\":1},"
+                           "\"callbacks_pending\":1,\"callbacks_failed\":3}}"));
+}
+
+static void prometheus_has_the_interaction_counters(void **state)
+{
+    request_rec *r = status(state, "GET", "/status?format=prometheus");
+    const char *text;
+
+    nxs_fake_daemon_reply(INTERACTIONS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    text = nxs_stub_response(r);
+    assert_non_null(strstr(text, "# HELP nexte_slack_interactions_clicks_total Slack button clicks "
+                                 "received.\n# TYPE nexte_slack_interactions_clicks_total counter\n"
+                                 "nexte_slack_interactions_clicks_total 9\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_handled_total counter\n"
+                                 "nexte_slack_interactions_handled_total 4\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_refused_total counter\n"));
+    assert_non_null(
+        strstr(text, "\nnexte_slack_interactions_refused_total{code=\"bad_signature\"} 2\n"));
+    assert_non_null(
+        strstr(text, "\nnexte_slack_interactions_refused_total{code=\"unknown_delivery\"} 1\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_callbacks_pending gauge\n"
+                                 "nexte_slack_interactions_callbacks_pending 1\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_callbacks_failed_total counter\n"
+                                 "nexte_slack_interactions_callbacks_failed_total 3\n"));
+}
+
 static void uptime_counts_from_httpds_last_restart(void **state)
 {
     request_rec *r = status(state, "GET", "/status");
@@ -254,6 +297,8 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(prometheus_with_the_daemon_up_has_counters_errors_and_latency),
     GLUE_TEST(json_reals_are_written_in_their_shortest_text),
     GLUE_TEST(prometheus_values_are_written_in_their_shortest_text),
+    GLUE_TEST(json_has_the_daemons_interaction_counters),
+    GLUE_TEST(prometheus_has_the_interaction_counters),
 };
 
 NXS_RUN_TESTS(tests)
