@@ -1,7 +1,8 @@
 /* Directive table, defaults, and the checks that make `apachectl
  * configtest` refuse every bad value with a message naming the directive,
- * the value and what is expected.  Creation and merging are generated from
- * the field list (cfg/nxs_config_merge.c). */
+ * the value and what is expected, and warn about risky good ones (secret
+ * files others can read, secrets sent over plain http).  Creation and
+ * merging are generated from the field list (cfg/nxs_config_merge.c). */
 #include "nxs_config.h"
 
 #include <apr_file_info.h>
@@ -86,7 +87,7 @@ static const char *load_secret(cmd_parms *cmd, nxs_secret_t *out, const char *ar
     }
     if (out->world_readable) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     "%s: %s is readable by every user; restrict it (chmod 0400, owned by root)",
                      cmd->cmd->name, out->path);
     }
     return NULL;
@@ -119,7 +120,7 @@ static const char *set_token_key_file(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (world_readable) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "%s: %s is readable by every user; restrict it (chmod 0640 or 0600)",
+                     "%s: %s is readable by every user; restrict it (chmod 0400, owned by root)",
                      cmd->cmd->name, path);
     }
     c->token_key_path = path;
@@ -147,19 +148,39 @@ static const char *set_app_url(cmd_parms *cmd, void *dc, const char *arg)
     return set_url(cmd, &conf_of(cmd)->app_url, arg);
 }
 
+/* A URL that carries secrets: set like any other, with a warning when it
+ * is plain http to a host other than this one (loopback: tests and a local
+ * mock use it), naming what would travel in clear. */
+static const char *set_secret_carrying_url(cmd_parms *cmd, const char **field, const char *arg,
+                                           const char *carried)
+{
+    const char *err = set_url(cmd, field, arg);
+
+    if (!err && strncasecmp(*field, "http:", 5) == 0 && !nxs_url_is_loopback(*field, cmd->pool)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "NXS00170: %s: %s is plain http to a host that is not loopback: %s would "
+                     "travel in clear; use https://",
+                     cmd->cmd->name, arg, carried);
+    }
+    return err;
+}
+
 static const char *set_api_base(cmd_parms *cmd, void *dc, const char *arg)
 {
-    return set_url(cmd, &conf_of(cmd)->api_base, arg);
+    return set_secret_carrying_url(cmd, &conf_of(cmd)->api_base, arg,
+                                   "Slack's bot tokens and the app's client secret");
 }
 
 static const char *set_authorize_url(cmd_parms *cmd, void *dc, const char *arg)
 {
-    return set_url(cmd, &conf_of(cmd)->authorize_url, arg);
+    return set_secret_carrying_url(cmd, &conf_of(cmd)->authorize_url, arg,
+                                   "the install's signed OAuth state");
 }
 
 static const char *set_callback_url(cmd_parms *cmd, void *dc, const char *arg)
 {
-    return set_url(cmd, &conf_of(cmd)->callback_url, arg);
+    return set_secret_carrying_url(cmd, &conf_of(cmd)->callback_url, arg,
+                                   "the reports to Nexte core and their signatures");
 }
 
 static const char *set_response_url_base(cmd_parms *cmd, void *dc, const char *arg)

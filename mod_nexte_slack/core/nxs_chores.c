@@ -403,8 +403,8 @@ static void prom(apr_array_header_t *out, const char *name, const char *type, co
 
 static void sample(apr_array_header_t *out, const char *name, const char *labels, double v)
 {
-    APR_ARRAY_PUSH(out, const char *) =
-        apr_psprintf(out->pool, "nexte_slack_%s%s %.17g\n", name, labels, v);
+    APR_ARRAY_PUSH(out, const char *) = apr_psprintf(out->pool, "nexte_slack_%s%s %s\n", name,
+                                                     labels, nxs_json_real_plain(v, out->pool));
 }
 
 const char *nxs_chores_status_prometheus(const nxs_chores_status_t *st, apr_time_t next_recap,

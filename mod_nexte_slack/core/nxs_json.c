@@ -3,6 +3,8 @@
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
+#include <math.h>
 #include <string.h>
 
 #define NXS_JSON_FILE_MAX (1024 * 1024)
@@ -83,6 +85,109 @@ const char *nxs_json_dump(const json_t *v, size_t flags, apr_pool_t *p)
     copy = apr_pstrdup(p, s);
     free(s);
     return copy;
+}
+
+/* V written with PRECISION significant digits, as jansson writes a real,
+ * when that reads back as V; else NULL. */
+static const char *real_at(double v, int precision, apr_pool_t *p)
+{
+    json_t *real = json_real(v), *back = NULL;
+    char *s = json_dumps(real, JSON_ENCODE_ANY | JSON_REAL_PRECISION(precision));
+    const char *out = NULL;
+
+    if (s && (back = json_loads(s, JSON_DECODE_ANY, NULL)) && json_real_value(back) == v) {
+        out = apr_pstrdup(p, s);
+    }
+    json_decref(back);
+    free(s);
+    json_decref(real);
+    return out;
+}
+
+const char *nxs_json_real_text(double v, apr_pool_t *p)
+{
+    const char *s;
+
+    if (isnan(v)) {
+        return "NaN";
+    }
+    if (isinf(v)) {
+        return v > 0 ? "+Inf" : "-Inf";
+    }
+    /* 17 digits always read back. */
+    if (!(s = real_at(v, 15, p)) && !(s = real_at(v, 16, p))) {
+        s = real_at(v, 17, p);
+    }
+    return s;
+}
+
+const char *nxs_json_real_plain(double v, apr_pool_t *p)
+{
+    const char *s = nxs_json_real_text(v, p);
+    size_t n = s ? strlen(s) : 0;
+
+    return n > 2 && strcmp(s + n - 2, ".0") == 0 ? apr_pstrndup(p, s, n - 2) : s;
+}
+
+/* Appends V's text to OUT (an array of strings on the pool it allocates
+ * from): containers are walked here so that each real gets its shortest
+ * text; any other value is written by jansson. */
+static apr_status_t dump_readable(apr_array_header_t *out, const json_t *v, size_t flags)
+{
+    apr_pool_t *p = out->pool;
+    const char *key, *text;
+    const char *sep = "";
+    json_t *item;
+    size_t i;
+
+    if (json_is_object(v)) {
+        APR_ARRAY_PUSH(out, const char *) = "{";
+        json_object_foreach((json_t *)v, key, item)
+        {
+            json_t *k = json_string(key);
+            text = k ? nxs_json_dump(k, flags | JSON_ENCODE_ANY, p) : NULL;
+            json_decref(k);
+            if (!text) {
+                return APR_EINVAL;
+            }
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p, sep, text, ":", NULL);
+            sep = ",";
+            if (dump_readable(out, item, flags) != APR_SUCCESS) {
+                return APR_EINVAL;
+            }
+        }
+        APR_ARRAY_PUSH(out, const char *) = "}";
+        return APR_SUCCESS;
+    }
+    if (json_is_array(v)) {
+        APR_ARRAY_PUSH(out, const char *) = "[";
+        for (i = 0; i < json_array_size(v); ++i) {
+            APR_ARRAY_PUSH(out, const char *) = sep;
+            sep = ",";
+            if (dump_readable(out, json_array_get(v, i), flags) != APR_SUCCESS) {
+                return APR_EINVAL;
+            }
+        }
+        APR_ARRAY_PUSH(out, const char *) = "]";
+        return APR_SUCCESS;
+    }
+    text = json_is_real(v) ? nxs_json_real_text(json_real_value(v), p)
+                           : nxs_json_dump(v, flags | JSON_ENCODE_ANY, p);
+    if (!text) {
+        return APR_EINVAL;
+    }
+    APR_ARRAY_PUSH(out, const char *) = text;
+    return APR_SUCCESS;
+}
+
+const char *nxs_json_dump_readable(const json_t *v, size_t flags, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 64, sizeof(const char *));
+
+    if (!v || dump_readable(out, v, flags & JSON_ENSURE_ASCII) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_array_pstrcat(p, out, '\0');
 }
 
 const json_t *nxs_json_path(const json_t *root, const char *path)

@@ -1,4 +1,4 @@
-/* Delivery counters behind one mutex. */
+/* Delivery and interaction counters behind one mutex. */
 #include "nxs_metrics.h"
 
 #include <apr_hash.h>
@@ -21,6 +21,9 @@ struct nxs_metrics_t {
     apr_uint64_t buckets[NXS_METRICS_BUCKETS];
     double latency_sum;
     apr_uint64_t latency_count;
+    apr_uint64_t ix[NXS_IX_COUNT];
+    apr_hash_t *refused; /* interaction error code -> apr_uint64_t * */
+    apr_uint64_t callbacks_pending;
 };
 
 apr_status_t nxs_metrics_create(nxs_metrics_t **out, apr_pool_t *p)
@@ -31,6 +34,7 @@ apr_status_t nxs_metrics_create(nxs_metrics_t **out, apr_pool_t *p)
     m->pool = p;
     m->errors = apr_hash_make(p);
     m->reasons = apr_hash_make(p);
+    m->refused = apr_hash_make(p);
     *out = m;
     return rv;
 }
@@ -89,6 +93,31 @@ static json_t *counts_json(apr_hash_t *table)
     return out;
 }
 
+void nxs_metrics_interaction(nxs_metrics_t *m, nxs_ix_metric_e which)
+{
+    apr_thread_mutex_lock(m->lock);
+    ++m->ix[which];
+    apr_thread_mutex_unlock(m->lock);
+}
+
+void nxs_metrics_refused(nxs_metrics_t *m, const char *code)
+{
+    apr_thread_mutex_lock(m->lock);
+    count_key(m, m->refused, code);
+    apr_thread_mutex_unlock(m->lock);
+}
+
+void nxs_metrics_callback_pending(nxs_metrics_t *m, int delta)
+{
+    apr_thread_mutex_lock(m->lock);
+    if (delta > 0) {
+        ++m->callbacks_pending;
+    } else if (m->callbacks_pending > 0) {
+        --m->callbacks_pending;
+    }
+    apr_thread_mutex_unlock(m->lock);
+}
+
 void nxs_metrics_latency(nxs_metrics_t *m, apr_interval_time_t latency)
 {
     double s = (double)latency / (double)APR_USEC_PER_SEC;
@@ -128,6 +157,12 @@ json_t *nxs_metrics_json(nxs_metrics_t *m)
     json_object_set_new(out, "delivery_latency_seconds",
                         json_pack("{s:o, s:o, s:f, s:I}", "le", le, "counts", counts, "sum",
                                   m->latency_sum, "count", (json_int_t)m->latency_count));
+    json_object_set_new(
+        out, "interactions",
+        json_pack("{s:I, s:I, s:o, s:I, s:I}", "clicks", (json_int_t)m->ix[NXS_IX_CLICKS],
+                  "handled", (json_int_t)m->ix[NXS_IX_HANDLED], "refused", counts_json(m->refused),
+                  "callbacks_pending", (json_int_t)m->callbacks_pending, "callbacks_failed",
+                  (json_int_t)m->ix[NXS_IX_CALLBACKS_FAILED]));
     apr_thread_mutex_unlock(m->lock);
     return out;
 }

@@ -3,6 +3,8 @@
 
 #include <apr_strings.h>
 #include <apr_uri.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 apr_status_t nxs_url_check_base(const char **out, const char **why, const char *text, apr_pool_t *p)
@@ -42,10 +44,19 @@ int nxs_url_is_under(const char *url, const char *base)
 int nxs_url_is_loopback(const char *url, apr_pool_t *p)
 {
     apr_uri_t u;
+    struct in6_addr a6;
+    struct in_addr a4;
 
     if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.hostname) {
         return 0;
     }
-    return strcasecmp(u.hostname, "localhost") == 0 || strncmp(u.hostname, "127.", 4) == 0 ||
-           strcmp(u.hostname, "::1") == 0;
+    /* Addresses as written, never names that start like one
+     * (127.example.com); apr_uri_parse drops an IPv6 literal's brackets. */
+    if (inet_pton(AF_INET, u.hostname, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    if (inet_pton(AF_INET6, u.hostname, &a6) == 1) {
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    return strcasecmp(u.hostname, "localhost") == 0;
 }

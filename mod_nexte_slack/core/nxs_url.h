@@ -16,8 +16,9 @@ apr_status_t nxs_url_check_base(const char **out, const char **why, const char *
  * "https://hooks.slack.com@evil.test/" are not below "https://hooks.slack.com". */
 int nxs_url_is_under(const char *url, const char *base);
 
-/* True when the URL's host is a loopback name or address; such URLs may use
- * plain http (tests, a local mock), others should use https. */
+/* True when the URL's host is loopback: an address of 127.0.0.0/8, ::1, or
+ * the name localhost.  Such URLs may use plain http (tests, a local mock);
+ * others should use https. */
 int nxs_url_is_loopback(const char *url, apr_pool_t *p);
 
 #endif

@@ -5,7 +5,10 @@
  *          "reason" (nothing posted now, and why) is counted for the status
  *   {"op":"stats"}               -> counters, queue and scheduler state
  *   {"op":"release","account"}   -> resume an account held for reconnect
- *   {"op":"drop","account"}      -> disconnect: forget its queued messages */
+ *   {"op":"drop","account"}      -> disconnect: forget its queued messages
+ *   {"op":"interaction","click"?:true,"handled"?:true,"refused"?:code,
+ *    "callback"?:"started"|"done"|"failed"} -> {"ok":true}: what became of
+ *       one Slack interaction, counted for the status (core/nxs_metrics.h) */
 #include "daemon/nxs_daemon_int.h"
 
 #include <apr_strings.h>
@@ -194,6 +197,35 @@ static json_t *account_op(nxs_daemon_t *d, const char *op, const char *account)
     return json_pack("{s:b, s:I}", "ok", 1, "dropped", (json_int_t)b.n);
 }
 
+/* An httpd child's report of one interaction (see the frame above).  An
+ * error code is one of the module's own, short by construction. */
+static json_t *interaction(nxs_daemon_t *d, const json_t *req)
+{
+    const char *refused = str(req, "refused"), *callback = str(req, "callback");
+    int ended = callback && (strcmp(callback, "done") == 0 || strcmp(callback, "failed") == 0);
+
+    if ((callback && !ended && strcmp(callback, "started") != 0) ||
+        (refused && strlen(refused) > 64)) {
+        return fail("bad_request");
+    }
+    if (json_is_true(json_object_get(req, "click"))) {
+        nxs_metrics_interaction(d->metrics, NXS_IX_CLICKS);
+    }
+    if (json_is_true(json_object_get(req, "handled"))) {
+        nxs_metrics_interaction(d->metrics, NXS_IX_HANDLED);
+    }
+    if (refused) {
+        nxs_metrics_refused(d->metrics, refused);
+    }
+    if (callback) {
+        nxs_metrics_callback_pending(d->metrics, ended ? -1 : 1);
+        if (strcmp(callback, "failed") == 0) {
+            nxs_metrics_interaction(d->metrics, NXS_IX_CALLBACKS_FAILED);
+        }
+    }
+    return json_pack("{s:b}", "ok", 1);
+}
+
 static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
 {
     const char *op = str(req, "op");
@@ -209,6 +241,9 @@ static json_t *handle(nxs_daemon_t *d, const json_t *req, apr_pool_t *p)
     }
     if (strcmp(op, "release") == 0 || strcmp(op, "drop") == 0) {
         return account_op(d, op, str(req, "account"));
+    }
+    if (strcmp(op, "interaction") == 0) {
+        return interaction(d, req);
     }
     return fail("unknown_op");
 }

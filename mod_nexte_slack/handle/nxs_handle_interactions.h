@@ -9,9 +9,27 @@
 #include "store/nxs_db.h"
 #include "slack/nxs_interaction_payload.h"
 
-/* Answers a refused interaction (a 4xx that changes nothing) and logs its
- * CODE at info level.  Returns OK. */
-int nxs_interaction_refuse(request_rec *r, int status, const char *code, const char *message);
+/* Counts what became of an interaction in the interaction counters
+ * (counters.interactions of the status): a click when IX is one (a
+ * block_actions payload with an action; IX NULL before the payload is
+ * read), REFUSED the error code of a 4xx answer or NULL, HANDLED 1 when the
+ * click marked its message handled first, CALLBACK "started", "done" or
+ * "failed" for that message's report to Nexte core, or NULL.
+ *
+ * The counters live in the delivery daemon (core/nxs_metrics.h), so that
+ * every httpd child adds to the same ones: this sends it one frame
+ * {"op":"interaction", ...} on its socket, from the request's thread,
+ * without waiting for a daemon that is not listening (the count is then
+ * lost, never the interaction).  Thread safety: any request thread; the
+ * daemon's counters have their own mutex. */
+void nxs_interaction_count(request_rec *r, const nxs_interaction_t *ix, const char *refused,
+                           int handled, const char *callback);
+
+/* Answers a refused interaction (a 4xx that changes nothing), logs its
+ * CODE at info level and counts it (with the click when IX is one).
+ * Returns OK. */
+int nxs_interaction_refuse(request_rec *r, const nxs_interaction_t *ix, int status,
+                           const char *code, const char *message);
 
 /* "Mark as handled" on a verified click IX: checks it against the stored
  * delivery, records the first handler, answers Slack 200 at once, then

@@ -1,5 +1,6 @@
 /* nexte-slack-status: health, build, effective non-secret configuration,
- * the delivery daemon's counters and the scheduled work (pending alerts,
+ * the delivery daemon's counters (deliveries, and the interactions every
+ * httpd child reported to it) and the scheduled work (pending alerts,
  * recaps and chores, read from SQL: the same in every process and node),
  * as JSON or (?format=prometheus) Prometheus text.  It answers when the
  * daemon or SQL is down, with what it could read. */
@@ -189,8 +190,9 @@ static void prom_metric(apr_array_header_t *lines, const char *name, const char 
                         const char *help, const char *labels, double value)
 {
     apr_pool_t *p = lines->pool;
-    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-        p, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n", name, help, name, type, name, labels, value);
+    APR_ARRAY_PUSH(lines, const char *) =
+        apr_psprintf(p, "# HELP %s %s\n# TYPE %s %s\n%s%s %s\n", name, help, name, type, name,
+                     labels, nxs_json_real_plain(value, p));
 }
 
 static double num(const json_t *o, const char *key)
@@ -210,9 +212,28 @@ static void prom_counts(apr_array_header_t *lines, const char *name, const char 
         apr_psprintf(p, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
     json_object_foreach((json_t *)counts, key, v)
     {
-        APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-            p, "%s{%s=\"%s\"} %.17g\n", name, label, prom_label(p, key), json_number_value(v));
+        APR_ARRAY_PUSH(lines, const char *) =
+            apr_psprintf(p, "%s{%s=\"%s\"} %s\n", name, label, prom_label(p, key),
+                         nxs_json_real_plain(json_number_value(v), p));
     }
+}
+
+/* The daemon's interaction counters (counters.interactions). */
+static void prom_interactions(apr_array_header_t *lines, const json_t *ix)
+{
+    prom_metric(lines, "nexte_slack_interactions_clicks_total", "counter",
+                "Slack button clicks received.", "", num(ix, "clicks"));
+    prom_metric(lines, "nexte_slack_interactions_handled_total", "counter",
+                "Messages marked handled (the first click on each).", "", num(ix, "handled"));
+    prom_counts(lines, "nexte_slack_interactions_refused_total",
+                "Interactions refused with a 4xx, by error code.", "code",
+                json_object_get(ix, "refused"));
+    prom_metric(lines, "nexte_slack_interactions_callbacks_pending", "gauge",
+                "Reports of a handled message to Nexte core under way.", "",
+                num(ix, "callbacks_pending"));
+    prom_metric(lines, "nexte_slack_interactions_callbacks_failed_total", "counter",
+                "Reports of a handled message that Nexte core did not take after every try.", "",
+                num(ix, "callbacks_failed"));
 }
 
 /* The daemon's counters in Prometheus form; an absent daemon shows as down. */
@@ -251,6 +272,7 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
                 json_object_get(k, "slack_errors"));
     prom_counts(lines, "nexte_slack_not_posted_total", "Accepted events not posted, by reason.",
                 "reason", json_object_get(k, "not_posted"));
+    prom_interactions(lines, json_object_get(k, "interactions"));
     hist = json_object_get(k, "delivery_latency_seconds");
     le = json_object_get(hist, "le");
     counts = json_object_get(hist, "counts");
@@ -260,15 +282,15 @@ static void prom_counters(apr_array_header_t *lines, const json_t *k)
     for (i = 0; i < json_array_size(le); ++i) {
         const json_t *b = json_array_get(le, i);
         APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
-            p, "nexte_slack_delivery_latency_seconds_bucket{le=\"%s\"} %.17g\n",
-            json_is_string(b) ? json_string_value(b) : apr_psprintf(p, "%g", json_number_value(b)),
-            json_number_value(json_array_get(counts, i)));
+            p, "nexte_slack_delivery_latency_seconds_bucket{le=\"%s\"} %s\n",
+            json_is_string(b) ? json_string_value(b) : nxs_json_real_plain(json_number_value(b), p),
+            nxs_json_real_plain(json_number_value(json_array_get(counts, i)), p));
     }
-    APR_ARRAY_PUSH(lines, const char *) =
-        apr_psprintf(p,
-                     "nexte_slack_delivery_latency_seconds_sum %.17g\n"
-                     "nexte_slack_delivery_latency_seconds_count %.17g\n",
-                     num(hist, "sum"), num(hist, "count"));
+    APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(
+        p,
+        "nexte_slack_delivery_latency_seconds_sum %s\n"
+        "nexte_slack_delivery_latency_seconds_count %s\n",
+        nxs_json_real_plain(num(hist, "sum"), p), nxs_json_real_plain(num(hist, "count"), p));
 }
 
 static int status_prometheus(request_rec *r, const nxs_server_conf_t *c)

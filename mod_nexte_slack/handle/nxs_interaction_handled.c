@@ -5,8 +5,9 @@
  * later one by anyone, makes the message show the first handler.
  *
  * Slack wants an answer within 3 s, so the 200 is flushed to Slack as soon
- * as the click is recorded; the Slack update and the report to Nexte core
- * (with its retries) run after it on this request's thread. */
+ * as the click is recorded; counting it, the Slack update and the report
+ * to Nexte core (with its retries) run after it on this request's
+ * thread. */
 #include "handle/nxs_handle_interactions.h"
 
 #include <apr_strings.h>
@@ -113,7 +114,8 @@ static void update_message(request_rec *r, const nxs_server_conf_t *c, nxs_db_t 
     }
 }
 
-/* Tells Nexte core, signed and with retries, who handled the event. */
+/* Tells Nexte core, signed and with retries, who handled the event (the
+ * caller counted the report as started when there is a callback URL). */
 static void report(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
                    const nxs_delivery_t *d)
 {
@@ -142,9 +144,20 @@ static void report(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *db,
                       "delivery %s: NexteSlackCallbackURL did not take the handled report after "
                       "%d tries",
                       d->delivery_id, CALLBACK_ATTEMPTS);
+        nxs_interaction_count(r, NULL, NULL, 0, "failed");
         return;
     }
+    nxs_interaction_count(r, NULL, NULL, 0, "done");
     nxs_store_delivery_reported(db, d->delivery_id, apr_time_sec(apr_time_now()), r->pool);
+}
+
+/* An answer to the click IX that is not a refusal (the store or the
+ * rendering failed): counted as a click all the same. */
+static int fail(request_rec *r, const nxs_interaction_t *ix, int status, const char *code,
+                const char *message)
+{
+    nxs_interaction_count(r, ix, NULL, 0, NULL);
+    return nxs_reply_error(r, status, code, message);
 }
 
 /* 400 naming the first field of the click that is missing. */
@@ -158,7 +171,7 @@ static int missing_field(request_rec *r, const nxs_interaction_t *ix)
     if (!field) {
         return DECLINED;
     }
-    return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+    return nxs_interaction_refuse(r, ix, HTTP_BAD_REQUEST, "invalid_field",
                                   apr_pstrcat(r->pool, field, " is missing or malformed", NULL));
 }
 
@@ -185,12 +198,12 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
     }
     if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS ||
         (d && nxs_store_account_get(&a, db, d->account_id, r->pool) != APR_SUCCESS)) {
-        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                               "the settings store failed");
+        return fail(r, ix, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                    "the settings store failed");
     }
     if (!d) {
         return nxs_interaction_refuse(
-            r, HTTP_NOT_FOUND, "unknown_delivery",
+            r, ix, HTTP_NOT_FOUND, "unknown_delivery",
             "no message with this id was posted (or it is older than 90 days)");
     }
     if (strcmp(d->team_id, ix->team_id) != 0 || strcmp(d->channel_id, ix->channel_id) != 0 ||
@@ -199,19 +212,19 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
                       "click on delivery %s from team %s, channel %s: it was posted to team "
                       "%s, channel %s",
                       d->delivery_id, ix->team_id, ix->channel_id, d->team_id, d->channel_id);
-        return nxs_interaction_refuse(r, HTTP_FORBIDDEN, "delivery_mismatch",
+        return nxs_interaction_refuse(r, ix, HTTP_FORBIDDEN, "delivery_mismatch",
                                       "this message was not posted where the click came from");
     }
     /* Rendered once before anything is recorded: a user id that is not
      * Slack's is refused here, not after the row is written. */
     if (render(&msg, &why, d, ix->user_id, now, a, r->pool) != APR_SUCCESS) {
-        return nxs_interaction_refuse(r, HTTP_BAD_REQUEST, "invalid_field",
+        return nxs_interaction_refuse(r, ix, HTTP_BAD_REQUEST, "invalid_field",
                                       apr_pstrcat(r->pool, "cannot show the handler: ", why, NULL));
     }
     if (nxs_store_delivery_handle(&first, db, d->delivery_id, ix->user_id, ix->user_name, now,
                                   r->pool) != APR_SUCCESS) {
-        return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                               "the settings store failed");
+        return fail(r, ix, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                    "the settings store failed");
     }
     if (first) {
         d->handled_by = ix->user_id;
@@ -221,19 +234,21 @@ int nxs_interaction_mark_handled(request_rec *r, const nxs_server_conf_t *c, nxs
         /* Someone was first: show them, as the store has them. */
         if (nxs_store_delivery_get(&d, db, ix->value, r->pool) != APR_SUCCESS || !d ||
             !d->handled_by) {
-            return nxs_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                                   "the settings store failed");
+            return fail(r, ix, HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+                        "the settings store failed");
         }
         if (render(&msg, &why, d, d->handled_by, d->handled_at, a, r->pool) != APR_SUCCESS) {
-            return nxs_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
+            return fail(r, ix, HTTP_INTERNAL_SERVER_ERROR, "internal_error", why);
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "delivery %s marked handled by %s%s",
                   d->delivery_id, d->handled_by, first ? "" : " (earlier click)");
 
-    /* Slack has its answer now; the rest must not hold it. */
+    /* Slack has its answer now; the rest must not hold it, counting
+     * included. */
     nxs_reply_text(r, HTTP_OK, "text/plain", "");
     ap_rflush(r);
+    nxs_interaction_count(r, ix, NULL, first, first && c->callback_url ? "started" : NULL);
     update_message(r, c, db, d, msg, ix->response_url);
     if (first) {
         report(r, c, db, d);

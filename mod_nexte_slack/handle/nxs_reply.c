@@ -7,6 +7,8 @@
 #include <util_cookies.h>
 #include <string.h>
 
+#include "nxs_json.h"
+
 int nxs_reply_text(request_rec *r, int status, const char *content_type, const char *text)
 {
     r->status = status;
@@ -22,16 +24,14 @@ int nxs_reply_text(request_rec *r, int status, const char *content_type, const c
 
 int nxs_reply_json(request_rec *r, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-    int rc;
+    /* Reals as people read them (0.005, not 0.0050000000000000001). */
+    const char *text = nxs_json_dump_readable(body, JSON_ENSURE_ASCII, r->pool);
 
     json_decref(body);
     if (!text) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rc = nxs_reply_text(r, status, "application/json", apr_pstrcat(r->pool, text, "\n", NULL));
-    free(text);
-    return rc;
+    return nxs_reply_text(r, status, "application/json", apr_pstrcat(r->pool, text, "\n", NULL));
 }
 
 int nxs_reply_error(request_rec *r, int status, const char *code, const char *message)

@@ -7,8 +7,9 @@
 #include <httpd.h>
 #include <jansson.h>
 
-/* Sends BODY (consumed: its reference is released) with STATUS.  Returns OK
- * so handlers can `return nxs_reply_json(...)`. */
+/* Sends BODY (consumed: its reference is released) with STATUS, compact,
+ * reals in their shortest text (nxs_json_dump_readable).  Returns OK so
+ * handlers can `return nxs_reply_json(...)`. */
 int nxs_reply_json(request_rec *r, int status, json_t *body);
 
 /* Sends {"error": CODE, "message": MESSAGE} with STATUS. */

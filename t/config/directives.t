@@ -115,7 +115,7 @@ my @bad = (
      qr/NexteSlackClientSecret is required for the Slack OAuth install \(virtual host/],
 );
 
-plan tests => 2 * @bad + 4;
+plan tests => 2 * @bad + 7;
 
 for my $case (@bad) {
     my ($what, $extra, $drop, $expect) = @$case;
@@ -138,3 +138,13 @@ ok t_cmp($out, qr/NexteSlackClientSecret: \Q$public\E is readable by every user/
 
 ($rc, $out) = configtest();
 ok t_cmp($rc, 0, 'the minimal configuration (defaults for everything optional) passes');
+
+# Plain http to another host: warned about at configtest, not refused;
+# loopback (the suite's mock) stays silent.
+($rc, $out) = configtest(extra => [
+    'NexteSlackCallbackURL http://core.nexte.test/cb', 'NexteSlackAPIBase http://127.0.0.1:9/api',
+]);
+ok t_cmp($rc, 0, 'a cleartext URL still passes httpd -t');
+ok t_cmp($out, qr{NXS00170: NexteSlackCallbackURL: http://core\.nexte\.test/cb is plain http to a host that is not loopback: .* would travel in clear},
+    'an http:// NexteSlackCallbackURL to another host is warned about');
+ok t_cmp($out =~ /NexteSlackAPIBase/ ? 1 : 0, 0, 'an http:// loopback NexteSlackAPIBase is not');

@@ -3,7 +3,8 @@
 # and when, and reports to NexteSlackCallbackURL, signed; a second click by anyone shows the
 # first handler and reports nothing more; two clicks at once record one handler; a failing
 # chat.update falls back to response_url; a slow Slack does not delay the 200; a failing
-# callback receiver is retried. Account acc_ix_1.
+# callback receiver is retried; the status counts clicks, messages handled, refusals and
+# failed reports (counters.interactions). Account acc_ix_1.
 use v5.36;
 use utf8;
 use warnings FATAL => 'all';
@@ -18,7 +19,7 @@ use NxsClient qw(secret);
 use NxsEvents qw(:all);
 use NxsInteract qw(:all);
 
-plan tests => 45, need_lwp;
+plan tests => 55, need_lwp;
 binmode STDOUT, ":utf8";
 
 my $mock = mock();
@@ -181,3 +182,32 @@ $cbs = $mock->wait_for_callbacks(since => $cb_seq, count => 2, timeout => 10);
 ok t_cmp(scalar @$cbs, 2, 'callback failing: tried again');
 ok t_cmp(join(',', map { $_->{status} } @$cbs), '503,200', 'callback: 503 then 200');
 ok t_cmp($cbs->[1]{json}{delivery_id}, $d5->{delivery_id}, 'callback retry: the same report');
+
+# --- the status counts them (counters.interactions, from every httpd child) -------------
+# After the deliveries: deliver_one's probe clicks (refused mismatches) are counted too.
+sub ix_counters () { counters()->{interactions} // {} }
+sub delta ($now, $was, $key) { ($now->{$key} // 0) - ($was->{$key} // 0) }
+my $d6 = deliver_one($ACC, 'C0PAYMENTS', 'invoice.paid');
+my $d7 = deliver_one($ACC, 'C0PAYMENTS', 'invoice.paid');
+my $was = ix_counters();
+$cb_seq = last_callback_seq();
+ok t_cmp(click($d6, user => 'U0CLAIRE1')->code, 200, 'counted: a first click');
+ok t_cmp(click($d6, user => 'U0HUGO002')->code, 200, 'counted: a later click');
+ok t_cmp(click($d6, value => 'd_doesnotexist0000000000')->code, 404, 'counted: a refused click');
+$mock->wait_for_callbacks(since => $cb_seq, count => 1, timeout => 10);
+$mock->callback_status(503);
+ok t_cmp(click($d7, user => 'U0CLAIRE1')->code, 200, 'counted: a click whose report Nexte core never takes');
+$mock->wait_for_callbacks(since => $cb_seq, count => 4, timeout => 15);
+$mock->callback_status(200);
+my $now = wait_until(10, sub {
+    my $c = ix_counters();
+    return delta($c, $was, 'callbacks_failed') >= 1 && ($c->{callbacks_pending} // -1) == 0 ? $c : undef;
+}) // ix_counters();
+ok t_cmp(delta($now, $was, 'clicks'), 4, 'status: 4 more clicks');
+ok t_cmp(delta($now, $was, 'handled'), 2, 'status: 2 more messages marked handled');
+ok t_cmp(delta($now->{refused} // {}, $was->{refused} // {}, 'unknown_delivery'), 1,
+         'status: one more refusal, unknown_delivery');
+ok t_cmp(delta($now, $was, 'callbacks_failed'), 1, 'status: one report failed after its tries');
+ok t_cmp($now->{callbacks_pending}, 0, 'status: no report under way');
+ok t_cmp(prometheus(), qr/^nexte_slack_interactions_refused_total\{code="unknown_delivery"\} [1-9]\d*$/m,
+         'Prometheus: nexte_slack_interactions_refused_total by code');

@@ -140,6 +140,32 @@ static void response_urls_must_be_below_the_base(void **state)
     assert_false(nxs_url_is_under("https://hooks.slack.com/x", NULL));
 }
 
+/* Loopback: 127.0.0.0/8, ::1 and the name localhost; a name that only
+ * starts like one is anybody's host. */
+static void loopback_is_127_slash_8_ipv6_1_and_localhost_only(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *yes[] = {"http://127.0.0.1:9/x",  "http://127.255.3.4/",
+                         "http://localhost/",     "http://LocalHost:8080",
+                         "http://[::1]:8080/api", "http://[0:0:0:0:0:0:0:1]/"};
+    const char *no[] = {"https://slack.com/api",    "http://127.evil.example/",
+                        "http://127.0.0.1.nip.io/", "http://localhost.evil.example/",
+                        "http://128.0.0.1/",        "http://[::2]/",
+                        "http://[::ffff:8.8.8.8]/", "not a url"};
+    size_t i;
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); ++i) {
+        if (!nxs_url_is_loopback(yes[i], p)) {
+            fail_msg("%s is loopback", yes[i]);
+        }
+    }
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); ++i) {
+        if (nxs_url_is_loopback(no[i], p)) {
+            fail_msg("%s is not loopback", no[i]);
+        }
+    }
+}
+
 static void queue_type_is_gdbm_or_db_never_sdbm(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -159,6 +185,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(file_secret_reports_world_readable_and_missing_files),
     NXS_TEST(key_file_must_hold_exactly_32_bytes),
     NXS_TEST(base_urls_are_absolute_http_without_extras),
+    NXS_TEST(loopback_is_127_slash_8_ipv6_1_and_localhost_only),
     NXS_TEST(queue_type_is_gdbm_or_db_never_sdbm),
     NXS_TEST(response_urls_must_be_below_the_base),
 };

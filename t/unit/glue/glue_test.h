@@ -197,6 +197,14 @@ static inline const char *glue_json_str(const request_rec *r, const char *key)
     return json_string_value(json_object_get(glue_json(r), key));
 }
 
+/* The frames the interactions handler sends the fake daemon to count an
+ * interaction (nxs_interaction_count), as nxs_fake_daemon_all_requests()
+ * shows them: keys sorted. */
+#define GLUE_IX_REFUSED(code) "{\"op\":\"interaction\",\"refused\":\"" code "\"}"
+#define GLUE_IX_CLICK_REFUSED(code)                                                                \
+    "{\"click\":true,\"op\":\"interaction\",\"refused\":\"" code "\"}"
+#define GLUE_IX_CLICK "{\"click\":true,\"op\":\"interaction\"}"
+
 /* Asserts that R was answered with STATUS and {"error": CODE, ...}. */
 #define assert_error_reply(r, rc, want_status, want_code)                                          \
     do {                                                                                           \

@@ -131,9 +131,57 @@ static void world_readable_secret_and_key_files_are_warned_about(void **state)
                                    apr_pstrcat(p, "file:", secret_file, NULL), NULL));
     assert_null(nxs_stub_directive(s, p, NXS_D_TOKEN_KEY_FILE, key, NULL));
     assert_true(nxs_stub_log_has(apr_pstrcat(p, "warn: " NXS_D_CLIENT_SECRET ": ", secret_file,
-                                             " is readable by every user", NULL)));
+                                             " is readable by every user; restrict it (chmod "
+                                             "0400, owned by root)",
+                                             NULL)));
     assert_true(nxs_stub_log_has(apr_pstrcat(p, "warn: " NXS_D_TOKEN_KEY_FILE ": ", key,
-                                             " is readable by every user", NULL)));
+                                             " is readable by every user; restrict it (chmod "
+                                             "0400, owned by root)",
+                                             NULL)));
+}
+
+/* Plain http to another host sends secrets in clear: a warning naming the
+ * directive, the value and what travels; loopback (tests, the mock) and
+ * https are silent. */
+static void cleartext_urls_carrying_secrets_are_warned_about(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = nxs_stub_server(p);
+
+    assert_null(nxs_stub_directive(s, p, NXS_D_API_BASE, "http://slack.example/api", NULL));
+    assert_null(
+        nxs_stub_directive(s, p, NXS_D_AUTHORIZE_URL, "HTTP://10.0.0.7/oauth/authorize", NULL));
+    assert_null(nxs_stub_directive(s, p, NXS_D_CALLBACK_URL, "http://127.core.example/cb", NULL));
+    assert_string_equal(
+        nxs_stub_log(),
+        "warn: NXS00170: " NXS_D_API_BASE ": http://slack.example/api is plain http to a host "
+        "that is not loopback: Slack's bot tokens and the app's client secret would travel in "
+        "clear; use https://\n"
+        "warn: NXS00170: " NXS_D_AUTHORIZE_URL ": HTTP://10.0.0.7/oauth/authorize is plain http "
+        "to a host that is not loopback: the install's signed OAuth state would travel in clear; "
+        "use https://\n"
+        "warn: NXS00170: " NXS_D_CALLBACK_URL ": http://127.core.example/cb is plain http to a "
+        "host that is not loopback: the reports to Nexte core and their signatures would travel "
+        "in clear; use https://");
+}
+
+static void cleartext_urls_to_loopback_and_https_urls_are_silent(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = nxs_stub_server(p);
+    const char *quiet[] = {"http://127.0.0.1:8080/api", "http://127.9.8.7/x", "http://[::1]:9/",
+                           "http://localhost:8081/cb", "https://slack.example/api"};
+    const char *directives[] = {NXS_D_API_BASE, NXS_D_AUTHORIZE_URL, NXS_D_CALLBACK_URL};
+    size_t i, d;
+
+    for (d = 0; d < sizeof(directives) / sizeof(directives[0]); ++d) {
+        for (i = 0; i < sizeof(quiet) / sizeof(quiet[0]); ++i) {
+            assert_null(nxs_stub_directive(s, p, directives[d], quiet[i], NULL));
+        }
+    }
+    /* the other URLs carry no secret */
+    assert_null(nxs_stub_directive(s, p, NXS_D_APP_URL, "http://app.example", NULL));
+    assert_string_equal(nxs_stub_log(), "");
 }
 
 /* ---- bad values are refused with directive, value and expectation ---- */
@@ -608,6 +656,8 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(good_values_are_stored_as_given_or_canonical),
     GLUE_TEST(relative_key_file_is_under_the_server_root),
     GLUE_TEST(world_readable_secret_and_key_files_are_warned_about),
+    GLUE_TEST(cleartext_urls_carrying_secrets_are_warned_about),
+    GLUE_TEST(cleartext_urls_to_loopback_and_https_urls_are_silent),
     GLUE_TEST(client_id_must_be_two_numbers_joined_by_a_dot),
     GLUE_TEST(inline_secret_too_short_is_refused_without_echoing_it),
     GLUE_TEST(secret_files_must_be_absolute_and_readable),

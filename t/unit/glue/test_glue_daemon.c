@@ -3,8 +3,9 @@
  * does (a real queue in a scratch directory, the scheduler, the metrics),
  * writes request frames into one end of a socketpair and runs the
  * connection task on the other end in its own thread, then reads the
- * replies.  Covers every operation (enqueue, stats, release, drop), its
- * refusals, idempotency, and a broken frame ending the connection.
+ * replies.  Covers every operation (enqueue, stats, release, drop,
+ * interaction), its refusals, idempotency, and a broken frame ending the
+ * connection.
  *
  * Not covered here: the daemon process itself (nxs_daemon_run: signals,
  * privileges, the accept loop), the dispatcher and workers that post to
@@ -217,6 +218,42 @@ static void drop_forgets_the_queued_messages_of_that_account_only(void **state)
     assert_int_equal(qs.live, 1);
 }
 
+/* What the httpd children report of Slack's clicks adds up in the daemon:
+ * two clicks (one refused, one marked handled with a report that failed),
+ * a refusal before any click, a report that ended well, and a report's end
+ * whose start an earlier daemon counted (the gauge stays at 0). */
+static void interactions_reported_by_children_add_up_in_the_stats(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    static const char *const frames[] = {
+        "{\"op\":\"interaction\",\"callback\":\"done\"}",
+        "{\"op\":\"interaction\",\"refused\":\"bad_signature\"}",
+        "{\"op\":\"interaction\",\"click\":true,\"refused\":\"unknown_delivery\"}",
+        "{\"op\":\"interaction\",\"click\":true,\"handled\":true,\"callback\":\"started\"}",
+        "{\"op\":\"interaction\",\"refused\":\"bad_signature\"}",
+        "{\"op\":\"interaction\",\"callback\":\"started\"}",
+        "{\"op\":\"stats\"}",
+        "{\"op\":\"interaction\",\"callback\":\"failed\"}",
+        "{\"op\":\"interaction\",\"callback\":\"done\"}",
+        "{\"op\":\"interaction\",\"callback\":\"lost\"}",
+        "{\"op\":\"stats\"}",
+    };
+    json_t *r, *during, *after;
+
+    daemon_state(p);
+    r = exchange(p, frames, 11, NULL, 0);
+    assert_int_equal(json_array_size(r), 11);
+    assert_string_equal(nxs_json_dump(json_array_get(r, 1), JSON_COMPACT, p), "{\"ok\":true}");
+    assert_string_equal(nxs_json_path_str(json_array_get(r, 9), "error"), "bad_request");
+    during = json_object_get(json_array_get(r, 6), "interactions");
+    assert_int_equal(num(during, "callbacks_pending"), 2);
+    after = json_object_get(json_array_get(r, 10), "interactions");
+    assert_string_equal(
+        nxs_json_dump(after, JSON_COMPACT | JSON_SORT_KEYS, p),
+        "{\"callbacks_failed\":1,\"callbacks_pending\":0,\"clicks\":2,\"handled\":1,"
+        "\"refused\":{\"bad_signature\":2,\"unknown_delivery\":1}}");
+}
+
 static void broken_frame_ends_the_connection_without_a_reply(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -237,6 +274,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(event_without_deliveries_is_remembered_for_idempotency),
     GLUE_TEST(bad_requests_are_answered_and_the_connection_goes_on),
     GLUE_TEST(drop_forgets_the_queued_messages_of_that_account_only),
+    GLUE_TEST(interactions_reported_by_children_add_up_in_the_stats),
     GLUE_TEST(broken_frame_ends_the_connection_without_a_reply),
 };
 

@@ -4,12 +4,13 @@
  * a posted message: the click's refusals (400 invalid_field, 404
  * unknown_delivery, 403 delivery_mismatch), the first handler recorded and
  * answered 200 before anything else is tried, a later click showing the
- * first handler.
+ * first handler, and what each sends the (fake) daemon to be counted.
  *
  * No Slack here: the account has no workspace, so chat.update has no token,
  * and a response_url points at a closed local port; the test checks what
- * the handler logs about it.  No NexteSlackCallbackURL: the report to Nexte
- * core is left to t/interactions/handled.t. */
+ * the handler logs about it.  No NexteSlackCallbackURL but once (a closed
+ * port, to count a failed report): the report itself is left to
+ * t/interactions/handled.t. */
 #include "glue_test.h"
 #include "test_log_capture.h"
 
@@ -88,6 +89,7 @@ static void malformed_delivery_id_is_400_invalid_field(void **state)
     r = click(p, s, "abc", "T1", "C1", "U1", NULL);
     assert_error_reply(r, glue_run(r), HTTP_BAD_REQUEST, "invalid_field");
     assert_string_equal(glue_json_str(r, "message"), "actions[0].value is missing or malformed");
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_CLICK_REFUSED("invalid_field"));
 }
 
 static void unknown_delivery_is_404(void **state)
@@ -99,6 +101,7 @@ static void unknown_delivery_is_404(void **state)
     posted_delivery(p);
     r = click(p, s, "d_other", "T1", "C1", "U1", NULL);
     assert_error_reply(r, glue_run(r), HTTP_NOT_FOUND, "unknown_delivery");
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_CLICK_REFUSED("unknown_delivery"));
 }
 
 static void click_from_elsewhere_is_403_and_records_nothing(void **state)
@@ -116,6 +119,7 @@ static void click_from_elsewhere_is_403_and_records_nothing(void **state)
     assert_error_reply(r, glue_run(r), HTTP_FORBIDDEN, "delivery_mismatch");
     assert_int_equal(nxs_store_delivery_get(&d, db, "d_abc", p), APR_SUCCESS);
     assert_null(d->handled_by);
+    assert_string_equal(nxs_fake_daemon_last_request(), GLUE_IX_CLICK_REFUSED("delivery_mismatch"));
 }
 
 static void user_that_is_not_slacks_is_400_before_anything_is_recorded(void **state)
@@ -154,6 +158,9 @@ static void first_click_is_recorded_and_answered_before_slack_is_tried(void **st
     assert_string_equal(d->handled_by, "U0CLAIRE1");
     assert_string_equal(d->handled_name, "claire");
     assert_true(d->handled_at > 0);
+    /* counted after the 200 went; no callback URL, so no report */
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        "{\"click\":true,\"handled\":true,\"op\":\"interaction\"}");
 }
 
 static void later_click_shows_the_first_handler_and_changes_nothing(void **state)
@@ -186,6 +193,29 @@ static void later_click_shows_the_first_handler_and_changes_nothing(void **state
                                  "(response_url: "));
     assert_int_equal(nxs_store_delivery_get(&d, db, "d_abc", p), APR_SUCCESS);
     assert_string_equal(d->handled_by, "U0CLAIRE1");
+    /* a click, but not the one that handled the message */
+    assert_string_equal(nxs_fake_daemon_last_request(), GLUE_IX_CLICK);
+}
+
+/* The report to Nexte core is counted as under way once the click is
+ * answered, then as failed when NexteSlackCallbackURL (a closed port here)
+ * never took it. */
+static void report_nexte_core_never_took_is_counted_as_failed(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = glue_configured_server(p);
+    request_rec *r;
+
+    assert_null(nxs_stub_directive(s, p, NXS_D_CALLBACK_URL, "http://127.0.0.1:9/cb", NULL));
+    posted_delivery(p);
+    r = click(p, s, "d_abc", "T1", "C1", "U0CLAIRE1", NULL);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_OK);
+    assert_true(nxs_stub_log_has("warn: delivery d_abc: NexteSlackCallbackURL did not take the "
+                                 "handled report after 3 tries"));
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        "{\"callback\":\"started\",\"click\":true,\"handled\":true,\"op\":"
+                        "\"interaction\"}\n{\"callback\":\"failed\",\"op\":\"interaction\"}");
 }
 
 static const struct CMUnitTest tests[] = {
@@ -195,6 +225,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(user_that_is_not_slacks_is_400_before_anything_is_recorded),
     GLUE_TEST(first_click_is_recorded_and_answered_before_slack_is_tried),
     GLUE_TEST(later_click_shows_the_first_handler_and_changes_nothing),
+    GLUE_TEST(report_nexte_core_never_took_is_counted_as_failed),
 };
 
 NXS_RUN_TESTS(tests)

@@ -1,7 +1,7 @@
 /* nexte-slack-interactions (handle/nxs_handle_interactions.c) through the
  * module's handler hook and the httpd stub: its refusals in order, 405 →
- * 413 → 401 → (store) → 409 → 415 → 400, and the actions that need no
- * stored delivery.
+ * 413 → 401 → (store) → 409 → 415 → 400, the actions that need no
+ * stored delivery, and what each sends the (fake) daemon to be counted.
  *
  * SQL is faked at link level (t/unit/stub/nxs_fakes.h): nxs_dbd_acquire
  * returns NULL (the 503 path) or a fresh SQLite store, which the replay
@@ -58,6 +58,7 @@ static void get_is_405(void **state)
 
     assert_error_reply(r, glue_run(r), HTTP_METHOD_NOT_ALLOWED, "method_not_allowed");
     assert_string_equal(apr_table_get(r->headers_out, "Allow"), "POST");
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_REFUSED("method_not_allowed"));
 }
 
 static void body_over_128_kib_is_413_and_logged(void **state)
@@ -73,6 +74,7 @@ static void body_over_128_kib_is_413_and_logged(void **state)
     assert_string_equal(glue_json_str(r, "message"), "an interaction body is at most 128 KiB");
     assert_string_equal(nxs_stub_log(), "info: Slack interaction refused: status 413");
     assert_int_equal(nxs_fake_dbd_acquired(), 0);
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_REFUSED("too_large"));
 }
 
 static void unsigned_or_badly_signed_is_401_before_the_store(void **state)
@@ -106,6 +108,12 @@ static void unsigned_or_badly_signed_is_401_before_the_store(void **state)
     assert_non_null(ts);
     assert_error_reply(r, glue_run(r), HTTP_UNAUTHORIZED, "stale_timestamp");
     assert_int_equal(nxs_fake_dbd_acquired(), 0);
+    /* counted as refusals, not clicks: nothing of the payload is trusted */
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        apr_pstrcat(p, GLUE_IX_REFUSED("missing_signature"), "\n",
+                                    GLUE_IX_REFUSED("malformed_signature"), "\n",
+                                    GLUE_IX_REFUSED("bad_signature"), "\n",
+                                    GLUE_IX_REFUSED("stale_timestamp"), NULL));
 }
 
 static void server_without_a_signing_secret_cannot_check_and_says_500(void **state)
@@ -127,6 +135,8 @@ static void server_without_a_signing_secret_cannot_check_and_says_500(void **sta
     assert_error_reply(r, glue_run(r), HTTP_INTERNAL_SERVER_ERROR, "internal_error");
     assert_string_equal(glue_json_str(r, "message"), "the signature could not be checked");
     assert_int_equal(nxs_fake_dbd_acquired(), 0);
+    /* our failure, not a refusal: not counted */
+    assert_int_equal(nxs_fake_daemon_requests(), 0);
 }
 
 static void signed_without_a_store_is_503(void **state)
@@ -138,6 +148,7 @@ static void signed_without_a_store_is_503(void **state)
     glue_sign_slack(r, body);
     assert_error_reply(r, glue_run(r), HTTP_SERVICE_UNAVAILABLE, "store_unavailable");
     assert_int_equal(nxs_fake_dbd_acquired(), 1);
+    assert_int_equal(nxs_fake_daemon_requests(), 0);
 }
 
 static void same_signed_request_twice_is_409_replayed(void **state)
@@ -153,6 +164,8 @@ static void same_signed_request_twice_is_409_replayed(void **state)
     again->request_time = first->request_time;
     assert_error_reply(again, glue_run(again), HTTP_CONFLICT, "replayed_request");
     assert_true(nxs_stub_log_has("info: Slack interaction refused: replayed_request"));
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        GLUE_IX_CLICK "\n" GLUE_IX_REFUSED("replayed_request"));
 }
 
 static void signed_non_form_media_type_is_415(void **state)
@@ -162,6 +175,7 @@ static void signed_non_form_media_type_is_415(void **state)
 
     apr_table_setn(r->headers_in, "Content-Type", "application/json");
     assert_error_reply(r, glue_run(r), HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_REFUSED("unsupported_media_type"));
 }
 
 static void payloads_that_are_not_slack_interactions_are_400_each_named(void **state)
@@ -181,6 +195,10 @@ static void payloads_that_are_not_slack_interactions_are_400_each_named(void **s
         assert_string_equal(glue_json_str(r, "message"),
                             "the body is not a Slack interaction payload");
     }
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        apr_pstrcat(nxs_test_pool(state), GLUE_IX_REFUSED("no_payload"), "\n",
+                                    GLUE_IX_REFUSED("malformed_payload"), "\n",
+                                    GLUE_IX_REFUSED("missing_type"), NULL));
 }
 
 static void other_payload_types_and_actions_are_400(void **state)
@@ -200,6 +218,11 @@ static void other_payload_types_and_actions_are_400(void **state)
     /* the action id is escaped before it is echoed */
     assert_string_equal(glue_json_str(r, "message"),
                         "action evil\\\"action is not one of this app's");
+    /* a click is a block_actions payload with an action, whatever its fate */
+    assert_string_equal(nxs_fake_daemon_all_requests(),
+                        apr_pstrcat(p, GLUE_IX_REFUSED("unknown_payload_type"), "\n",
+                                    GLUE_IX_REFUSED("missing_action"), "\n",
+                                    GLUE_IX_CLICK_REFUSED("unknown_action"), NULL));
 }
 
 static void url_button_click_is_an_empty_200(void **state)
@@ -211,6 +234,7 @@ static void url_button_click_is_an_empty_200(void **state)
     assert_int_equal(r->status, HTTP_OK);
     assert_string_equal(r->content_type, "text/plain");
     assert_string_equal(nxs_stub_response(r), "");
+    assert_string_equal(nxs_fake_daemon_all_requests(), GLUE_IX_CLICK);
 }
 
 static const struct CMUnitTest tests[] = {

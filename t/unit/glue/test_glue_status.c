@@ -1,7 +1,8 @@
 /* nexte-slack-status (handle/nxs_handle_status.c) through the module's
  * handler hook and the httpd stub: the JSON and Prometheus shapes with the
  * delivery daemon down and up, the secrets shown only as set/unset, the
- * uptime from a scoreboard, and the refusals (405, 400 bad_format).
+ * uptime from a scoreboard, numbers in their shortest text, and the
+ * refusals (405, 400 bad_format).
  *
  * The daemon is faked at link level (t/unit/stub/nxs_fakes.h):
  * nxs_daemon_request answers NULL (down) or the counters a test sets.  The
@@ -166,12 +167,104 @@ static void prometheus_with_the_daemon_up_has_counters_errors_and_latency(void *
     assert_non_null(strstr(text, "nexte_slack_slack_errors_total{code=\"rate_limited\"} 2\n"));
     /* label values escape quote, backslash and newline */
     assert_non_null(strstr(text, "nexte_slack_slack_errors_total{code=\"we\\\"ird\\\\\\n\"} 1\n"));
-    /* APR's %g writes no leading zero (".1", ".75"); Prometheus parses
-     * both the value and the le label as floats, so that is fine. */
-    assert_non_null(strstr(text, "nexte_slack_delivery_latency_seconds_bucket{le=\".1\"} 4\n"
+    assert_non_null(strstr(text, "nexte_slack_delivery_latency_seconds_bucket{le=\"0.1\"} 4\n"
                                  "nexte_slack_delivery_latency_seconds_bucket{le=\"+Inf\"} 6\n"
-                                 "nexte_slack_delivery_latency_seconds_sum .75\n"
+                                 "nexte_slack_delivery_latency_seconds_sum 0.75\n"
                                  "nexte_slack_delivery_latency_seconds_count 6\n"));
+}
+
+/* Counters whose reals need 15 significant digits (0.005, 0.1, 1e-9,
+ * 123.456), 16 (1/3) and 17 (0.1 + 0.2), as the daemon sends them. */
+#define REALS_REPLY                                                                                \
+    "{\"ok\":true,\"accepted\":7,\"queue_depth\":3,\"oldest_age_seconds\":0.005,"                  \
+    "\"delivery_latency_seconds\":{\"le\":[0.1,\"+Inf\"],\"counts\":[1,2],\"sum\":1e-9,"           \
+    "\"count\":2},\"scheduled_work\":{\"waiting\":0,\"recorded\":5,"                               \
+    "\"failing_since_seconds\":0.30000000000000004},"                                              \
+    "\"daemon\":{\"uptime_seconds\":123.456,\"third\":0.3333333333333333}}"
+
+/* Reals as people read them: the fewest digits that read back as the same
+ * double, not jansson's 17 (0.0050000000000000001); a whole real keeps
+ * ".0", an integer stays an integer. */
+static void json_reals_are_written_in_their_shortest_text(void **state)
+{
+    request_rec *r = status(state, "GET", "/status");
+    const char *text;
+
+    nxs_fake_daemon_reply(REALS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    text = nxs_stub_response(r);
+    assert_non_null(strstr(text, "\"oldest_age_seconds\":0.005,"));
+    assert_non_null(strstr(text, "\"le\":[0.1,\"+Inf\"],\"counts\":[1,2],\"sum\":1e-9,"));
+    assert_non_null(strstr(text, "\"failing_since_seconds\":0.30000000000000004}"));
+    assert_non_null(strstr(text, "\"uptime_seconds\":123.456,\"third\":0.3333333333333333}"));
+    assert_non_null(strstr(text, "\"workers\":8,\"retry_window_seconds\":86400.0,"
+                                 "\"retry_backoff_seconds\":{\"min\":1.0,\"max\":600.0}"));
+    assert_non_null(strstr(text, "\"accepted\":7,\"queue_depth\":3,"));
+    /* the same numbers read back */
+    assert_true(json_real_value(nxs_json_path(glue_json(r), "counters.oldest_age_seconds")) ==
+                0.005);
+    assert_true(json_real_value(nxs_json_path(glue_json(r), "counters.daemon.third")) == 1.0 / 3.0);
+}
+
+static void prometheus_values_are_written_in_their_shortest_text(void **state)
+{
+    request_rec *r = status(state, "GET", "/status?format=prometheus");
+    const char *text;
+
+    nxs_fake_daemon_reply(REALS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    text = nxs_stub_response(r);
+    assert_non_null(strstr(text, "\nnexte_slack_queue_oldest_age_seconds 0.005\n"));
+    assert_non_null(strstr(text, "nexte_slack_delivery_latency_seconds_bucket{le=\"0.1\"} 1\n"
+                                 "nexte_slack_delivery_latency_seconds_bucket{le=\"+Inf\"} 2\n"
+                                 "nexte_slack_delivery_latency_seconds_sum 1e-9\n"
+                                 "nexte_slack_delivery_latency_seconds_count 2\n"));
+    assert_non_null(strstr(text, "\nnexte_slack_accepted_total 7\n"));
+    assert_non_null(strstr(text, "\nnexte_slack_scheduled_work_recorded_total 5\n"));
+    assert_non_null(strstr(text, "\nnexte_slack_config_retry_window_seconds 86400\n"));
+}
+
+#define INTERACTIONS_REPLY                                                                         \
+    "{\"ok\":true,\"interactions\":{\"clicks\":9,\"handled\":4,\"refused\":{"                      \
+    "\"bad_signature\":2,\"unknown_delivery\":1},\"callbacks_pending\":1,"                         \
+    "\"callbacks_failed\":3}}"
+
+/* The interaction counters are the daemon's (every httpd child reports
+ * to it): passed through as counters.interactions. */
+static void json_has_the_daemons_interaction_counters(void **state)
+{
+    request_rec *r = status(state, "GET", "/status");
+
+    nxs_fake_daemon_reply(INTERACTIONS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    assert_non_null(strstr(nxs_stub_response(r),
+                           "\"counters\":{\"interactions\":{\"clicks\":9,\"handled\":4,"
+                           "\"refused\":{\"bad_signature\":2,\"unknown_delivery\":1},"
+                           "\"callbacks_pending\":1,\"callbacks_failed\":3}}"));
+}
+
+static void prometheus_has_the_interaction_counters(void **state)
+{
+    request_rec *r = status(state, "GET", "/status?format=prometheus");
+    const char *text;
+
+    nxs_fake_daemon_reply(INTERACTIONS_REPLY);
+    assert_int_equal(glue_run(r), OK);
+    text = nxs_stub_response(r);
+    assert_non_null(strstr(text, "# HELP nexte_slack_interactions_clicks_total Slack button clicks "
+                                 "received.\n# TYPE nexte_slack_interactions_clicks_total counter\n"
+                                 "nexte_slack_interactions_clicks_total 9\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_handled_total counter\n"
+                                 "nexte_slack_interactions_handled_total 4\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_refused_total counter\n"));
+    assert_non_null(
+        strstr(text, "\nnexte_slack_interactions_refused_total{code=\"bad_signature\"} 2\n"));
+    assert_non_null(
+        strstr(text, "\nnexte_slack_interactions_refused_total{code=\"unknown_delivery\"} 1\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_callbacks_pending gauge\n"
+                                 "nexte_slack_interactions_callbacks_pending 1\n"));
+    assert_non_null(strstr(text, "# TYPE nexte_slack_interactions_callbacks_failed_total counter\n"
+                                 "nexte_slack_interactions_callbacks_failed_total 3\n"));
 }
 
 static void uptime_counts_from_httpds_last_restart(void **state)
@@ -202,6 +295,10 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(uptime_counts_from_httpds_last_restart),
     GLUE_TEST(prometheus_with_the_daemon_down_has_build_config_and_up_0),
     GLUE_TEST(prometheus_with_the_daemon_up_has_counters_errors_and_latency),
+    GLUE_TEST(json_reals_are_written_in_their_shortest_text),
+    GLUE_TEST(prometheus_values_are_written_in_their_shortest_text),
+    GLUE_TEST(json_has_the_daemons_interaction_counters),
+    GLUE_TEST(prometheus_has_the_interaction_counters),
 };
 
 NXS_RUN_TESTS(tests)

@@ -5,18 +5,21 @@
 
 #include <apr_strings.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "handle/nxs_daemon_client.h"
 #include "nxs_json.h"
 
 static const char *reply_text;
 static char last_request[4096];
+static char all_requests[16384];
 static int requests;
 
 void nxs_fake_daemon_reset(void)
 {
     reply_text = NULL;
     last_request[0] = '\0';
+    all_requests[0] = '\0';
     requests = 0;
 }
 
@@ -35,6 +38,11 @@ const char *nxs_fake_daemon_last_request(void)
     return last_request;
 }
 
+const char *nxs_fake_daemon_all_requests(void)
+{
+    return all_requests;
+}
+
 json_t *nxs_daemon_request(request_rec *r, const nxs_server_conf_t *c, json_t *request,
                            apr_interval_time_t wait)
 {
@@ -44,6 +52,10 @@ json_t *nxs_daemon_request(request_rec *r, const nxs_server_conf_t *c, json_t *r
 
     ++requests;
     apr_cpystrn(last_request, dump ? dump : "", sizeof(last_request));
+    if (strlen(all_requests) + strlen(last_request) + 2 < sizeof(all_requests)) {
+        strcat(all_requests, *all_requests ? "\n" : "");
+        strcat(all_requests, last_request);
+    }
     free(dump);
     /* Like the real client, the request is consumed. */
     json_decref(request);

@@ -36,6 +36,8 @@ void nxs_fake_daemon_reply(const char *reply_json);
  * JSON with sorted keys ("" when none). */
 int nxs_fake_daemon_requests(void);
 const char *nxs_fake_daemon_last_request(void);
+/* Every request since the reset, in that form, one per line (up to 16 KB). */
+const char *nxs_fake_daemon_all_requests(void);
 /* The two halves of nxs_fakes_reset, each in its fake's file: a test that
  * links the real nxs_daemon_client.c uses only the first. */
 void nxs_fake_dbd_reset(void);
