@@ -62,6 +62,7 @@ static int apply_account_update(request_rec *r, nxs_db_t *db, const nxs_envelope
 {
     const json_t *data = json_object_get(env->root, "data");
     const char *field = NULL, *why = NULL;
+    int applied = 0;
 
     if (data && nxs_check_account_fields(a, &field, &why, data, 0, r->pool) != APR_SUCCESS) {
         /* "plan must be ..." becomes "data.plan must be ...". */
@@ -69,8 +70,21 @@ static int apply_account_update(request_rec *r, nxs_db_t *db, const nxs_envelope
         return unprocessable(r, apr_pstrcat(r->pool, "data.", field, NULL),
                              strncmp(why, field, strlen(field)) == 0 && space ? space + 1 : why);
     }
-    if (nxs_store_account_update(db, a, apr_time_sec(r->request_time), r->pool) != APR_SUCCESS) {
+    if (nxs_store_account_update_if_newer(&applied, db, a, apr_time_as_msec(env->occurred_at),
+                                          apr_time_sec(r->request_time), r->pool) != APR_SUCCESS) {
         return unavailable(r, "store_unavailable", "the settings store failed");
+    }
+    if (!applied) {
+        nxs_account_t *stored = NULL;
+        NXS_LOG(NXS_LOG_INFO, 0, "NXS00154",
+                "account.updated %s of account %s: a newer change from Nexte core is already "
+                "stored; this older one is ignored",
+                env->id, env->account_id);
+        /* What follows (routing, scheduled work) uses the stored values. */
+        if (nxs_store_account_get(&stored, db, a->id, r->pool) != APR_SUCCESS || !stored) {
+            return unavailable(r, "store_unavailable", "the settings store failed");
+        }
+        *a = *stored;
     }
     return DECLINED;
 }

@@ -10,7 +10,7 @@ use Time::HiRes qw(time sleep);
 use NxsClient qw(signed);
 use NxsEvents qw(:all);
 
-plan tests => 89, need_lwp;
+plan tests => 91, need_lwp;
 
 my $mock = mock();
 $mock->reset;
@@ -78,6 +78,15 @@ ok t_cmp($res->code . ' ' . (json($res)->{field} // ''), '422 data.currency', 'a
 $cfg = json(signed($A, GET => '/nexte/settings/api/config')) // {};
 ok t_cmp(($cfg->{account}{timezone} // '') . '|' . ($cfg->{account}{currency} // ''), 'America/New_York|CHF',
          'refused account.updated changed nothing');
+# Out of order: an account.updated that occurred an hour before the applied one arrives late.
+my $late_upd = event('account.updated', account_id => $A, data => {plan => 'solo', currency => 'USD'});
+my @t = gmtime(time - 3600);
+$late_upd->{occurred_at} = sprintf '%04d-%02d-%02dT%02d:%02d:%02dZ', $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0];
+$res = post_event($late_upd);
+ok t_cmp($res->code, 202, 'an older account.updated arriving late: 202 (accepted)');
+$cfg = json(signed($A, GET => '/nexte/settings/api/config')) // {};
+ok t_cmp(($cfg->{account}{plan} // '') . '|' . ($cfg->{account}{currency} // ''), 'agency|CHF',
+         'the older account.updated did not undo the newer one');
 
 $res = post_event(event('invoice.overdue', account_id => $A, marker => 'ing-od3', data => {days_overdue => 3}));
 ok t_cmp(answer($res), '202 status=queued deliveries=0 reason=not_posted', 'invoice.overdue 3 days: 202 deliveries 0, not_posted');

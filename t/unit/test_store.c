@@ -115,6 +115,46 @@ static void account_defaults_then_update(void **state)
     close_db(db, path, p);
 }
 
+/* account.updated events may arrive out of order (Nexte core retries): an
+ * older one never undoes a newer change, whether that came from an event or
+ * from a signed PUT api/account. */
+static void an_older_account_update_does_not_undo_a_newer_one(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    int applied = -1;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1000, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    a->plan = "agency";
+    assert_int_equal(nxs_store_account_update_if_newer(&applied, db, a, 5000000, 1001, p),
+                     APR_SUCCESS);
+    assert_int_equal(applied, 1);
+    a->plan = "solo";
+    assert_int_equal(nxs_store_account_update_if_newer(&applied, db, a, 4999999, 1002, p),
+                     APR_SUCCESS);
+    assert_int_equal(applied, 0);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(a->plan, "agency");
+    /* the same instant again (a retry of the same change) applies */
+    a->plan = "team";
+    assert_int_equal(nxs_store_account_update_if_newer(&applied, db, a, 5000000, 1003, p),
+                     APR_SUCCESS);
+    assert_int_equal(applied, 1);
+    /* a signed PUT at 6000 s is newer than an event of 5999.999 s */
+    a->plan = "agency";
+    assert_int_equal(nxs_store_account_update(db, a, 6000, p), APR_SUCCESS);
+    a->plan = "solo";
+    assert_int_equal(nxs_store_account_update_if_newer(&applied, db, a, 5999999, 6001, p),
+                     APR_SUCCESS);
+    assert_int_equal(applied, 0);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), APR_SUCCESS);
+    assert_string_equal(a->plan, "agency");
+    close_db(db, path, p);
+}
+
 static nxs_workspace_t ws(const char *team, const char *token, apr_int64_t at)
 {
     nxs_workspace_t w = {"acc_1", team, "Team", "U0BOT", "chat:write", token, NULL, 0, at, 0, 0};
@@ -356,6 +396,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(migration_is_idempotent_and_refuses_newer_schemas),
     NXS_TEST(processes_racing_on_a_fresh_sqlite_file_all_succeed),
     NXS_TEST(account_defaults_then_update),
+    NXS_TEST(an_older_account_update_does_not_undo_a_newer_one),
     NXS_TEST(reinstall_replaces_token_and_last_install_is_active),
     NXS_TEST(categories_list_all_six_with_mentions),
     NXS_TEST(oauth_state_is_taken_once_and_expires),

@@ -167,7 +167,17 @@ static const char *const MIGRATION_4[] = {
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
+/* Version 7 (issue #15): when Nexte core last set an account's plan, time
+ * zone, locale and currency (ms since the epoch: the occurred_at of the
+ * account.updated applied, or the time of a signed PUT api/account), so
+ * that an older account.updated arriving late does not undo a newer one. */
+static const char *const MIGRATION_7[] = {
+    "ALTER TABLE nxs_accounts ADD COLUMN core_at BIGINT",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
+                                                MIGRATION_7};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)

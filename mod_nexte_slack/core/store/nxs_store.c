@@ -18,8 +18,13 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_account_get", "SELECT " NXS_ACCOUNT_COLS " FROM nxs_accounts WHERE account_id = %s"},
     {"nxs_account_ensure", "INSERT INTO nxs_accounts (account_id, updated_at) VALUES (%s, %lld) "
                            "ON CONFLICT (account_id) DO NOTHING"},
-    {"nxs_account_update", "UPDATE nxs_accounts SET plan = %s, timezone = %s, locale = %s, "
-                           "currency = %s, updated_at = %lld WHERE account_id = %s"},
+    {"nxs_account_update",
+     "UPDATE nxs_accounts SET plan = %s, timezone = %s, locale = %s, "
+     "currency = %s, updated_at = %lld, core_at = %lld WHERE account_id = %s"},
+    {"nxs_account_update_if_newer",
+     "UPDATE nxs_accounts SET plan = %s, timezone = %s, locale = %s, currency = %s, "
+     "updated_at = %lld, core_at = %lld WHERE account_id = %s AND (core_at IS NULL OR "
+     "core_at <= %lld)"},
     {"nxs_account_disconnect",
      "UPDATE nxs_accounts SET disconnected_at = %lld WHERE account_id = %s"},
     {"nxs_account_reconnect",
@@ -140,7 +145,20 @@ apr_status_t nxs_store_account_update(nxs_db_t *db, const nxs_account_t *a, apr_
                                       apr_pool_t *p)
 {
     return EXEC(db, NULL, "nxs_account_update", p, a->plan, a->timezone, a->locale, a->currency,
-                nxs_store_i64(now, p), a->id);
+                nxs_store_i64(now, p), nxs_store_i64(now * 1000, p), a->id);
+}
+
+apr_status_t nxs_store_account_update_if_newer(int *applied, nxs_db_t *db, const nxs_account_t *a,
+                                               apr_int64_t core_at_ms, apr_int64_t now,
+                                               apr_pool_t *p)
+{
+    int n = 0;
+    apr_status_t rv = EXEC(db, &n, "nxs_account_update_if_newer", p, a->plan, a->timezone,
+                           a->locale, a->currency, nxs_store_i64(now, p),
+                           nxs_store_i64(core_at_ms, p), a->id, nxs_store_i64(core_at_ms, p));
+
+    *applied = rv == APR_SUCCESS && n > 0;
+    return rv;
 }
 
 apr_status_t nxs_store_account_set_disconnected(nxs_db_t *db, const char *id, apr_int64_t at,

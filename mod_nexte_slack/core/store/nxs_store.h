@@ -47,9 +47,16 @@ apr_status_t nxs_store_account_get(nxs_account_t **out, nxs_db_t *db, const char
                                    apr_pool_t *p);
 /* Creates the account with defaults if it does not exist yet. */
 apr_status_t nxs_store_account_ensure(nxs_db_t *db, const char *id, apr_int64_t now, apr_pool_t *p);
-/* Writes plan, timezone, locale and currency of A (the row must exist). */
+/* Writes plan, timezone, locale and currency of A (the row must exist), as
+ * set by Nexte core at NOW (seconds; a signed PUT api/account). */
 apr_status_t nxs_store_account_update(nxs_db_t *db, const nxs_account_t *a, apr_int64_t now,
                                       apr_pool_t *p);
+/* The same for an account.updated that occurred at CORE_AT_MS (ms since the
+ * epoch): written only when no newer change from Nexte core is stored, so
+ * an older event delivered late does not undo a newer one (*applied 0). */
+apr_status_t nxs_store_account_update_if_newer(int *applied, nxs_db_t *db, const nxs_account_t *a,
+                                               apr_int64_t core_at_ms, apr_int64_t now,
+                                               apr_pool_t *p);
 /* Marks the account disconnected at AT (0 clears the mark). */
 apr_status_t nxs_store_account_set_disconnected(nxs_db_t *db, const char *id, apr_int64_t at,
                                                 apr_pool_t *p);
