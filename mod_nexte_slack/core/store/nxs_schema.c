@@ -167,7 +167,18 @@ static const char *const MIGRATION_4[] = {
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
+/* Version 5 (issue #15): the one-time rows (OAuth states, used launch
+ * links and Slack interaction signatures in nxs_launch_used) are found by
+ * the hourly purge through an index on their expiry, not by reading every
+ * row of tables that grow with each install, launch and click. */
+static const char *const MIGRATION_5[] = {
+    "CREATE INDEX nxs_oauth_states_expires ON nxs_oauth_states (expires_at)",
+    "CREATE INDEX nxs_launch_used_expires ON nxs_launch_used (expires_at)",
+    NULL,
+};
+
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
+                                                MIGRATION_5};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)
