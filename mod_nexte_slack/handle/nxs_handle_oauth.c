@@ -157,6 +157,7 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     nxs_workspace_t w;
     const char *token, *refresh, *aad;
     json_int_t expires_in;
+    int purged = 0;
 
     apr_table_setn(form, "code", code);
     apr_table_setn(form, "redirect_uri", redirect_uri(r, c, sub));
@@ -191,10 +192,14 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     if (refresh && expires_in > 0) {
         w.token_expires_at = w.installed_at + expires_in;
     }
+    /* Settings past the reconnect grace are not brought back by a reconnect,
+     * even before the hourly purge has deleted them. */
     if (nxs_token_seal(&w.token_sealed, c->token_key, token, aad, r->pool) ||
         (w.token_expires_at &&
          nxs_token_seal(&w.refresh_sealed, c->token_key, refresh, aad, r->pool)) ||
         nxs_store_account_ensure(db, account, w.installed_at, r->pool) ||
+        nxs_store_account_purge(&purged, db, account, w.installed_at,
+                                apr_time_sec(c->reconnect_grace), r->pool) ||
         nxs_store_workspace_install(db, &w, r->pool)) {
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack could not be connected",
                          "The workspace could not be saved; try again in a minute.");

@@ -109,6 +109,23 @@ static const char *connection_state(const nxs_account_t *a, apr_array_header_t *
     return a->disconnected_at ? "disconnected" : "not_connected";
 }
 
+/* Settings past the reconnect grace that the hourly purge has not deleted
+ * yet read as deleted (nxs_store_settings_gone): a read never purges, as
+ * a purge takes SQLite's write lock. */
+static void forget_gone_settings(nxs_account_t *a, apr_array_header_t *cats, const char **filters)
+{
+    int i;
+
+    for (i = 0; cats && i < cats->nelts; ++i) {
+        nxs_category_t *k = APR_ARRAY_IDX(cats, i, nxs_category_t *);
+        k->channel_id = k->channel_name = k->last_error = NULL;
+        k->last_error_at = 0;
+        k->mention = "none";
+    }
+    *filters = NULL;
+    a->disconnected_at = 0;
+}
+
 static int get_config(ctx_t *x)
 {
     apr_pool_t *p = x->r->pool;
@@ -116,13 +133,15 @@ static int get_config(ctx_t *x)
     const char *filters = NULL, *why = NULL;
     json_t *filters_json = NULL;
     nxs_account_t *a = NULL;
-    int i, purged = 0;
+    int i;
 
-    nxs_store_purge(&purged, x->db, x->now, apr_time_sec(x->c->reconnect_grace), p);
     if (load_account(&a, x) || !a || nxs_store_workspaces_list(&ws, x->db, a->id, p) ||
         nxs_store_categories_list(&cats, x->db, a->id, p) ||
         nxs_store_filters_get(&filters, x->db, a->id, p)) {
         return store_failed(x);
+    }
+    if (nxs_store_settings_gone(a, x->now, apr_time_sec(x->c->reconnect_grace))) {
+        forget_gone_settings(a, cats, &filters);
     }
     if (!filters || nxs_json_load(&filters_json, &why, filters, strlen(filters), p)) {
         filters_json = nxs_json_own(json_object(), p);
@@ -320,6 +339,9 @@ static int get_filters(ctx_t *x)
 
     if (load_account(&a, x) || !a || nxs_store_filters_get(&filters, x->db, a->id, x->r->pool)) {
         return store_failed(x);
+    }
+    if (nxs_store_settings_gone(a, x->now, apr_time_sec(x->c->reconnect_grace))) {
+        filters = NULL;
     }
     if (!filters || nxs_json_load(&v, &why, filters, strlen(filters), x->r->pool)) {
         v = nxs_json_own(json_object(), x->r->pool);
@@ -534,7 +556,7 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
     ctx_t x = {r, c, caller, NULL, NULL, NULL, apr_time_sec(r->request_time)};
     const char *allowed = NULL;
     const route_t *rt;
-    int rc;
+    int rc, purged = 0;
 
     for (rt = ROUTES; rt->method; ++rt) {
         const char *arg = NULL;
@@ -566,6 +588,13 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
         return rc;
     }
     if (!(x.db = nxs_dbd_acquire(r))) {
+        return store_failed(&x);
+    }
+    /* A write first completes the purge of settings past the reconnect
+     * grace, so that what it writes is not deleted with them later. */
+    if (r->method_number != M_GET &&
+        nxs_store_account_purge(&purged, x.db, caller->account, x.now,
+                                apr_time_sec(c->reconnect_grace), r->pool) != APR_SUCCESS) {
         return store_failed(&x);
     }
     return rt->fn(&x);

@@ -262,6 +262,58 @@ static void purge_removes_slack_settings_after_the_grace_only(void **state)
     close_db(db, path, p);
 }
 
+/* What a reconnect or a settings change runs first: the purge of its own
+ * account, with the hourly purge's cutoff, and no other account's. */
+static void account_purge_takes_one_account_past_its_grace(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *json = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    apr_array_header_t *cats = NULL;
+    int purged = -1;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1, p), 0);
+    assert_int_equal(nxs_store_account_ensure(db, "acc_2", 1, p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "quotes", "C1", "q", p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_2", "quotes", "C2", "q", p), 0);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", "{\"x\":1}", 1, p), 0);
+    assert_int_equal(nxs_store_filters_put(db, "acc_2", "{\"x\":2}", 1, p), 0);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", 1000, p), 0);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_2", 1000, p), 0);
+
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    assert_false(nxs_store_settings_gone(a, 1030, 30)); /* exactly at the grace: kept */
+    assert_true(nxs_store_settings_gone(a, 1031, 30));
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 1030, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 0);
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_string_equal(json, "{\"x\":1}");
+
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 1031, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 1);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    assert_int_equal(a->disconnected_at, 0);
+    assert_false(nxs_store_settings_gone(a, 5000, 30));
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_null(json);
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), 0);
+    assert_null(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id);
+
+    /* acc_2, as far past its grace, waits for its own write or the hour */
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_2", p), 0);
+    assert_string_equal(json, "{\"x\":2}");
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_2", p), 0);
+    assert_string_equal(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id, "C2");
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_2", p), 0);
+    assert_int_equal(a->disconnected_at, 1000);
+
+    /* a connected account is never purged */
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 9999, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 0);
+    close_db(db, path, p);
+}
+
 static nxs_delivery_t delivery(const char *id, apr_int64_t posted_at)
 {
     nxs_delivery_t d;
@@ -454,6 +506,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(oauth_state_is_taken_once_and_expires),
     NXS_TEST(launch_link_is_used_once),
     NXS_TEST(purge_removes_slack_settings_after_the_grace_only),
+    NXS_TEST(account_purge_takes_one_account_past_its_grace),
     NXS_TEST(delivery_is_stored_once_and_handled_by_the_first_only),
     NXS_TEST(deliveries_are_purged_after_the_keep_period),
     NXS_TEST(hostile_strings_are_data_not_sql),

@@ -76,6 +76,16 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_purge_accounts", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
                            "disconnected_at IS NOT NULL AND disconnected_at < %lld"},
     {"nxs_purge_deliveries", "DELETE FROM nxs_deliveries WHERE posted_at < %lld"},
+    /* The same for one account (nxs_store_account_purge). */
+    {"nxs_purge_account_categories",
+     "DELETE FROM nxs_categories WHERE account_id = %s AND EXISTS (SELECT 1 FROM nxs_accounts "
+     "WHERE account_id = %s AND disconnected_at IS NOT NULL AND disconnected_at < %lld)"},
+    {"nxs_purge_account_filters",
+     "DELETE FROM nxs_filters WHERE account_id = %s AND EXISTS (SELECT 1 FROM nxs_accounts "
+     "WHERE account_id = %s AND disconnected_at IS NOT NULL AND disconnected_at < %lld)"},
+    {"nxs_purge_account_mark", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
+                               "account_id = %s AND disconnected_at IS NOT NULL AND "
+                               "disconnected_at < %lld"},
     {"nxs_delivery_put",
      "INSERT INTO nxs_deliveries (delivery_id, account_id, team_id, channel_id, message_ts, "
      "event_id, record_json, message_json, posted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
@@ -416,6 +426,33 @@ apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int
         (rv = EXEC(db, NULL, "nxs_purge_deliveries", p,
                    nxs_store_i64(now - NXS_DELIVERY_KEEP, p)))) {
         nxs_db_rollback(db, p);
+        return rv;
+    }
+    return nxs_db_commit(db, p);
+}
+
+int nxs_store_settings_gone(const nxs_account_t *a, apr_int64_t now, apr_int64_t grace)
+{
+    /* The cutoff of nxs_store_purge: disconnected_at < now - grace. */
+    return a && a->disconnected_at && a->disconnected_at < now - grace;
+}
+
+apr_status_t nxs_store_account_purge(int *purged, nxs_db_t *db, const char *account,
+                                     apr_int64_t now, apr_int64_t grace, apr_pool_t *p)
+{
+    const char *cutoff = nxs_store_i64(now - grace, p);
+    apr_status_t rv;
+
+    *purged = 0;
+    if ((rv = nxs_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* The mark last: the two deletes are conditioned on it. */
+    if ((rv = EXEC(db, NULL, "nxs_purge_account_categories", p, account, account, cutoff)) ||
+        (rv = EXEC(db, NULL, "nxs_purge_account_filters", p, account, account, cutoff)) ||
+        (rv = EXEC(db, purged, "nxs_purge_account_mark", p, account, cutoff))) {
+        nxs_db_rollback(db, p);
+        *purged = 0;
         return rv;
     }
     return nxs_db_commit(db, p);

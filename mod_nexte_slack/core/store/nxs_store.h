@@ -160,6 +160,20 @@ apr_status_t nxs_store_delivery_reported(nxs_db_t *db, const char *delivery_id, 
 apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int64_t grace,
                              apr_pool_t *p);
 
+/* 1 when the Slack settings of A are past the reconnect grace at NOW: the
+ * next nxs_store_purge deletes them (the same cutoff), and until then
+ * readers show them as deleted.  Reads never purge: a purge takes SQLite's
+ * write lock. */
+int nxs_store_settings_gone(const nxs_account_t *a, apr_int64_t now, apr_int64_t grace);
+
+/* nxs_store_purge for ACCOUNT alone, for the writes that reach an account
+ * (a reconnect, a change of its settings), so that settings past the
+ * grace are never restored nor mixed with new ones: deletes its categories
+ * and filters and clears its disconnected mark when it was disconnected
+ * before NOW - GRACE.  *purged is 1 then, else 0.  One transaction. */
+apr_status_t nxs_store_account_purge(int *purged, nxs_db_t *db, const char *account,
+                                     apr_int64_t now, apr_int64_t grace, apr_pool_t *p);
+
 /* The categories, in display order. */
 extern const char *const nxs_store_category_names[];
 #define NXS_CATEGORY_COUNT 6
