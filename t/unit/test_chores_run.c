@@ -298,6 +298,9 @@ static void the_purge_runs_once_an_hour_on_one_node(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     const char *path = NULL, *json = NULL, *account = NULL, *browser = NULL;
+    nxs_oauth_start_t st_old = {"st_old", "acc_1", "b", "s", T0 - 601, T0 - 1, 10, 600};
+    nxs_oauth_start_t st_new = {"st_new", "acc_1", "b", "s", T0, T0 + 600, 10, 600};
+    apr_int64_t retry_at = 0;
     int first = 0;
     nxs_db_t *db = open_db(p, &path);
     recorder_t rec;
@@ -309,8 +312,8 @@ static void the_purge_runs_once_an_hour_on_one_node(void **state)
     assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", T0 - 30 * 86400 - 1, p),
                      APR_SUCCESS);
     /* one-time rows: an expired and a live one of each kind */
-    assert_int_equal(nxs_store_oauth_state_put(db, "st_old", "acc_1", "b", T0 - 1, p), 0);
-    assert_int_equal(nxs_store_oauth_state_put(db, "st_new", "acc_1", "b", T0 + 600, p), 0);
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st_old, p), 0);
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st_new, p), 0);
     assert_int_equal(nxs_store_once(&first, db, "sig_old", T0 - 1, p), 0);
     assert_int_equal(nxs_store_once(&first, db, "sig_new", T0 + 600, p), 0);
     assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0), p), APR_SUCCESS);

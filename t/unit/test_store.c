@@ -193,14 +193,30 @@ static void categories_list_all_six_with_mentions(void **state)
     close_db(db, path, p);
 }
 
+/* Stores the state HASH of ACCOUNT started by SESSION at NOW, valid 600 s,
+ * with the limit of the OAuth start (10 in 600 s); returns 1 when stored,
+ * else 0 with *retry_at set. */
+static int start_state(nxs_db_t *db, const char *hash, const char *account, const char *browser,
+                       const char *session, apr_int64_t now, apr_int64_t *retry_at, apr_pool_t *p)
+{
+    nxs_oauth_start_t st = {hash, account, browser, session, now, now + 600, 10, 600};
+    apr_int64_t ignored = 0;
+    int started = -1;
+
+    assert_int_equal(
+        nxs_store_oauth_state_start(&started, retry_at ? retry_at : &ignored, db, &st, p),
+        APR_SUCCESS);
+    return started;
+}
+
 static void oauth_state_is_taken_once_and_expires(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     const char *path = NULL, *account = NULL, *browser = NULL;
     nxs_db_t *db = open_db(p, &path);
 
-    assert_int_equal(nxs_store_oauth_state_put(db, "h1", "acc_1", "b1", 600, p), APR_SUCCESS);
-    assert_int_equal(nxs_store_oauth_state_put(db, "h2", "acc_1", "b2", 600, p), APR_SUCCESS);
+    assert_true(start_state(db, "h1", "acc_1", "b1", "s1", 0, NULL, p));
+    assert_true(start_state(db, "h2", "acc_1", "b2", "s1", 0, NULL, p));
     assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h1", 500, p), 0);
     assert_string_equal(account, "acc_1");
     assert_string_equal(browser, "b1");
@@ -210,6 +226,38 @@ static void oauth_state_is_taken_once_and_expires(void **state)
     assert_null(account); /* expired at 600 */
     assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "nope", 1, p), 0);
     assert_null(account);
+    close_db(db, path, p);
+}
+
+/* <oauth>/start's limit: at most 10 states per session in 600 s, taken
+ * ones included, counted per session; *retry_at says when the oldest
+ * leaves the window. */
+static void oauth_starts_are_limited_per_session_and_window(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *account = NULL, *browser = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    apr_int64_t retry_at = 0;
+    int i;
+
+    for (i = 0; i < 10; ++i) {
+        assert_true(
+            start_state(db, apr_psprintf(p, "h%d", i), "acc_1", "b", "s1", 1000 + i * 10, NULL, p));
+    }
+    /* a taken state still counts */
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h0", 1100, p), 0);
+    assert_string_equal(account, "acc_1");
+    assert_false(start_state(db, "h10", "acc_1", "b", "s1", 1100, &retry_at, p));
+    assert_int_equal(retry_at, 1600); /* h0, started at 1000, leaves the window then */
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h10", 1100, p), 0);
+    assert_null(account); /* refused: nothing stored */
+    /* another session of the same account is not limited by this one */
+    assert_true(start_state(db, "x0", "acc_1", "b", "s2", 1100, NULL, p));
+    /* at 1600 h0 is out of the window: one more, and then h1's turn */
+    assert_false(start_state(db, "h10", "acc_1", "b", "s1", 1599, &retry_at, p));
+    assert_true(start_state(db, "h10", "acc_1", "b", "s1", 1600, NULL, p));
+    assert_false(start_state(db, "h11", "acc_1", "b", "s1", 1600, &retry_at, p));
+    assert_int_equal(retry_at, 1610);
     close_db(db, path, p);
 }
 
@@ -443,7 +491,8 @@ static void one_time_rows_are_purged_through_an_index_on_their_expiry(void **sta
 }
 
 /* A version 4 database (before migration 5) keeps its one-time rows, and
- * their purge still takes only the expired ones. */
+ * their purge still takes only the expired ones; a state started before
+ * the upgrade (no session) still works once. */
 static void a_version_4_database_gets_the_expiry_indexes_with_its_rows(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -451,8 +500,6 @@ static void a_version_4_database_gets_the_expiry_indexes_with_its_rows(void **st
     nxs_db_t *db = open_db(p, &path);
     int n = 0, version = 0, purged = 0, first = 0;
 
-    assert_int_equal(nxs_store_oauth_state_put(db, "h_old", "acc_1", "b1", 100, p), APR_SUCCESS);
-    assert_int_equal(nxs_store_oauth_state_put(db, "h_new", "acc_1", "b2", 900, p), APR_SUCCESS);
     assert_int_equal(nxs_store_once(&first, db, "sig_old", 100, p), APR_SUCCESS);
     assert_int_equal(nxs_store_once(&first, db, "sig_new", 900, p), APR_SUCCESS);
     /* A fresh connection, as after an upgrade of the module. */
@@ -461,10 +508,11 @@ static void a_version_4_database_gets_the_expiry_indexes_with_its_rows(void **st
     assert_int_equal(
         apr_dbd_open(db->driver, p, path ? path : getenv("NXS_TEST_PGSQL"), &db->handle),
         APR_SUCCESS);
-    assert_int_equal(
-        apr_dbd_query(db->driver, db->handle, &n, "DROP INDEX nxs_oauth_states_expires"), 0);
-    assert_int_equal(
-        apr_dbd_query(db->driver, db->handle, &n, "DROP INDEX nxs_launch_used_expires"), 0);
+    nxs_test_db_unmigrate_5(db);
+    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n,
+                                   "INSERT INTO nxs_oauth_states VALUES ('h_old', 'acc_1', 'b1', "
+                                   "100), ('h_new', 'acc_1', 'b2', 900)"),
+                     0);
     assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 4"),
                      0);
     assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
@@ -504,6 +552,7 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(reinstall_replaces_token_and_last_install_is_active),
     NXS_TEST(categories_list_all_six_with_mentions),
     NXS_TEST(oauth_state_is_taken_once_and_expires),
+    NXS_TEST(oauth_starts_are_limited_per_session_and_window),
     NXS_TEST(launch_link_is_used_once),
     NXS_TEST(purge_removes_slack_settings_after_the_grace_only),
     NXS_TEST(account_purge_takes_one_account_past_its_grace),

@@ -170,10 +170,18 @@ static const char *const MIGRATION_4[] = {
 /* Version 5 (issue #15): the one-time rows (OAuth states, used launch
  * links and Slack interaction signatures in nxs_launch_used) are found by
  * the hourly purge through an index on their expiry, not by reading every
- * row of tables that grow with each install, launch and click. */
+ * row of tables that grow with each install, launch and click.  An OAuth
+ * state also names the settings session that started it (a keyed hash)
+ * and when, and is marked taken instead of deleted, so that the starts of
+ * a session can be counted in SQL, across processes and nodes, until the
+ * purge deletes them after their expiry (nxs_store_oauth_state_start). */
 static const char *const MIGRATION_5[] = {
     "CREATE INDEX nxs_oauth_states_expires ON nxs_oauth_states (expires_at)",
     "CREATE INDEX nxs_launch_used_expires ON nxs_launch_used (expires_at)",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN session_hash TEXT",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN created_at BIGINT",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN taken_at BIGINT",
+    "CREATE INDEX nxs_oauth_states_session ON nxs_oauth_states (session_hash, created_at)",
     NULL,
 };
 

@@ -102,12 +102,30 @@ apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char
 apr_status_t nxs_store_filters_json(json_t **filters, const char **why, nxs_db_t *db,
                                     const char *account, apr_pool_t *p);
 
-/* One-time OAuth state: stored by hash, taken (deleted) exactly once. */
-apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, const char *account,
-                                       const char *browser_hash, apr_int64_t expires_at,
-                                       apr_pool_t *p);
-/* Takes the state: *account and *browser_hash are NULL when it is unknown,
- * already used or expired at NOW. */
+/* A one-time OAuth state to store (hashes, never the values). */
+typedef struct nxs_oauth_start_t {
+    const char *state_hash;
+    const char *account;
+    const char *browser_hash;
+    const char *session_hash; /* the settings session that starts it */
+    apr_int64_t now;
+    apr_int64_t expires_at;
+    int limit;          /* at most this many starts of one session ... */
+    apr_int64_t window; /* ... in this many seconds (at most the states' lifetime) */
+} nxs_oauth_start_t;
+
+/* Stores the state of ST unless its session already started ST->limit
+ * states in the last ST->window seconds: then *started is 0, nothing is
+ * stored, and *retry_at is when the oldest of them leaves the window.
+ * Counted in SQL, so the limit holds across processes and nodes (on
+ * PostgreSQL, starts of one session at the same instant may pass it by
+ * their number).  A taken state counts until it expires: ST->window must
+ * not exceed the lifetime (expires_at - now), after which the hourly purge
+ * deletes it. */
+apr_status_t nxs_store_oauth_state_start(int *started, apr_int64_t *retry_at, nxs_db_t *db,
+                                         const nxs_oauth_start_t *st, apr_pool_t *p);
+/* Takes the state, exactly once: *account and *browser_hash are NULL when
+ * it is unknown, already taken or expired at NOW. */
 apr_status_t nxs_store_oauth_state_take(const char **account, const char **browser_hash,
                                         nxs_db_t *db, const char *state_hash, apr_int64_t now,
                                         apr_pool_t *p);

@@ -14,6 +14,7 @@
 #include "glue_test.h"
 
 #include <http_core.h>
+#include <http_log.h>
 #include <http_protocol.h>
 
 #include <apr_dbd.h>
@@ -21,6 +22,7 @@
 #include "handle/nxs_assets.h"
 #include "handle/nxs_caller.h"
 #include "handle/nxs_reply.h"
+#include "nxs_log_httpd.h"
 #include "security/nxs_session.h"
 #include "store/nxs_store.h"
 
@@ -384,6 +386,8 @@ static long count_rows(nxs_db_t *db, const char *sql, apr_pool_t *p)
 static nxs_db_t *store_with_rows_to_purge(apr_pool_t *p, apr_int64_t now, apr_int64_t gone_ago)
 {
     nxs_db_t *db = nxs_fake_dbd_sqlite(p);
+    nxs_oauth_start_t st = {"old_state", "acc_42", "b", "s", now - 610, now - 10, 10, 600};
+    apr_int64_t retry_at = 0;
     int first = 0;
 
     assert_int_equal(nxs_store_account_ensure(db, "acc_42", now - 3600, p), APR_SUCCESS);
@@ -396,8 +400,7 @@ static nxs_db_t *store_with_rows_to_purge(apr_pool_t *p, apr_int64_t now, apr_in
                      APR_SUCCESS);
     assert_int_equal(nxs_store_account_set_disconnected(db, "acc_42", now - gone_ago, p),
                      APR_SUCCESS);
-    assert_int_equal(nxs_store_oauth_state_put(db, "old_state", "acc_42", "b", now - 10, p),
-                     APR_SUCCESS);
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st, p), APR_SUCCESS);
     assert_int_equal(nxs_store_once(&first, db, "old_sig", now - 10, p), APR_SUCCESS);
     return db;
 }
@@ -650,6 +653,65 @@ static void oauth_start_sends_the_browser_to_slack_with_a_state(void **state)
     assert_non_null(strstr(cookie, ";Max-Age=600;Path=/;HttpOnly;SameSite=Lax;Secure"));
 }
 
+/* The start form of the session COOKIE (its CSRF token CSRF). */
+static request_rec *start_in_session(apr_pool_t *p, server_rec *s, const char *cookie,
+                                     const char *csrf)
+{
+    request_rec *r = start_form(p, s, apr_pstrcat(p, "csrf_token=", csrf, NULL));
+    const nxs_server_conf_t *c = nxs_config_get(s);
+
+    apr_table_setn(r->headers_in, "Cookie",
+                   apr_pstrcat(p, nxs_reply_cookie_name(p, NXS_SESSION_COOKIE, nxs_config_https(c)),
+                               "=", cookie, NULL));
+    return r;
+}
+
+/* Ten starts in ten minutes per session, counted in SQL; the eleventh is
+ * a 429 page with Retry-After, and stores nothing.  Another session of
+ * the same account is not held back. */
+static void oauth_start_is_limited_to_10_per_session_in_10_minutes(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    const nxs_server_conf_t *c = nxs_config_get(s);
+    apr_time_t now = apr_time_now();
+    const char *cookie = NULL, *csrf = NULL, *other = NULL, *other_csrf = NULL, *html;
+    nxs_db_t *db = nxs_fake_dbd_sqlite(p);
+    request_rec *r;
+    long retry;
+    int i;
+
+    nxs_log_httpd_init(s, p); /* the core's log lines, NXS00180 among them */
+    s->log.level = APLOG_INFO;
+    assert_int_equal(nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, "acc_42",
+                                       now + apr_time_from_sec(3600), p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_session_issue(&other, &other_csrf, c->session_key, c->csrf_key, "acc_42",
+                                       now + apr_time_from_sec(3600), p),
+                     APR_SUCCESS);
+    for (i = 0; i < 10; ++i) {
+        r = start_in_session(p, s, cookie, csrf);
+        assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    }
+    r = start_in_session(p, s, cookie, csrf);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_TOO_MANY_REQUESTS);
+    assert_string_equal(r->content_type, "text/html; charset=utf-8");
+    html = nxs_stub_response(r);
+    assert_non_null(strstr(html, "<h1>Please wait before connecting Slack again</h1>"));
+    assert_non_null(strstr(html, "started 10 times in 10 minutes"));
+    assert_non_null(strstr(html, "<a href=\"/slack/settings/\">"));
+    retry = atol(apr_table_get(r->headers_out, "Retry-After"));
+    assert_true(retry >= 590 && retry <= 600);
+    assert_null(apr_table_get(r->headers_out, "Location"));
+    assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+    assert_true(nxs_stub_log_has("NXS00180: account acc_42: Slack install not started"));
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_oauth_states", p), 10);
+
+    r = start_in_session(p, s, other, other_csrf);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+}
+
 static void oauth_callback_without_state_or_code_is_400_page(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -819,6 +881,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(oauth_start_needs_a_session),
     GLUE_TEST(oauth_start_needs_the_sessions_csrf_token),
     GLUE_TEST(oauth_start_sends_the_browser_to_slack_with_a_state),
+    GLUE_TEST(oauth_start_is_limited_to_10_per_session_in_10_minutes),
     GLUE_TEST(oauth_callback_without_state_or_code_is_400_page),
     GLUE_TEST(oauth_callback_with_an_unknown_state_is_400_expired),
     GLUE_TEST(oauth_cancelled_in_slack_changes_nothing),
