@@ -167,10 +167,11 @@ static const char *const MIGRATION_4[] = {
     NULL,
 };
 
-/* Version 5 (issue #15): the one-time rows (OAuth states, used launch
- * links and Slack interaction signatures in nxs_launch_used) are found by
- * the hourly purge through an index on their expiry, not by reading every
- * row of tables that grow with each install, launch and click.  An OAuth
+/* Version 5 (issue #15): the one-time rows (OAuth states; in
+ * nxs_launch_used, used launch links, Slack interaction signatures and
+ * signed settings API writes) are found by the hourly purge through an
+ * index on their expiry, not by reading every row of tables that grow with
+ * each install, launch, click and change.  An OAuth
  * state also names the settings session that started it (a keyed hash)
  * and when, and is marked taken instead of deleted, so that the starts of
  * a session can be counted in SQL, across processes and nodes, until the
