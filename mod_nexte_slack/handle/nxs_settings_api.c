@@ -244,7 +244,8 @@ static int active_token(nxs_workspace_t **w, const char **token, ctx_t *x)
 static nxs_channel_cache_t *channel_cache;
 
 /* Lists kept per process: at NexteSlackChannelCache's default cap of
- * 20 000 channels a list takes about 1.5 MB. */
+ * 20 000 channels a list takes about 1.2 MB with 20-character names
+ * (measured), so 16 take about 20 MB at most. */
 #define CHANNEL_LISTS 16
 
 #define CHANNELS_PAGE_MAX 1000
