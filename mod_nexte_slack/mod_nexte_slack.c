@@ -12,6 +12,7 @@
 #include "cfg/nxs_config.h"
 #include "cfg/nxs_directives.h"
 #include "handle/nxs_handlers.h"
+#include "handle/nxs_settings_api.h"
 #include "daemon/nxs_daemon.h"
 #include "handle/nxs_reply.h"
 #include "nxs_log.h"
@@ -100,6 +101,7 @@ static int nxs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void nxs_child_init(apr_pool_t *pchild, server_rec *s)
 {
     nxs_dbd_child_init(pchild, s);
+    nxs_settings_api_child_init(pchild, s);
 }
 
 static void nxs_register_hooks(apr_pool_t *p)

@@ -283,6 +283,33 @@ static const char *set_retry_backoff(cmd_parms *cmd, void *dc, const char *min, 
     return NULL;
 }
 
+/* NexteSlackChannelCache TTL [MAX]: a list older than an hour would hide
+ * new channels for too long; the cap bounds each list's memory. */
+static const char *set_channel_cache(cmd_parms *cmd, void *dc, const char *ttl, const char *max)
+{
+    nxs_server_conf_t *c = conf_of(cmd);
+    apr_interval_time_t t = 0;
+    char *end = NULL;
+    apr_int64_t n;
+
+    if (nxs_duration_parse(&t, ttl) != APR_SUCCESS || t < apr_time_from_sec(1) ||
+        t > NXS_MAX_CHANNEL_CACHE_TTL) {
+        return bad_value(cmd, ttl, "a duration from 1s to 1h, e.g. 60s");
+    }
+    c->channel_cache_ttl = t;
+    if (!max) {
+        return NULL;
+    }
+    n = apr_strtoi64(max, &end, 10);
+    if (!*max || *end || n < 1 || n > NXS_MAX_CHANNEL_CACHE_MAX) {
+        return bad_value(cmd, max,
+                         apr_psprintf(cmd->pool, "a whole number of channels from 1 to %d",
+                                      NXS_MAX_CHANNEL_CACHE_MAX));
+    }
+    c->channel_cache_max = (int)n;
+    return NULL;
+}
+
 const command_rec nxs_config_cmds[] = {
     AP_INIT_TAKE1(NXS_D_CLIENT_ID, set_client_id, NULL, RSRC_CONF,
                   "The Slack app's OAuth client ID"),
@@ -319,6 +346,9 @@ const command_rec nxs_config_cmds[] = {
                   "The only URL base a click's response_url may have (Slack's hooks host)"),
     AP_INIT_TAKE1(NXS_D_OAUTH_PATH, set_oauth_path, NULL, RSRC_CONF,
                   "URL path of the nexte-slack-oauth location (the settings page's Add to Slack)"),
+    AP_INIT_TAKE12(NXS_D_CHANNEL_CACHE, set_channel_cache, NULL, RSRC_CONF,
+                   "TTL [MAX]: how long a workspace's channel list is reused, and how many of its "
+                   "channels are kept"),
     {NULL},
 };
 
@@ -421,6 +451,12 @@ const char *nxs_config_finish(nxs_server_conf_t *c, server_rec *s, apr_pool_t *p
     }
     if (!c->oauth_path) {
         c->oauth_path = NXS_DEFAULT_OAUTH_PATH;
+    }
+    if (c->channel_cache_ttl == NXS_UNSET_TIME) {
+        c->channel_cache_ttl = NXS_DEFAULT_CHANNEL_CACHE_TTL;
+    }
+    if (c->channel_cache_max == NXS_UNSET_INT) {
+        c->channel_cache_max = NXS_DEFAULT_CHANNEL_CACHE_MAX;
     }
     if (c->event_secret.value &&
         (nxs_derive_key(c->session_key, c->event_secret.value, c->event_secret.len, "session") ||

@@ -27,6 +27,12 @@
 #define NXS_MIN_SECRET_LEN        16
 #define NXS_DEFAULT_SETTINGS_PATH "/slack/settings"
 #define NXS_DEFAULT_OAUTH_PATH    "/slack/oauth"
+/* The settings page's channel lists (core/slack/nxs_channel_cache.h): how
+ * long one is reused, and how many channels of a workspace are kept. */
+#define NXS_DEFAULT_CHANNEL_CACHE_TTL apr_time_from_sec(60)
+#define NXS_MAX_CHANNEL_CACHE_TTL     apr_time_from_sec(3600)
+#define NXS_DEFAULT_CHANNEL_CACHE_MAX 20000
+#define NXS_MAX_CHANNEL_CACHE_MAX     100000
 
 extern const command_rec nxs_config_cmds[];
 

@@ -63,7 +63,9 @@
     X(PTR, callback_url, NULL)                                                                     \
     X(PTR, settings_path, NULL)                                                                    \
     X(PTR, oauth_path, NULL)                                                                       \
-    X(PTR, response_url_base, NULL)
+    X(PTR, response_url_base, NULL)                                                                \
+    X(TIME, channel_cache_ttl, NXS_UNSET_TIME)                                                     \
+    X(INT, channel_cache_max, NXS_UNSET_INT)
 
 /* The same for the module-wide fields (never merged: there is one). */
 #define NXS_MOD_FIELDS(X)                                                                          \

@@ -21,6 +21,7 @@
 #define NXS_D_SETTINGS_PATH     "NexteSlackSettingsPath"
 #define NXS_D_OAUTH_PATH        "NexteSlackOAuthPath"
 #define NXS_D_RESPONSE_URL_BASE "NexteSlackResponseURLBase"
+#define NXS_D_CHANNEL_CACHE     "NexteSlackChannelCache"
 
 /* Handler names for SetHandler. */
 #define NXS_H_EVENTS       "nexte-slack-events"

@@ -3,7 +3,9 @@
  *                     the session's CSRF token (field csrf_token): makes a
  *                     one-time state bound to the account and to this browser
  *                     (a cookie), valid 10 minutes, and redirects to Slack's
- *                     authorize page.  A GET changes nothing: it is sent to
+ *                     authorize page; at most 10 starts per session in 10
+ *                     minutes, counted in SQL, then 429 with Retry-After and a
+ *                     page that says how long to wait.  A GET changes nothing: it is sent to
  *                     the settings page, where the button is (a state-changing
  *                     GET would let another site start an install in the
  *                     victim's session).
@@ -28,6 +30,7 @@
 #include "security/nxs_crypto.h"
 #include "nxs_dbd.h"
 #include "nxs_json.h"
+#include "nxs_log.h"
 #include "security/nxs_session.h"
 #include "slack/nxs_slack.h"
 #include "store/nxs_store.h"
@@ -39,6 +42,14 @@ APLOG_USE_MODULE(nexte_slack);
 #define NXS_OAUTH_STATE_TTL 600
 #define NXS_BOT_SCOPES      "chat:write,chat:write.public,channels:read"
 #define NXS_START_FORM_MAX  4096
+
+/* Starts of one settings session: each makes a state row and a trip to
+ * Slack, and nobody installs ten times in ten minutes by hand. */
+#define NXS_OAUTH_START_LIMIT  10
+#define NXS_OAUTH_START_WINDOW 600
+/* The states are what is counted, until they expire (nxs_store.h). */
+_Static_assert(NXS_OAUTH_START_WINDOW <= NXS_OAUTH_STATE_TTL,
+               "a state must outlive the window it is counted in");
 
 static const char *settings_url(request_rec *r, const nxs_server_conf_t *c)
 {
@@ -106,11 +117,40 @@ static int oauth_configured(request_rec *r, const nxs_server_conf_t *c)
     return 1;
 }
 
+/* The answer to a session past NXS_OAUTH_START_LIMIT: RETRY_AT is when it
+ * may start again. */
+static int too_many_starts(request_rec *r, const nxs_server_conf_t *c, const char *account,
+                           apr_int64_t retry_at)
+{
+    apr_int64_t wait = retry_at - apr_time_sec(r->request_time);
+    apr_int64_t minutes = (wait + 59) / 60;
+
+    if (wait < 1) {
+        wait = minutes = 1;
+    }
+    NXS_LOG(NXS_LOG_INFO, 0, "NXS00180",
+            "account %s: Slack install not started: its settings session started %d in the "
+            "last %d s; answered 429, retry after %" APR_INT64_T_FMT " s",
+            account, NXS_OAUTH_START_LIMIT, NXS_OAUTH_START_WINDOW, wait);
+    apr_table_setn(r->headers_out, "Retry-After", apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
+    return nxs_reply_page(
+        r, HTTP_TOO_MANY_REQUESTS, "Please wait before connecting Slack again",
+        apr_psprintf(r->pool,
+                     "Connecting Slack was started %d times in %d minutes from this page. "
+                     "Wait %" APR_INT64_T_FMT " minute%s, then try again from the settings.",
+                     NXS_OAUTH_START_LIMIT, NXS_OAUTH_START_WINDOW / 60, minutes,
+                     minutes == 1 ? "" : "s"),
+        settings_url(r, c));
+}
+
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 {
     const char *cookie = nxs_request_cookie(
         r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL, *why = NULL, *state = NULL, *browser = NULL;
+    apr_int64_t now = apr_time_sec(r->request_time), retry_at = 0;
+    nxs_oauth_start_t st;
+    int started = 0;
     nxs_db_t *db;
 
     if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,
@@ -131,12 +171,25 @@ static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
                          "The settings store cannot be reached; try again in a minute.");
     }
-    if (nxs_random_token(&state, 32, r->pool) || nxs_random_token(&browser, 32, r->pool) ||
-        nxs_store_oauth_state_put(db, keyed_hash(c, state, r->pool), account,
-                                  keyed_hash(c, browser, r->pool),
-                                  apr_time_sec(r->request_time) + NXS_OAUTH_STATE_TTL, r->pool)) {
+    if (nxs_random_token(&state, 32, r->pool) || nxs_random_token(&browser, 32, r->pool)) {
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
                          "The install could not be prepared; try again in a minute.");
+    }
+    /* The session is named by its CSRF token (one per session), keyed. */
+    st.state_hash = keyed_hash(c, state, r->pool);
+    st.account = account;
+    st.browser_hash = keyed_hash(c, browser, r->pool);
+    st.session_hash = keyed_hash(c, apr_pstrcat(r->pool, "session:", csrf, NULL), r->pool);
+    st.now = now;
+    st.expires_at = now + NXS_OAUTH_STATE_TTL;
+    st.limit = NXS_OAUTH_START_LIMIT;
+    st.window = NXS_OAUTH_START_WINDOW;
+    if (nxs_store_oauth_state_start(&started, &retry_at, db, &st, r->pool) != APR_SUCCESS) {
+        return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack cannot be connected right now",
+                         "The install could not be prepared; try again in a minute.");
+    }
+    if (!started) {
+        return too_many_starts(r, c, account, retry_at);
     }
     nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, browser, NXS_OAUTH_STATE_TTL, nxs_config_https(c));
     return nxs_reply_redirect(
@@ -157,6 +210,7 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     nxs_workspace_t w;
     const char *token, *refresh, *aad;
     json_int_t expires_in;
+    int purged = 0;
 
     apr_table_setn(form, "code", code);
     apr_table_setn(form, "redirect_uri", redirect_uri(r, c, sub));
@@ -191,10 +245,14 @@ static int finish_install(request_rec *r, const nxs_server_conf_t *c, nxs_db_t *
     if (refresh && expires_in > 0) {
         w.token_expires_at = w.installed_at + expires_in;
     }
+    /* Settings past the reconnect grace are not brought back by a reconnect,
+     * even before the hourly purge has deleted them. */
     if (nxs_token_seal(&w.token_sealed, c->token_key, token, aad, r->pool) ||
         (w.token_expires_at &&
          nxs_token_seal(&w.refresh_sealed, c->token_key, refresh, aad, r->pool)) ||
         nxs_store_account_ensure(db, account, w.installed_at, r->pool) ||
+        nxs_store_account_purge(&purged, db, account, w.installed_at,
+                                apr_time_sec(c->reconnect_grace), r->pool) ||
         nxs_store_workspace_install(db, &w, r->pool)) {
         return fail_page(r, c, HTTP_SERVICE_UNAVAILABLE, "Slack could not be connected",
                          "The workspace could not be saved; try again in a minute.");

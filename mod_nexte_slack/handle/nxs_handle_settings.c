@@ -100,7 +100,7 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
     const char *account, *exp, *sig, *why = NULL, *cookie = NULL, *csrf = NULL;
     apr_int64_t exp_sec = 0;
     nxs_db_t *db;
-    int first = 0, purged = 0, rc;
+    int first = 0, rc;
 
     ap_args_to_table(r, &q);
     account = apr_table_get(q, "account");
@@ -139,8 +139,6 @@ static int launch(request_rec *r, const nxs_server_conf_t *c)
                               "again (link_already_used).",
                               NULL);
     }
-    nxs_store_purge(&purged, db, apr_time_sec(r->request_time), apr_time_sec(c->reconnect_grace),
-                    r->pool);
     nxs_store_account_ensure(db, account, apr_time_sec(r->request_time), r->pool);
     nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, account,
                       r->request_time + apr_time_from_sec(NXS_SESSION_LIFETIME_SEC), r->pool);

@@ -7,6 +7,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <string.h>
+#include <util_script.h>
 
 #include "handle/nxs_daemon_client.h"
 #include "handle/nxs_request.h"
@@ -15,6 +16,8 @@
 #include "nxs_dbd.h"
 #include "nxs_json.h"
 #include "nxs_settings_check.h"
+#include "nxs_log.h"
+#include "slack/nxs_channel_cache.h"
 #include "slack/nxs_slack.h"
 #include "store/nxs_store.h"
 #include "slack/nxs_token.h"
@@ -109,6 +112,23 @@ static const char *connection_state(const nxs_account_t *a, apr_array_header_t *
     return a->disconnected_at ? "disconnected" : "not_connected";
 }
 
+/* Settings past the reconnect grace that the hourly purge has not deleted
+ * yet read as deleted (nxs_store_settings_gone): a read never purges, as
+ * a purge takes SQLite's write lock. */
+static void forget_gone_settings(nxs_account_t *a, apr_array_header_t *cats, const char **filters)
+{
+    int i;
+
+    for (i = 0; cats && i < cats->nelts; ++i) {
+        nxs_category_t *k = APR_ARRAY_IDX(cats, i, nxs_category_t *);
+        k->channel_id = k->channel_name = k->last_error = NULL;
+        k->last_error_at = 0;
+        k->mention = "none";
+    }
+    *filters = NULL;
+    a->disconnected_at = 0;
+}
+
 static int get_config(ctx_t *x)
 {
     apr_pool_t *p = x->r->pool;
@@ -116,13 +136,15 @@ static int get_config(ctx_t *x)
     const char *filters = NULL, *why = NULL;
     json_t *filters_json = NULL;
     nxs_account_t *a = NULL;
-    int i, purged = 0;
+    int i;
 
-    nxs_store_purge(&purged, x->db, x->now, apr_time_sec(x->c->reconnect_grace), p);
     if (load_account(&a, x) || !a || nxs_store_workspaces_list(&ws, x->db, a->id, p) ||
         nxs_store_categories_list(&cats, x->db, a->id, p) ||
         nxs_store_filters_get(&filters, x->db, a->id, p)) {
         return store_failed(x);
+    }
+    if (nxs_store_settings_gone(a, x->now, apr_time_sec(x->c->reconnect_grace))) {
+        forget_gone_settings(a, cats, &filters);
     }
     if (!filters || nxs_json_load(&filters_json, &why, filters, strlen(filters), p)) {
         filters_json = nxs_json_own(json_object(), p);
@@ -216,27 +238,130 @@ static int active_token(nxs_workspace_t **w, const char **token, ctx_t *x)
     return DECLINED;
 }
 
+/* The workspaces' channel lists of this process, shared by its threads
+ * (core/slack/nxs_channel_cache.h says why per process): made in
+ * nxs_settings_api_child_init; NULL elsewhere, where every call fetches. */
+static nxs_channel_cache_t *channel_cache;
+
+/* Lists kept per process: at NexteSlackChannelCache's default cap of
+ * 20 000 channels a list takes about 1.2 MB with 20-character names
+ * (measured), so 16 take about 20 MB at most. */
+#define CHANNEL_LISTS 16
+
+#define CHANNELS_PAGE_MAX 1000
+#define CHANNELS_Q_MAX    80
+
+void nxs_settings_api_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv = nxs_channel_cache_create(&channel_cache, CHANNEL_LISTS, pchild);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "the settings page's channel lists will not be cached in this process");
+    }
+}
+
+typedef struct channels_fetch_t {
+    const ctx_t *x;
+    const char *team;
+    const char *token;
+    int pages;
+} channels_fetch_t;
+
+static int add_channel(void *list, const char *id, const char *name)
+{
+    return nxs_channel_list_add(list, id, name) != APR_SUCCESS;
+}
+
+/* conversations.list into LIST (nxs_channel_fetch_fn). */
+static apr_status_t fetch_channels(nxs_channel_list_t *list, const char **error, void *baton)
+{
+    channels_fetch_t *f = baton;
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv =
+        nxs_slack_channels_each(&f->pages, error, f->x->c->api_base, f->token, "public_channel",
+                                SLACK_TIMEOUT, add_channel, list, f->x->r->pool);
+
+    NXS_LOG(NXS_LOG_DEBUG, 0, "NXS00181",
+            "channels of team %s listed by Slack: %d kept%s, %d page(s), in %" APR_TIME_T_FMT
+            " ms%s%s",
+            f->team, nxs_channel_list_count(list),
+            nxs_channel_list_truncated(list) ? " (the cap: more were left out)" : "", f->pages,
+            apr_time_as_msec(apr_time_now() - t0),
+            rv == APR_SUCCESS ? "" : "; failed: ", rv == APR_SUCCESS ? "" : *error);
+    return rv;
+}
+
+/* ?cursor=C&limit=N&q=TEXT of GET api/channels: DECLINED when valid. */
+static int channels_query(const char **cursor, int *limit, const char **q, ctx_t *x)
+{
+    apr_table_t *args = NULL;
+    const char *l;
+    char *end = NULL;
+    apr_int64_t n;
+
+    ap_args_to_table(x->r, &args);
+    *cursor = apr_table_get(args, "cursor");
+    *q = apr_table_get(args, "q");
+    *limit = CHANNELS_PAGE_MAX;
+    if ((l = apr_table_get(args, "limit"))) {
+        n = apr_strtoi64(l, &end, 10);
+        if (!*l || *end || n < 1) {
+            return invalid(x, "limit",
+                           "limit is a whole number of channels from 1 (at most 1000 are sent)");
+        }
+        *limit = n > CHANNELS_PAGE_MAX ? CHANNELS_PAGE_MAX : (int)n;
+    }
+    if (*q && strlen(*q) > CHANNELS_Q_MAX) {
+        return invalid(x, "q", "q is at most 80 characters");
+    }
+    return DECLINED;
+}
+
+/* One page of the active workspace's public channels, from this process's
+ * list when it is fresh, else from Slack. */
 static int get_channels(ctx_t *x)
 {
     nxs_workspace_t *w = NULL;
-    const char *token = NULL, *error = NULL;
-    apr_array_header_t *channels = NULL;
+    const char *token = NULL, *error = NULL, *cursor = NULL, *q = NULL, *next = NULL, *key;
+    const nxs_channel_list_t *list = NULL;
+    apr_array_header_t *page = NULL;
+    channels_fetch_t fetch = {x, NULL, NULL, 0};
+    char token_hash[65];
     json_t *out;
-    int i, rc;
+    int i, rc, limit = 0, hit = 0;
 
-    if ((rc = active_token(&w, &token, x)) != DECLINED) {
+    if ((rc = channels_query(&cursor, &limit, &q, x)) != DECLINED ||
+        (rc = active_token(&w, &token, x)) != DECLINED) {
         return rc;
     }
-    if (nxs_slack_channels_all(&channels, &error, x->c->api_base, token, "public_channel",
-                               SLACK_TIMEOUT, x->r->pool) != APR_SUCCESS) {
+    /* Per install (a reconnect's new token lists anew), never the token. */
+    nxs_hmac_sha256_hex(token_hash, x->c->state_key, sizeof(x->c->state_key), token, strlen(token));
+    key = apr_pstrcat(x->r->pool, x->c->api_base, "\n", w->team_id, "\n", token_hash, NULL);
+    fetch.team = w->team_id;
+    fetch.token = token;
+    if (nxs_channel_cache_get(&list, &hit, &error, channel_cache, key, apr_time_now(),
+                              x->c->channel_cache_ttl, x->c->channel_cache_max, fetch_channels,
+                              &fetch, x->r->pool) != APR_SUCCESS) {
         return nxs_reply_error(x->r, HTTP_BAD_GATEWAY, error, "Slack did not list the channels");
     }
+    if (hit) {
+        NXS_LOG(NXS_LOG_TRACE1, 0, "NXS00182",
+                "channels of team %s: from this process's list of %d (no Slack call)", w->team_id,
+                nxs_channel_list_count(list));
+    }
+    if (nxs_channel_list_page(&page, &next, list, cursor, q, limit, x->r->pool) != APR_SUCCESS) {
+        return invalid(x, "cursor", "cursor is not one this API gave (start without it)");
+    }
     out = json_array();
-    for (i = 0; i < channels->nelts; ++i) {
-        json_array_append(out, APR_ARRAY_IDX(channels, i, json_t *));
+    for (i = 0; i < page->nelts; ++i) {
+        const nxs_channel_t *ch = APR_ARRAY_IDX(page, i, const nxs_channel_t *);
+        json_array_append_new(out, json_pack("{s:s, s:s}", "id", ch->id, "name", ch->name));
     }
     return nxs_reply_json(x->r, HTTP_OK,
-                          json_pack("{s:s, s:o}", "team_id", w->team_id, "channels", out));
+                          json_pack("{s:s, s:o, s:o, s:b}", "team_id", w->team_id, "channels", out,
+                                    "next_cursor", str_or_null(next), "truncated",
+                                    nxs_channel_list_truncated(list)));
 }
 
 static int put_category(ctx_t *x)
@@ -320,6 +445,9 @@ static int get_filters(ctx_t *x)
 
     if (load_account(&a, x) || !a || nxs_store_filters_get(&filters, x->db, a->id, x->r->pool)) {
         return store_failed(x);
+    }
+    if (nxs_store_settings_gone(a, x->now, apr_time_sec(x->c->reconnect_grace))) {
+        filters = NULL;
     }
     if (!filters || nxs_json_load(&v, &why, filters, strlen(filters), x->r->pool)) {
         v = nxs_json_own(json_object(), x->r->pool);
@@ -534,7 +662,7 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
     ctx_t x = {r, c, caller, NULL, NULL, NULL, apr_time_sec(r->request_time)};
     const char *allowed = NULL;
     const route_t *rt;
-    int rc;
+    int rc, purged = 0;
 
     for (rt = ROUTES; rt->method; ++rt) {
         const char *arg = NULL;
@@ -566,6 +694,13 @@ int nxs_settings_api(request_rec *r, const nxs_server_conf_t *c, const nxs_calle
         return rc;
     }
     if (!(x.db = nxs_dbd_acquire(r))) {
+        return store_failed(&x);
+    }
+    /* A write first completes the purge of settings past the reconnect
+     * grace, so that what it writes is not deleted with them later. */
+    if (r->method_number != M_GET &&
+        nxs_store_account_purge(&purged, x.db, caller->account, x.now,
+                                apr_time_sec(c->reconnect_grace), r->pool) != APR_SUCCESS) {
         return store_failed(&x);
     }
     return rt->fn(&x);

@@ -727,8 +727,16 @@
       return state.channelsLoading;
     }
     state.channelsError = null;
-    state.channelsLoading = api('GET', 'channels').then(function (res) {
-      state.channels = (res.channels || []).map(function (c) { return {id: c.id, name: c.name}; });
+    /* Every page: the API sends at most 1000 channels per call. */
+    var all = [];
+    function page(cursor) {
+      return api('GET', 'channels' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')).then(function (res) {
+        (res.channels || []).forEach(function (c) { all.push({id: c.id, name: c.name}); });
+        return res.next_cursor ? page(res.next_cursor) : all;
+      });
+    }
+    state.channelsLoading = page(null).then(function (channels) {
+      state.channels = channels;
       state.channelsTeam = ws.team_id;
     }, function (err) {
       state.channels = null;

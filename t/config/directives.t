@@ -98,6 +98,10 @@ my @bad = (
      qr/NexteSlackWorkers: invalid value '257'; expected a whole number from 1 to 256/],
     ['workers not a number', ['NexteSlackWorkers eight'], [],
      qr/NexteSlackWorkers: invalid value 'eight'/],
+    ['channel list TTL above an hour', ['NexteSlackChannelCache 2h'], [],
+     qr/NexteSlackChannelCache: invalid value '2h'; expected a duration from 1s to 1h/],
+    ['channel cap of zero', ['NexteSlackChannelCache 60s 0'], [],
+     qr/NexteSlackChannelCache: invalid value '0'; expected a whole number of channels from 1 to 100000/],
     ['malformed client id', ['NexteSlackClientID my-app'], [],
      qr/NexteSlackClientID: invalid value 'my-app'; expected a Slack client ID such as 1234567890.1234567890/],
     ['directive in a <Location>', ['<Location /x>', 'NexteSlackWorkers 2', '</Location>'], [],
@@ -129,7 +133,7 @@ my ($rc, $out) = configtest(extra => [
     "NexteSlackClientSecret file:$public", 'NexteSlackPublicURL https://slack.nexte.test/',
     'NexteSlackRetryWindow 20s', 'NexteSlackRetryBackoff 100ms 2s', 'NexteSlackWorkers 256',
     "NexteSlackQueue gdbm $dir/queue", 'NexteSlackReconnectGrace 30d',
-    'NexteSlackCallbackURL https://core.nexte.test/slack/callback',
+    'NexteSlackCallbackURL https://core.nexte.test/slack/callback', 'NexteSlackChannelCache 30s 5000',
 ]);
 ok t_cmp($rc, 0, 'a complete valid configuration passes httpd -t');
 ok t_cmp($out, qr/Syntax OK/, 'and says Syntax OK');

@@ -1,7 +1,9 @@
 # Disconnect (README "JSON API", docs/CONTRACT.md "Settings"), on the nexte_grace virtual host
 # (NexteSlackReconnectGrace 2s): auth.revoke for the workspace's token, tokens gone at
 # once, settings kept during the grace (purge_at) and restored by a reconnect, purged
-# after it.
+# after it. No read purges (a purge takes SQLite's write lock): past the grace the settings
+# read as deleted until the daemon's hourly purge deletes them (t/unit/test_chores_run.c),
+# and the reconnect deletes them first (docs/SCHEDULED.md "Chores").
 use strict;
 use warnings FATAL => 'all';
 
@@ -13,7 +15,7 @@ use Time::HiRes qw(sleep);
 use NxsClient qw(:all);
 use NxsMock;
 
-plan tests => 39, need_lwp;
+plan tests => 41, need_lwp;
 
 Apache::TestRequest::module('nexte_grace');
 my $mock = NxsMock->new;
@@ -110,6 +112,8 @@ ok t_cmp(scalar(grep { defined $cfg->{categories}{$_}{channel_id} } keys %{ $cfg
 ok t_cmp(scalar(grep { $cfg->{categories}{$_}{mention} ne 'none' } keys %{ $cfg->{categories} // {} }), 0,
          'after the grace: every mention back to none');
 ok t_cmp(same($cfg->{filters}, {}), 1, 'after the grace: filters empty');
+ok t_cmp(same(json(api($b, GET => 'filters'))->{filters}, {}), 1, 'after the grace: GET filters is empty too');
+ok t_cmp($cfg->{connection}{purge_at}, undef, 'after the grace: no purge_at any more');
 
 # The account's own data comes from Nexte core (account.updated), not from the Slack
 # settings: docs/CONTRACT.md "Settings" purges channels, categories, mentions and filters only.

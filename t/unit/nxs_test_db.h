@@ -34,6 +34,35 @@ static inline void nxs_test_db_drop_all(nxs_db_t *db)
     }
 }
 
+/* Puts the tables that migration 5 changes back in their version 4 shape
+ * (nxs_oauth_states without its new columns, both without their expiry
+ * index), so that a test can migrate them again; the OAuth states are lost,
+ * the launch-link rows kept.  On a fresh connection (SQLite cannot drop a
+ * table that prepared statements still use). */
+/* Undoes migration 6 (nxs_accounts.core_at), for the upgrade tests. */
+static inline void nxs_test_db_unmigrate_6(nxs_db_t *db)
+{
+    int n = 0;
+
+    assert_int_equal(
+        apr_dbd_query(db->driver, db->handle, &n, "ALTER TABLE nxs_accounts DROP COLUMN core_at"),
+        0);
+}
+
+static inline void nxs_test_db_unmigrate_5(nxs_db_t *db)
+{
+    static const char *const sql[] = {
+        "DROP TABLE nxs_oauth_states",
+        "CREATE TABLE nxs_oauth_states (state_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, "
+        "browser_hash TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+        "DROP INDEX nxs_launch_used_expires", NULL};
+    int i, n = 0;
+
+    for (i = 0; sql[i]; ++i) {
+        assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, sql[i]), 0);
+    }
+}
+
 /* Opens a second connection to the database of an open test (another
  * process racing the first): same PostgreSQL, or the SQLite file PATH.
  * Returns NULL on failure (for use in a forked child). */

@@ -297,7 +297,11 @@ static void a_server_back_late_sends_the_recap_until_midnight_only(void **state)
 static void the_purge_runs_once_an_hour_on_one_node(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
-    const char *path = NULL, *json = NULL;
+    const char *path = NULL, *json = NULL, *account = NULL, *browser = NULL;
+    nxs_oauth_start_t st_old = {"st_old", "acc_1", "b", "s", T0 - 601, T0 - 1, 10, 600};
+    nxs_oauth_start_t st_new = {"st_new", "acc_1", "b", "s", T0, T0 + 600, 10, 600};
+    apr_int64_t retry_at = 0;
+    int first = 0;
     nxs_db_t *db = open_db(p, &path);
     recorder_t rec;
     nxs_chores_env_t env = env_of(&rec, "node_a", p);
@@ -307,10 +311,23 @@ static void the_purge_runs_once_an_hour_on_one_node(void **state)
     assert_int_equal(nxs_store_filters_put(db, "acc_1", "{}", T0, p), APR_SUCCESS);
     assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", T0 - 30 * 86400 - 1, p),
                      APR_SUCCESS);
+    /* one-time rows: an expired and a live one of each kind */
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st_old, p), 0);
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st_new, p), 0);
+    assert_int_equal(nxs_store_once(&first, db, "sig_old", T0 - 1, p), 0);
+    assert_int_equal(nxs_store_once(&first, db, "sig_new", T0 + 600, p), 0);
     assert_int_equal(nxs_chores_run(&rep, db, &env, SEC(T0), p), APR_SUCCESS);
     assert_int_equal(rep.purged, 1); /* the account past its grace */
     assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), APR_SUCCESS);
     assert_null(json);
+    /* the live ones are still there (used once already), the old ones are
+     * gone (a first use again) */
+    assert_int_equal(nxs_store_once(&first, db, "sig_new", T0 + 600, p), 0);
+    assert_false(first);
+    assert_int_equal(nxs_store_once(&first, db, "sig_old", T0 + 600, p), 0);
+    assert_true(first);
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "st_new", T0, p), 0);
+    assert_string_equal(account, "acc_1");
     /* The same hour, another node: not run again. */
     env.node = "node_b";
     nxs_chores_run(&rep, db, &env, SEC(T0 + 1800), p);

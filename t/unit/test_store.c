@@ -233,14 +233,30 @@ static void categories_list_all_six_with_mentions(void **state)
     close_db(db, path, p);
 }
 
+/* Stores the state HASH of ACCOUNT started by SESSION at NOW, valid 600 s,
+ * with the limit of the OAuth start (10 in 600 s); returns 1 when stored,
+ * else 0 with *retry_at set. */
+static int start_state(nxs_db_t *db, const char *hash, const char *account, const char *browser,
+                       const char *session, apr_int64_t now, apr_int64_t *retry_at, apr_pool_t *p)
+{
+    nxs_oauth_start_t st = {hash, account, browser, session, now, now + 600, 10, 600};
+    apr_int64_t ignored = 0;
+    int started = -1;
+
+    assert_int_equal(
+        nxs_store_oauth_state_start(&started, retry_at ? retry_at : &ignored, db, &st, p),
+        APR_SUCCESS);
+    return started;
+}
+
 static void oauth_state_is_taken_once_and_expires(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
     const char *path = NULL, *account = NULL, *browser = NULL;
     nxs_db_t *db = open_db(p, &path);
 
-    assert_int_equal(nxs_store_oauth_state_put(db, "h1", "acc_1", "b1", 600, p), APR_SUCCESS);
-    assert_int_equal(nxs_store_oauth_state_put(db, "h2", "acc_1", "b2", 600, p), APR_SUCCESS);
+    assert_true(start_state(db, "h1", "acc_1", "b1", "s1", 0, NULL, p));
+    assert_true(start_state(db, "h2", "acc_1", "b2", "s1", 0, NULL, p));
     assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h1", 500, p), 0);
     assert_string_equal(account, "acc_1");
     assert_string_equal(browser, "b1");
@@ -250,6 +266,38 @@ static void oauth_state_is_taken_once_and_expires(void **state)
     assert_null(account); /* expired at 600 */
     assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "nope", 1, p), 0);
     assert_null(account);
+    close_db(db, path, p);
+}
+
+/* <oauth>/start's limit: at most 10 states per session in 600 s, taken
+ * ones included, counted per session; *retry_at says when the oldest
+ * leaves the window. */
+static void oauth_starts_are_limited_per_session_and_window(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *account = NULL, *browser = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    apr_int64_t retry_at = 0;
+    int i;
+
+    for (i = 0; i < 10; ++i) {
+        assert_true(
+            start_state(db, apr_psprintf(p, "h%d", i), "acc_1", "b", "s1", 1000 + i * 10, NULL, p));
+    }
+    /* a taken state still counts */
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h0", 1100, p), 0);
+    assert_string_equal(account, "acc_1");
+    assert_false(start_state(db, "h10", "acc_1", "b", "s1", 1100, &retry_at, p));
+    assert_int_equal(retry_at, 1600); /* h0, started at 1000, leaves the window then */
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h10", 1100, p), 0);
+    assert_null(account); /* refused: nothing stored */
+    /* another session of the same account is not limited by this one */
+    assert_true(start_state(db, "x0", "acc_1", "b", "s2", 1100, NULL, p));
+    /* at 1600 h0 is out of the window: one more, and then h1's turn */
+    assert_false(start_state(db, "h10", "acc_1", "b", "s1", 1599, &retry_at, p));
+    assert_true(start_state(db, "h10", "acc_1", "b", "s1", 1600, NULL, p));
+    assert_false(start_state(db, "h11", "acc_1", "b", "s1", 1600, &retry_at, p));
+    assert_int_equal(retry_at, 1610);
     close_db(db, path, p);
 }
 
@@ -299,6 +347,58 @@ static void purge_removes_slack_settings_after_the_grace_only(void **state)
     assert_null(json);
     assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), 0);
     assert_null(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id);
+    close_db(db, path, p);
+}
+
+/* What a reconnect or a settings change runs first: the purge of its own
+ * account, with the hourly purge's cutoff, and no other account's. */
+static void account_purge_takes_one_account_past_its_grace(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *json = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    nxs_account_t *a = NULL;
+    apr_array_header_t *cats = NULL;
+    int purged = -1;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_1", 1, p), 0);
+    assert_int_equal(nxs_store_account_ensure(db, "acc_2", 1, p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_1", "quotes", "C1", "q", p), 0);
+    assert_int_equal(nxs_store_category_set_channel(db, "acc_2", "quotes", "C2", "q", p), 0);
+    assert_int_equal(nxs_store_filters_put(db, "acc_1", "{\"x\":1}", 1, p), 0);
+    assert_int_equal(nxs_store_filters_put(db, "acc_2", "{\"x\":2}", 1, p), 0);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_1", 1000, p), 0);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_2", 1000, p), 0);
+
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    assert_false(nxs_store_settings_gone(a, 1030, 30)); /* exactly at the grace: kept */
+    assert_true(nxs_store_settings_gone(a, 1031, 30));
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 1030, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 0);
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_string_equal(json, "{\"x\":1}");
+
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 1031, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 1);
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_1", p), 0);
+    assert_int_equal(a->disconnected_at, 0);
+    assert_false(nxs_store_settings_gone(a, 5000, 30));
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_1", p), 0);
+    assert_null(json);
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_1", p), 0);
+    assert_null(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id);
+
+    /* acc_2, as far past its grace, waits for its own write or the hour */
+    assert_int_equal(nxs_store_filters_get(&json, db, "acc_2", p), 0);
+    assert_string_equal(json, "{\"x\":2}");
+    assert_int_equal(nxs_store_categories_list(&cats, db, "acc_2", p), 0);
+    assert_string_equal(APR_ARRAY_IDX(cats, 1, nxs_category_t *)->channel_id, "C2");
+    assert_int_equal(nxs_store_account_get(&a, db, "acc_2", p), 0);
+    assert_int_equal(a->disconnected_at, 1000);
+
+    /* a connected account is never purged */
+    assert_int_equal(nxs_store_account_purge(&purged, db, "acc_1", 9999, 30, p), APR_SUCCESS);
+    assert_int_equal(purged, 0);
     close_db(db, path, p);
 }
 
@@ -374,6 +474,100 @@ static void deliveries_are_purged_after_the_keep_period(void **state)
     close_db(db, path, p);
 }
 
+/* The rows of SQL, each column's text joined by "|", one row a line. */
+static const char *query_text(nxs_db_t *db, const char *sql, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *out = "";
+    int i;
+
+    assert_int_equal(apr_dbd_select(db->driver, p, db->handle, &res, sql, 0), 0);
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        for (i = 0; i < apr_dbd_num_cols(db->driver, res); ++i) {
+            const char *v = apr_dbd_get_entry(db->driver, row, i);
+            out = apr_pstrcat(p, out, i ? "|" : "", v ? v : "", NULL);
+        }
+        out = apr_pstrcat(p, out, "\n", NULL);
+    }
+    return out;
+}
+
+/* The purge deletes expired one-time rows through an index on expires_at
+ * (migration 5): SQLite's plan for the purge's DELETE names the index; on
+ * PostgreSQL, whose planner reads a small table whole anyway, the index
+ * exists on that column. */
+static void one_time_rows_are_purged_through_an_index_on_their_expiry(void **state)
+{
+    static const char *const tables[] = {"nxs_oauth_states", "nxs_launch_used", NULL};
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    int i;
+
+    for (i = 0; tables[i]; ++i) {
+        const char *text;
+        if (path) {
+            text = query_text(db,
+                              apr_pstrcat(p, "EXPLAIN QUERY PLAN DELETE FROM ", tables[i],
+                                          " WHERE expires_at < 1000", NULL),
+                              p);
+            if (!strstr(text,
+                        apr_pstrcat(p, "USING COVERING INDEX ", tables[i], "_expires", NULL)) &&
+                !strstr(text, apr_pstrcat(p, "USING INDEX ", tables[i], "_expires", NULL))) {
+                fail_msg("the purge of %s reads every row: %s", tables[i], text);
+            }
+        } else {
+            text = query_text(db,
+                              apr_pstrcat(p, "SELECT indexdef FROM pg_indexes WHERE tablename = '",
+                                          tables[i], "'", NULL),
+                              p);
+            if (!strstr(text, "(expires_at)")) {
+                fail_msg("%s has no index on expires_at: %s", tables[i], text);
+            }
+        }
+    }
+    close_db(db, path, p);
+}
+
+/* A version 4 database (before migration 5) keeps its one-time rows, and
+ * their purge still takes only the expired ones; a state started before
+ * the upgrade (no session) still works once. */
+static void a_version_4_database_gets_the_expiry_indexes_with_its_rows(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    const char *path = NULL, *err = NULL, *account = NULL, *browser = NULL;
+    nxs_db_t *db = open_db(p, &path);
+    int n = 0, version = 0, purged = 0, first = 0;
+
+    assert_int_equal(nxs_store_once(&first, db, "sig_old", 100, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_once(&first, db, "sig_new", 900, p), APR_SUCCESS);
+    /* A fresh connection, as after an upgrade of the module. */
+    apr_dbd_close(db->driver, db->handle);
+    db->prepared = NULL;
+    assert_int_equal(
+        apr_dbd_open(db->driver, p, path ? path : getenv("NXS_TEST_PGSQL"), &db->handle),
+        APR_SUCCESS);
+    nxs_test_db_unmigrate_6(db);
+    nxs_test_db_unmigrate_5(db);
+    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n,
+                                   "INSERT INTO nxs_oauth_states VALUES ('h_old', 'acc_1', 'b1', "
+                                   "100), ('h_new', 'acc_1', 'b2', 900)"),
+                     0);
+    assert_int_equal(apr_dbd_query(db->driver, db->handle, &n, "UPDATE nxs_schema SET version = 4"),
+                     0);
+    assert_int_equal(nxs_schema_migrate(&version, &err, db, p), APR_SUCCESS);
+    assert_int_equal(version, nxs_schema_target_version());
+    assert_int_equal(nxs_db_prepare_all(db, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_purge(&purged, db, 500, 30, p), APR_SUCCESS);
+    assert_string_equal(query_text(db, "SELECT state_hash FROM nxs_oauth_states", p), "h_new\n");
+    assert_string_equal(query_text(db, "SELECT sig FROM nxs_launch_used", p), "sig_new\n");
+    assert_int_equal(nxs_store_oauth_state_take(&account, &browser, db, "h_new", 500, p),
+                     APR_SUCCESS);
+    assert_string_equal(account, "acc_1");
+    close_db(db, path, p);
+}
+
 static void hostile_strings_are_data_not_sql(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -400,11 +594,15 @@ static const struct CMUnitTest tests[] = {
     NXS_TEST(reinstall_replaces_token_and_last_install_is_active),
     NXS_TEST(categories_list_all_six_with_mentions),
     NXS_TEST(oauth_state_is_taken_once_and_expires),
+    NXS_TEST(oauth_starts_are_limited_per_session_and_window),
     NXS_TEST(launch_link_is_used_once),
     NXS_TEST(purge_removes_slack_settings_after_the_grace_only),
+    NXS_TEST(account_purge_takes_one_account_past_its_grace),
     NXS_TEST(delivery_is_stored_once_and_handled_by_the_first_only),
     NXS_TEST(deliveries_are_purged_after_the_keep_period),
     NXS_TEST(hostile_strings_are_data_not_sql),
+    NXS_TEST(one_time_rows_are_purged_through_an_index_on_their_expiry),
+    NXS_TEST(a_version_4_database_gets_the_expiry_indexes_with_its_rows),
 };
 
 NXS_RUN_TESTS(tests)

@@ -359,55 +359,88 @@ int nxs_slack_error_is_channel(const char *error)
     return in_list(error, codes);
 }
 
-apr_status_t nxs_slack_channels_all(apr_array_header_t **channels, const char **error,
-                                    const char *api_base, const char *token, const char *types,
-                                    apr_interval_time_t timeout, apr_pool_t *p)
+/* A workspace with more than 200 pages of channels is not one an agency
+ * picks from by hand; the bound keeps a broken cursor finite. */
+#define CHANNEL_PAGES_MAX 200
+
+/* One page of conversations.list (up to 1000 channels, Slack's maximum)
+ * handed to EACH; *cursor is the next page's, "" after the last.  *stop is
+ * set when EACH asked to stop. */
+static apr_status_t channels_page(const char **cursor, int *stop, const char **error, CURL *curl,
+                                  const char *api_base, const nxs_slack_auth_t *auth,
+                                  const char *types, apr_interval_time_t timeout,
+                                  nxs_slack_channel_fn each, void *baton, apr_pool_t *p)
 {
-    nxs_slack_auth_t auth = {token, NULL, NULL};
-    const char *cursor = "";
-    int pages = 0;
+    apr_table_t *form = apr_table_make(p, 4);
+    nxs_slack_result_t res;
+    const char *next;
+    json_t *list, *ch;
+    size_t i;
 
-    *channels = apr_array_make(p, 64, sizeof(json_t *));
-    *error = NULL;
-    /* A workspace with more than 200 pages of 200 channels is not one an
-     * agency picks from by hand; the bound keeps a broken cursor finite. */
-    while (pages++ < 200) {
-        apr_table_t *form = apr_table_make(p, 4);
-        nxs_slack_result_t res;
-        json_t *list, *ch;
-        size_t i;
+    apr_table_setn(form, "types", types);
+    apr_table_setn(form, "exclude_archived", "true");
+    apr_table_setn(form, "limit", "1000");
+    if (**cursor) {
+        apr_table_setn(form, "cursor", *cursor);
+    }
+    nxs_slack_call_on(curl, &res, api_base, "conversations.list", auth, form, NULL, timeout, p);
+    if (res.error) {
+        *error = res.error;
+        return APR_EGENERAL;
+    }
+    list = json_object_get(res.body, "channels");
+    json_array_foreach(list, i, ch)
+    {
+        const char *id = json_string_value(json_object_get(ch, "id"));
+        const char *name = json_string_value(json_object_get(ch, "name"));
 
-        apr_table_setn(form, "types", types);
-        apr_table_setn(form, "exclude_archived", "true");
-        apr_table_setn(form, "limit", "200");
-        if (*cursor) {
-            apr_table_setn(form, "cursor", cursor);
+        if (json_is_true(json_object_get(ch, "is_archived")) || !id || !name) {
+            continue;
         }
-        nxs_slack_call(&res, api_base, "conversations.list", &auth, form, NULL, timeout, p);
-        if (res.error) {
-            *error = res.error;
-            return APR_EGENERAL;
-        }
-        list = json_object_get(res.body, "channels");
-        json_array_foreach(list, i, ch)
-        {
-            if (json_is_true(json_object_get(ch, "is_archived")) ||
-                !json_is_string(json_object_get(ch, "id")) ||
-                !json_is_string(json_object_get(ch, "name"))) {
-                continue;
-            }
-            APR_ARRAY_PUSH(*channels, json_t *) =
-                nxs_json_own(json_pack("{s:O, s:O, s:b}", "id", json_object_get(ch, "id"), "name",
-                                       json_object_get(ch, "name"), "is_private",
-                                       json_is_true(json_object_get(ch, "is_private"))),
-                             p);
-        }
-        cursor = nxs_json_path_str(res.body, "response_metadata.next_cursor");
-        if (!cursor || !*cursor) {
+        if (each(baton, id, name)) {
+            *stop = 1;
             return APR_SUCCESS;
         }
-        cursor = apr_pstrdup(p, cursor);
     }
-    *error = "too_many_pages";
-    return APR_EGENERAL;
+    next = nxs_json_path_str(res.body, "response_metadata.next_cursor");
+    *cursor = next ? next : "";
+    return APR_SUCCESS;
+}
+
+apr_status_t nxs_slack_channels_each(int *pages, const char **error, const char *api_base,
+                                     const char *token, const char *types,
+                                     apr_interval_time_t timeout, nxs_slack_channel_fn each,
+                                     void *baton, apr_pool_t *p)
+{
+    nxs_slack_auth_t auth = {token, NULL, NULL};
+    CURL *curl = curl_easy_init();
+    const char *cursor = "";
+    apr_status_t rv = APR_SUCCESS;
+    int stop = 0;
+
+    *pages = 0;
+    *error = NULL;
+    if (!curl) {
+        *error = "transport_error";
+        return APR_EGENERAL;
+    }
+    /* One handle for every page: the connection to Slack is kept. */
+    while (rv == APR_SUCCESS && !stop && (*pages == 0 || *cursor)) {
+        apr_pool_t *page = NULL; /* the page's JSON goes with it */
+
+        if (*pages == CHANNEL_PAGES_MAX) {
+            *error = "too_many_pages";
+            rv = APR_EGENERAL;
+            break;
+        }
+        ++*pages;
+        apr_pool_create(&page, p);
+        rv = channels_page(&cursor, &stop, error, curl, api_base, &auth, types, timeout, each,
+                           baton, page);
+        cursor = apr_pstrdup(p, cursor);
+        *error = *error ? apr_pstrdup(p, *error) : NULL;
+        apr_pool_destroy(page);
+    }
+    curl_easy_cleanup(curl);
+    return rv;
 }

@@ -64,10 +64,19 @@ int nxs_slack_error_is_account(const char *error);
 /* True for errors tied to one channel (not found, archived, not a member...). */
 int nxs_slack_error_is_channel(const char *error);
 
-/* conversations.list, every page, archived channels left out.  *channels is
- * an array of json_t * objects {id, name, is_private} (pool-owned). */
-apr_status_t nxs_slack_channels_all(apr_array_header_t **channels, const char **error,
-                                    const char *api_base, const char *token, const char *types,
-                                    apr_interval_time_t timeout, apr_pool_t *p);
+/* Called for each channel of a listing with its ID and NAME (valid during
+ * the call only); a non-zero return stops the listing. */
+typedef int (*nxs_slack_channel_fn)(void *baton, const char *id, const char *name);
+
+/* conversations.list of TYPES, archived channels left out: every page, of up
+ * to 1000 channels each, on one connection, each channel handed to EACH in
+ * Slack's order until EACH asks to stop.  *pages counts the calls made.  On
+ * a Slack or transport error, or past 200 pages (too_many_pages), *error
+ * is its code and the result is APR_EGENERAL.  Memory: one page's answer
+ * at a time. */
+apr_status_t nxs_slack_channels_each(int *pages, const char **error, const char *api_base,
+                                     const char *token, const char *types,
+                                     apr_interval_time_t timeout, nxs_slack_channel_fn each,
+                                     void *baton, apr_pool_t *p);
 
 #endif

@@ -167,17 +167,36 @@ static const char *const MIGRATION_4[] = {
     NULL,
 };
 
-/* Version 7 (issue #15): when Nexte core last set an account's plan, time
+/* Version 5 (issue #15): the one-time rows (OAuth states; in
+ * nxs_launch_used, used launch links, Slack interaction signatures and
+ * signed settings API writes) are found by the hourly purge through an
+ * index on their expiry, not by reading every row of tables that grow with
+ * each install, launch, click and change.  An OAuth
+ * state also names the settings session that started it (a keyed hash)
+ * and when, and is marked taken instead of deleted, so that the starts of
+ * a session can be counted in SQL, across processes and nodes, until the
+ * purge deletes them after their expiry (nxs_store_oauth_state_start). */
+static const char *const MIGRATION_5[] = {
+    "CREATE INDEX nxs_oauth_states_expires ON nxs_oauth_states (expires_at)",
+    "CREATE INDEX nxs_launch_used_expires ON nxs_launch_used (expires_at)",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN session_hash TEXT",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN created_at BIGINT",
+    "ALTER TABLE nxs_oauth_states ADD COLUMN taken_at BIGINT",
+    "CREATE INDEX nxs_oauth_states_session ON nxs_oauth_states (session_hash, created_at)",
+    NULL,
+};
+
+/* Version 6 (issue #15): when Nexte core last set an account's plan, time
  * zone, locale and currency (ms since the epoch: the occurred_at of the
  * account.updated applied, or the time of a signed PUT api/account), so
  * that an older account.updated arriving late does not undo a newer one. */
-static const char *const MIGRATION_7[] = {
+static const char *const MIGRATION_6[] = {
     "ALTER TABLE nxs_accounts ADD COLUMN core_at BIGINT",
     NULL,
 };
 
-static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
-                                                MIGRATION_7};
+static const char *const *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3,
+                                                MIGRATION_4, MIGRATION_5, MIGRATION_6};
 #define TARGET_VERSION ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 int nxs_schema_target_version(void)

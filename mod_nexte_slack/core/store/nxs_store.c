@@ -63,11 +63,20 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_filters_put", "INSERT INTO nxs_filters (account_id, filters_json, updated_at) "
                         "VALUES (%s, %s, %lld) ON CONFLICT (account_id) DO UPDATE SET "
                         "filters_json = excluded.filters_json, updated_at = excluded.updated_at"},
-    {"nxs_oauth_put", "INSERT INTO nxs_oauth_states (state_hash, account_id, browser_hash, "
-                      "expires_at) VALUES (%s, %s, %s, %lld)"},
+    /* One statement, so that on SQLite (which takes the write lock before
+     * it reads) two starts of a session cannot both see room for one.  The
+     * CAST: SQLite's driver binds text, and a number compared with text
+     * that is no column's is always smaller. */
+    {"nxs_oauth_start",
+     "INSERT INTO nxs_oauth_states (state_hash, account_id, browser_hash, session_hash, "
+     "created_at, expires_at) SELECT %s, %s, %s, %s, %lld, %lld WHERE (SELECT COUNT(*) FROM "
+     "nxs_oauth_states WHERE session_hash = %s AND created_at > %lld) < CAST(%lld AS BIGINT)"},
+    {"nxs_oauth_oldest", "SELECT MIN(created_at) FROM nxs_oauth_states WHERE session_hash = %s "
+                         "AND created_at > %lld"},
     {"nxs_oauth_get", "SELECT account_id, browser_hash, expires_at FROM nxs_oauth_states "
-                      "WHERE state_hash = %s"},
-    {"nxs_oauth_delete", "DELETE FROM nxs_oauth_states WHERE state_hash = %s"},
+                      "WHERE state_hash = %s AND taken_at IS NULL"},
+    {"nxs_oauth_take", "UPDATE nxs_oauth_states SET taken_at = %lld WHERE state_hash = %s AND "
+                       "taken_at IS NULL"},
     {"nxs_launch_use", "INSERT INTO nxs_launch_used (sig, expires_at) VALUES (%s, %lld) "
                        "ON CONFLICT (sig) DO NOTHING"},
     {"nxs_purge_categories",
@@ -81,6 +90,16 @@ const nxs_db_statement_t nxs_db_statements[] = {
     {"nxs_purge_accounts", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
                            "disconnected_at IS NOT NULL AND disconnected_at < %lld"},
     {"nxs_purge_deliveries", "DELETE FROM nxs_deliveries WHERE posted_at < %lld"},
+    /* The same for one account (nxs_store_account_purge). */
+    {"nxs_purge_account_categories",
+     "DELETE FROM nxs_categories WHERE account_id = %s AND EXISTS (SELECT 1 FROM nxs_accounts "
+     "WHERE account_id = %s AND disconnected_at IS NOT NULL AND disconnected_at < %lld)"},
+    {"nxs_purge_account_filters",
+     "DELETE FROM nxs_filters WHERE account_id = %s AND EXISTS (SELECT 1 FROM nxs_accounts "
+     "WHERE account_id = %s AND disconnected_at IS NOT NULL AND disconnected_at < %lld)"},
+    {"nxs_purge_account_mark", "UPDATE nxs_accounts SET disconnected_at = NULL WHERE "
+                               "account_id = %s AND disconnected_at IS NOT NULL AND "
+                               "disconnected_at < %lld"},
     {"nxs_delivery_put",
      "INSERT INTO nxs_deliveries (delivery_id, account_id, team_id, channel_id, message_ts, "
      "event_id, record_json, message_json, posted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
@@ -371,12 +390,30 @@ apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char
     return EXEC(db, NULL, "nxs_filters_put", p, account, json, nxs_store_i64(now, p));
 }
 
-apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, const char *account,
-                                       const char *browser_hash, apr_int64_t expires_at,
-                                       apr_pool_t *p)
+apr_status_t nxs_store_oauth_state_start(int *started, apr_int64_t *retry_at, nxs_db_t *db,
+                                         const nxs_oauth_start_t *st, apr_pool_t *p)
 {
-    return EXEC(db, NULL, "nxs_oauth_put", p, state_hash, account, browser_hash,
-                nxs_store_i64(expires_at, p));
+    const char *since = nxs_store_i64(st->now - st->window, p);
+    apr_array_header_t *rows = NULL;
+    apr_status_t rv;
+
+    *started = 0;
+    *retry_at = 0;
+    if ((rv = EXEC(db, started, "nxs_oauth_start", p, st->state_hash, st->account, st->browser_hash,
+                   st->session_hash, nxs_store_i64(st->now, p), nxs_store_i64(st->expires_at, p),
+                   st->session_hash, since, nxs_store_i64(st->limit, p))) != APR_SUCCESS ||
+        *started) {
+        return rv;
+    }
+    if ((rv = SELECT(&rows, db, "nxs_oauth_oldest", 1, p, st->session_hash, since)) ==
+            APR_SUCCESS &&
+        rows->nelts > 0) {
+        *retry_at = nxs_store_to_i64(APR_ARRAY_IDX(rows, 0, const char **)[0]) + st->window;
+    }
+    if (*retry_at <= st->now) {
+        *retry_at = st->now + 1; /* a start older than the window, being purged */
+    }
+    return rv;
 }
 
 apr_status_t nxs_store_oauth_state_take(const char **account, const char **browser_hash,
@@ -386,16 +423,18 @@ apr_status_t nxs_store_oauth_state_take(const char **account, const char **brows
     apr_array_header_t *rows = NULL;
     apr_status_t rv;
     const char **r;
-    int deleted = 0;
+    int taken = 0;
 
     *account = *browser_hash = NULL;
     if ((rv = SELECT(&rows, db, "nxs_oauth_get", 3, p, state_hash)) || rows->nelts == 0) {
         return rv;
     }
     r = APR_ARRAY_IDX(rows, 0, const char **);
-    /* Only the caller whose DELETE removed the row may use it: two callbacks
-     * racing with one state cannot both succeed. */
-    if ((rv = EXEC(db, &deleted, "nxs_oauth_delete", p, state_hash)) || deleted != 1) {
+    /* Only the caller whose UPDATE marked the row may use it: two callbacks
+     * racing with one state cannot both succeed.  The row stays until it
+     * expires: it counts among its session's starts. */
+    if ((rv = EXEC(db, &taken, "nxs_oauth_take", p, nxs_store_i64(now, p), state_hash)) ||
+        taken != 1) {
         return rv;
     }
     if (nxs_store_to_i64(r[2]) <= now) {
@@ -434,6 +473,33 @@ apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int
         (rv = EXEC(db, NULL, "nxs_purge_deliveries", p,
                    nxs_store_i64(now - NXS_DELIVERY_KEEP, p)))) {
         nxs_db_rollback(db, p);
+        return rv;
+    }
+    return nxs_db_commit(db, p);
+}
+
+int nxs_store_settings_gone(const nxs_account_t *a, apr_int64_t now, apr_int64_t grace)
+{
+    /* The cutoff of nxs_store_purge: disconnected_at < now - grace. */
+    return a && a->disconnected_at && a->disconnected_at < now - grace;
+}
+
+apr_status_t nxs_store_account_purge(int *purged, nxs_db_t *db, const char *account,
+                                     apr_int64_t now, apr_int64_t grace, apr_pool_t *p)
+{
+    const char *cutoff = nxs_store_i64(now - grace, p);
+    apr_status_t rv;
+
+    *purged = 0;
+    if ((rv = nxs_db_begin(db, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* The mark last: the two deletes are conditioned on it. */
+    if ((rv = EXEC(db, NULL, "nxs_purge_account_categories", p, account, account, cutoff)) ||
+        (rv = EXEC(db, NULL, "nxs_purge_account_filters", p, account, account, cutoff)) ||
+        (rv = EXEC(db, purged, "nxs_purge_account_mark", p, account, cutoff))) {
+        nxs_db_rollback(db, p);
+        *purged = 0;
         return rv;
     }
     return nxs_db_commit(db, p);

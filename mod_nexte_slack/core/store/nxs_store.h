@@ -109,12 +109,30 @@ apr_status_t nxs_store_filters_put(nxs_db_t *db, const char *account, const char
 apr_status_t nxs_store_filters_json(json_t **filters, const char **why, nxs_db_t *db,
                                     const char *account, apr_pool_t *p);
 
-/* One-time OAuth state: stored by hash, taken (deleted) exactly once. */
-apr_status_t nxs_store_oauth_state_put(nxs_db_t *db, const char *state_hash, const char *account,
-                                       const char *browser_hash, apr_int64_t expires_at,
-                                       apr_pool_t *p);
-/* Takes the state: *account and *browser_hash are NULL when it is unknown,
- * already used or expired at NOW. */
+/* A one-time OAuth state to store (hashes, never the values). */
+typedef struct nxs_oauth_start_t {
+    const char *state_hash;
+    const char *account;
+    const char *browser_hash;
+    const char *session_hash; /* the settings session that starts it */
+    apr_int64_t now;
+    apr_int64_t expires_at;
+    int limit;          /* at most this many starts of one session ... */
+    apr_int64_t window; /* ... in this many seconds (at most the states' lifetime) */
+} nxs_oauth_start_t;
+
+/* Stores the state of ST unless its session already started ST->limit
+ * states in the last ST->window seconds: then *started is 0, nothing is
+ * stored, and *retry_at is when the oldest of them leaves the window.
+ * Counted in SQL, so the limit holds across processes and nodes (on
+ * PostgreSQL, starts of one session at the same instant may pass it by
+ * their number).  A taken state counts until it expires: ST->window must
+ * not exceed the lifetime (expires_at - now), after which the hourly purge
+ * deletes it. */
+apr_status_t nxs_store_oauth_state_start(int *started, apr_int64_t *retry_at, nxs_db_t *db,
+                                         const nxs_oauth_start_t *st, apr_pool_t *p);
+/* Takes the state, exactly once: *account and *browser_hash are NULL when
+ * it is unknown, already taken or expired at NOW. */
 apr_status_t nxs_store_oauth_state_take(const char **account, const char **browser_hash,
                                         nxs_db_t *db, const char *state_hash, apr_int64_t now,
                                         apr_pool_t *p);
@@ -166,6 +184,20 @@ apr_status_t nxs_store_delivery_reported(nxs_db_t *db, const char *delivery_id, 
  * more than NXS_DELIVERY_KEEP ago.  *purged counts the accounts. */
 apr_status_t nxs_store_purge(int *purged, nxs_db_t *db, apr_int64_t now, apr_int64_t grace,
                              apr_pool_t *p);
+
+/* 1 when the Slack settings of A are past the reconnect grace at NOW: the
+ * next nxs_store_purge deletes them (the same cutoff), and until then
+ * readers show them as deleted.  Reads never purge: a purge takes SQLite's
+ * write lock. */
+int nxs_store_settings_gone(const nxs_account_t *a, apr_int64_t now, apr_int64_t grace);
+
+/* nxs_store_purge for ACCOUNT alone, for the writes that reach an account
+ * (a reconnect, a change of its settings), so that settings past the
+ * grace are never restored nor mixed with new ones: deletes its categories
+ * and filters and clears its disconnected mark when it was disconnected
+ * before NOW - GRACE.  *purged is 1 then, else 0.  One transaction. */
+apr_status_t nxs_store_account_purge(int *purged, nxs_db_t *db, const char *account,
+                                     apr_int64_t now, apr_int64_t grace, apr_pool_t *p);
 
 /* The categories, in display order. */
 extern const char *const nxs_store_category_names[];

@@ -74,6 +74,7 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_null(nxs_stub_directive(s, p, NXS_D_OAUTH_PATH, "/custom/oauth", NULL));
     assert_null(
         nxs_stub_directive(s, p, NXS_D_RESPONSE_URL_BASE, "http://127.0.0.1:9/response/", NULL));
+    assert_null(nxs_stub_directive(s, p, NXS_D_CHANNEL_CACHE, "2m", "500"));
 
     assert_string_equal(c->client_id, "1111.2222");
     assert_int_equal(c->client_secret.len, 22); /* the trailing newline is not part of it */
@@ -97,6 +98,8 @@ static void good_values_are_stored_as_given_or_canonical(void **state)
     assert_string_equal(c->settings_path, "/custom/settings");
     assert_string_equal(c->oauth_path, "/custom/oauth");
     assert_string_equal(c->response_url_base, "http://127.0.0.1:9/response");
+    assert_true(c->channel_cache_ttl == apr_time_from_sec(120));
+    assert_int_equal(c->channel_cache_max, 500);
     assert_true(nxs_config_https(c));
     assert_null(nxs_config_finish(c, s, p));
     /* the module is in use here: its required directives were checked */
@@ -329,6 +332,32 @@ static void durations_need_a_unit_and_at_most_a_year(void **state)
                    "soon", "a duration with a unit");
 }
 
+/* NexteSlackChannelCache TTL [MAX]: 1s to 1h, 1 to 100000 channels; MAX
+ * may be left out (the default, or what the main server set). */
+static void channel_cache_takes_a_ttl_up_to_an_hour_and_a_channel_cap(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = nxs_stub_server(p);
+    static const char *const bad_ttl[] = {"0s", "500ms", "2h", "60", "soon"};
+    static const char *const bad_max[] = {"0", "-5", "100001", "1e3", "lots"};
+    size_t i;
+
+    for (i = 0; i < sizeof(bad_ttl) / sizeof(bad_ttl[0]); ++i) {
+        assert_refused(nxs_stub_directive(s, p, NXS_D_CHANNEL_CACHE, bad_ttl[i], NULL),
+                       NXS_D_CHANNEL_CACHE, bad_ttl[i], "a duration from 1s to 1h, e.g. 60s");
+    }
+    for (i = 0; i < sizeof(bad_max) / sizeof(bad_max[0]); ++i) {
+        assert_refused(nxs_stub_directive(s, p, NXS_D_CHANNEL_CACHE, "60s", bad_max[i]),
+                       NXS_D_CHANNEL_CACHE, bad_max[i],
+                       "a whole number of channels from 1 to 100000");
+    }
+    assert_null(nxs_stub_directive(s, p, NXS_D_CHANNEL_CACHE, "1h", "100000"));
+    assert_int_equal(conf(s)->channel_cache_max, 100000);
+    assert_null(nxs_stub_directive(s, p, NXS_D_CHANNEL_CACHE, "1s", NULL));
+    assert_true(conf(s)->channel_cache_ttl == apr_time_from_sec(1));
+    assert_int_equal(conf(s)->channel_cache_max, 100000);
+}
+
 static void backoff_min_above_max_names_both_values(void **state)
 {
     apr_pool_t *p = nxs_test_pool(state);
@@ -381,6 +410,8 @@ static void unconfigured_server_gets_the_defaults_and_no_requirement(void **stat
     assert_string_equal(c->settings_path, "/slack/settings");
     assert_string_equal(c->oauth_path, "/slack/oauth");
     assert_string_equal(c->response_url_base, "https://hooks.slack.com");
+    assert_true(c->channel_cache_ttl == apr_time_from_sec(60));
+    assert_int_equal(c->channel_cache_max, 20000);
     assert_null(c->app_url);
     assert_false(nxs_config_https(c));
 }
@@ -523,6 +554,8 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
     assert_null(nxs_stub_directive(v, p, NXS_D_APP_URL, "https://other.test", NULL));
     assert_null(nxs_stub_directive(v, p, NXS_D_RETRY_WINDOW, "3h", NULL));
     assert_null(nxs_stub_directive(v, p, NXS_D_SIGNING_SECRET, "vhost-signing-secret-0123", NULL));
+    assert_null(nxs_stub_directive(main, p, NXS_D_CHANNEL_CACHE, "5m", "3000"));
+    assert_null(nxs_stub_directive(v, p, NXS_D_CHANNEL_CACHE, "2s", NULL));
     nxs_stub_merge_vhosts(p, main);
     mc = conf(main);
     vc = conf(v);
@@ -537,6 +570,9 @@ static void vhost_inherits_what_it_does_not_set_and_overrides_what_it_does(void 
     assert_true(vc->token_key_set);
     assert_memory_equal(vc->token_key, mc->token_key, 32);
     assert_string_equal(vc->settings_path, "/main/settings");
+    /* the TTL its own, the cap the main server's */
+    assert_true(vc->channel_cache_ttl == apr_time_from_sec(2));
+    assert_int_equal(vc->channel_cache_max, 3000);
     assert_string_equal(GLUE_MOD(vc)->queue_type, "DB");
     assert_string_equal(GLUE_MOD(vc)->queue_path, GLUE_MOD(mc)->queue_path);
     assert_int_equal(GLUE_MOD(vc)->workers, 3);
@@ -630,6 +666,7 @@ static void every_directive_of_the_table_is_tested_here(void **state)
         NXS_D_QUEUE,         NXS_D_WORKERS,         NXS_D_RETRY_WINDOW,
         NXS_D_RETRY_BACKOFF, NXS_D_RECONNECT_GRACE, NXS_D_CALLBACK_URL,
         NXS_D_SETTINGS_PATH, NXS_D_OAUTH_PATH,      NXS_D_RESPONSE_URL_BASE,
+        NXS_D_CHANNEL_CACHE,
     };
     const command_rec *c;
     size_t i, n = 0;
@@ -667,6 +704,7 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(queue_type_must_be_gdbm_or_db_and_path_a_file),
     GLUE_TEST(workers_must_be_a_whole_number_from_1_to_256),
     GLUE_TEST(durations_need_a_unit_and_at_most_a_year),
+    GLUE_TEST(channel_cache_takes_a_ttl_up_to_an_hour_and_a_channel_cap),
     GLUE_TEST(backoff_min_above_max_names_both_values),
     GLUE_TEST(queue_and_workers_are_refused_in_a_virtual_host),
     GLUE_TEST(unconfigured_server_gets_the_defaults_and_no_requirement),

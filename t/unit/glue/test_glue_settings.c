@@ -9,17 +9,22 @@
  * SQL is faked at link level (t/unit/stub/nxs_fakes.h): nxs_dbd_acquire
  * returns NULL (the 503 paths) or a fresh SQLite store.  The settings API
  * routes themselves (what they read and write in SQL) are left to
- * t/settings/; here only requests that they never see, or a route that
- * does not exist. */
+ * t/settings/; here only requests that they never see, a route that does
+ * not exist, and that reads never purge. */
 #include "glue_test.h"
 
 #include <http_core.h>
+#include <http_log.h>
 #include <http_protocol.h>
+
+#include <apr_dbd.h>
 
 #include "handle/nxs_assets.h"
 #include "handle/nxs_caller.h"
 #include "handle/nxs_reply.h"
+#include "nxs_log_httpd.h"
 #include "security/nxs_session.h"
+#include "store/nxs_store.h"
 
 #define LOC   "/slack/settings"
 #define OAUTH "/slack/oauth"
@@ -359,6 +364,162 @@ static void api_body_over_64_kib_is_413_before_authentication(void **state)
     assert_string_equal(glue_json_str(r, "message"), "settings requests are at most 64 KiB");
 }
 
+/* ---- reads never purge (issue #15) ---- */
+
+/* How many rows SQL counts (one number in one row). */
+static long count_rows(nxs_db_t *db, const char *sql, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    long n = -1;
+
+    assert_int_equal(apr_dbd_select(db->driver, p, db->handle, &res, sql, 0), 0);
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        n = atol(apr_dbd_get_entry(db->driver, row, 0));
+    }
+    return n;
+}
+
+/* acc_42 disconnected GONE_AGO seconds before NOW with payments mapped and
+ * filters saved, plus an expired OAuth state and launch-link record: what
+ * only the hourly purge deletes. */
+static nxs_db_t *store_with_rows_to_purge(apr_pool_t *p, apr_int64_t now, apr_int64_t gone_ago)
+{
+    nxs_db_t *db = nxs_fake_dbd_sqlite(p);
+    nxs_oauth_start_t st = {"old_state", "acc_42", "b", "s", now - 610, now - 10, 10, 600};
+    apr_int64_t retry_at = 0;
+    int first = 0;
+
+    assert_int_equal(nxs_store_account_ensure(db, "acc_42", now - 3600, p), APR_SUCCESS);
+    assert_int_equal(
+        nxs_store_category_set_channel(db, "acc_42", "payments", "C0PAYMENTS", "payments", p),
+        APR_SUCCESS);
+    assert_int_equal(nxs_store_category_set_mention(db, "acc_42", "payments", "here", p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_store_filters_put(db, "acc_42", "{\"members\":{}}", now - 3600, p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_store_account_set_disconnected(db, "acc_42", now - gone_ago, p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_store_oauth_state_start(&first, &retry_at, db, &st, p), APR_SUCCESS);
+    assert_int_equal(nxs_store_once(&first, db, "old_sig", now - 10, p), APR_SUCCESS);
+    return db;
+}
+
+/* What store_with_rows_to_purge wrote is all still there. */
+static void assert_nothing_purged(nxs_db_t *db, apr_pool_t *p)
+{
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_oauth_states", p), 1);
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_launch_used", p), 1);
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_filters", p), 1);
+    assert_int_equal(
+        count_rows(db, "SELECT COUNT(*) FROM nxs_categories WHERE channel_id IS NOT NULL", p), 1);
+    assert_int_equal(
+        count_rows(db, "SELECT COUNT(*) FROM nxs_accounts WHERE disconnected_at IS NOT NULL", p),
+        1);
+}
+
+/* NexteSlackReconnectGrace 30s on a configured server. */
+static server_rec *grace_30s_server(apr_pool_t *p)
+{
+    server_rec *s = glue_configured_server(p);
+
+    assert_null(nxs_stub_directive(s, p, NXS_D_RECONNECT_GRACE, "30s", NULL));
+    assert_null(nxs_config_finish(nxs_config_get(s), s, p));
+    return s;
+}
+
+/* GET api/config used to run the purge (SQLite's write lock on a read):
+ * the settings past the grace now read as deleted and stay in SQL until
+ * the hourly purge. */
+static void config_shows_settings_past_the_grace_as_purged_without_purging(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, grace_30s_server(p), "GET", LOC "/api/config");
+    nxs_db_t *db = store_with_rows_to_purge(p, apr_time_sec(r->request_time), 31);
+    json_t *cfg, *pay;
+
+    with_session(r);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_OK);
+    cfg = glue_json(r);
+    pay = json_object_get(json_object_get(cfg, "categories"), "payments");
+    assert_true(json_is_null(json_object_get(pay, "channel_id")));
+    assert_true(json_is_null(json_object_get(pay, "channel_name")));
+    assert_string_equal(json_string_value(json_object_get(pay, "mention")), "none");
+    assert_int_equal(json_object_size(json_object_get(cfg, "filters")), 0);
+    assert_string_equal(nxs_json_path_str(cfg, "connection.state"), "not_connected");
+    assert_true(json_is_null(json_object_get(json_object_get(cfg, "connection"), "purge_at")));
+    assert_nothing_purged(db, p);
+
+    r = settings(p, r->server, "GET", LOC "/api/filters");
+    with_session(r);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(json_object_size(json_object_get(glue_json(r), "filters")), 0);
+    assert_nothing_purged(db, p);
+}
+
+/* Within the grace the settings are shown, with the date they go. */
+static void config_within_the_grace_shows_the_kept_settings_and_purge_at(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    request_rec *r = settings(p, grace_30s_server(p), "GET", LOC "/api/config");
+    apr_int64_t now = apr_time_sec(r->request_time);
+    nxs_db_t *db = store_with_rows_to_purge(p, now, 30);
+    json_t *cfg;
+
+    with_session(r);
+    assert_int_equal(glue_run(r), OK);
+    cfg = glue_json(r);
+    assert_string_equal(nxs_json_path_str(cfg, "categories.payments.channel_id"), "C0PAYMENTS");
+    assert_string_equal(nxs_json_path_str(cfg, "connection.state"), "disconnected");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(cfg, "connection"), "purge_at")), now);
+    assert_nothing_purged(db, p);
+}
+
+/* A write to an account past its grace first deletes the old settings,
+ * so that the hourly purge cannot delete what it writes. */
+static void write_past_the_grace_purges_that_account_first(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = grace_30s_server(p);
+    request_rec *r = glue_request(p, s, NXS_H_SETTINGS, "PUT", LOC "/api/categories/recap",
+                                  "application/json", "{\"channel_id\":\"C0DAILY\"}");
+    nxs_db_t *db = store_with_rows_to_purge(p, apr_time_sec(r->request_time), 31);
+    json_t *cfg;
+
+    nxs_stub_location(r, LOC);
+    apr_table_setn(r->headers_in, "X-CSRF-Token", with_session(r));
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_OK);
+    cfg = glue_json(r);
+    assert_string_equal(nxs_json_path_str(cfg, "categories.recap.channel_id"), "C0DAILY");
+    assert_true(json_is_null(json_object_get(
+        json_object_get(json_object_get(cfg, "categories"), "payments"), "channel_id")));
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_filters", p), 0);
+    assert_int_equal(
+        count_rows(db, "SELECT COUNT(*) FROM nxs_accounts WHERE disconnected_at IS NOT NULL", p),
+        0);
+    /* the one-time rows are the hourly purge's */
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_oauth_states", p), 1);
+}
+
+/* The launch link used to run the purge too. */
+static void launch_link_does_not_purge(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = grace_30s_server(p);
+    request_rec *r =
+        settings(p, s, "GET", launch_link(p, "acc_42", apr_time_now() + apr_time_from_sec(60)));
+    nxs_db_t *db = store_with_rows_to_purge(p, apr_time_sec(r->request_time), 31);
+
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    assert_non_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_launch_used", p), 2);
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_oauth_states", p), 1);
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_filters", p), 1);
+}
+
 /* ---- OAuth ---- */
 
 static server_rec *oauth_server(apr_pool_t *p)
@@ -490,6 +651,65 @@ static void oauth_start_sends_the_browser_to_slack_with_a_state(void **state)
      * URL is https */
     assert_true(strncmp(cookie, "__Host-nxs_oauth=", 17) == 0);
     assert_non_null(strstr(cookie, ";Max-Age=600;Path=/;HttpOnly;SameSite=Lax;Secure"));
+}
+
+/* The start form of the session COOKIE (its CSRF token CSRF). */
+static request_rec *start_in_session(apr_pool_t *p, server_rec *s, const char *cookie,
+                                     const char *csrf)
+{
+    request_rec *r = start_form(p, s, apr_pstrcat(p, "csrf_token=", csrf, NULL));
+    const nxs_server_conf_t *c = nxs_config_get(s);
+
+    apr_table_setn(r->headers_in, "Cookie",
+                   apr_pstrcat(p, nxs_reply_cookie_name(p, NXS_SESSION_COOKIE, nxs_config_https(c)),
+                               "=", cookie, NULL));
+    return r;
+}
+
+/* Ten starts in ten minutes per session, counted in SQL; the eleventh is
+ * a 429 page with Retry-After, and stores nothing.  Another session of
+ * the same account is not held back. */
+static void oauth_start_is_limited_to_10_per_session_in_10_minutes(void **state)
+{
+    apr_pool_t *p = nxs_test_pool(state);
+    server_rec *s = oauth_server(p);
+    const nxs_server_conf_t *c = nxs_config_get(s);
+    apr_time_t now = apr_time_now();
+    const char *cookie = NULL, *csrf = NULL, *other = NULL, *other_csrf = NULL, *html;
+    nxs_db_t *db = nxs_fake_dbd_sqlite(p);
+    request_rec *r;
+    long retry;
+    int i;
+
+    nxs_log_httpd_init(s, p); /* the core's log lines, NXS00180 among them */
+    s->log.level = APLOG_INFO;
+    assert_int_equal(nxs_session_issue(&cookie, &csrf, c->session_key, c->csrf_key, "acc_42",
+                                       now + apr_time_from_sec(3600), p),
+                     APR_SUCCESS);
+    assert_int_equal(nxs_session_issue(&other, &other_csrf, c->session_key, c->csrf_key, "acc_42",
+                                       now + apr_time_from_sec(3600), p),
+                     APR_SUCCESS);
+    for (i = 0; i < 10; ++i) {
+        r = start_in_session(p, s, cookie, csrf);
+        assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
+    }
+    r = start_in_session(p, s, cookie, csrf);
+    assert_int_equal(glue_run(r), OK);
+    assert_int_equal(r->status, HTTP_TOO_MANY_REQUESTS);
+    assert_string_equal(r->content_type, "text/html; charset=utf-8");
+    html = nxs_stub_response(r);
+    assert_non_null(strstr(html, "<h1>Please wait before connecting Slack again</h1>"));
+    assert_non_null(strstr(html, "started 10 times in 10 minutes"));
+    assert_non_null(strstr(html, "<a href=\"/slack/settings/\">"));
+    retry = atol(apr_table_get(r->headers_out, "Retry-After"));
+    assert_true(retry >= 590 && retry <= 600);
+    assert_null(apr_table_get(r->headers_out, "Location"));
+    assert_null(apr_table_get(r->err_headers_out, "Set-Cookie"));
+    assert_true(nxs_stub_log_has("NXS00180: account acc_42: Slack install not started"));
+    assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM nxs_oauth_states", p), 10);
+
+    r = start_in_session(p, s, other, other_csrf);
+    assert_int_equal(glue_run(r), HTTP_MOVED_TEMPORARILY);
 }
 
 static void oauth_callback_without_state_or_code_is_400_page(void **state)
@@ -651,12 +871,17 @@ static const struct CMUnitTest tests[] = {
     GLUE_TEST(signed_call_must_name_a_valid_account_and_be_signed),
     GLUE_TEST(signed_call_reaches_the_api_and_its_store),
     GLUE_TEST(api_body_over_64_kib_is_413_before_authentication),
+    GLUE_TEST(config_shows_settings_past_the_grace_as_purged_without_purging),
+    GLUE_TEST(config_within_the_grace_shows_the_kept_settings_and_purge_at),
+    GLUE_TEST(write_past_the_grace_purges_that_account_first),
+    GLUE_TEST(launch_link_does_not_purge),
     GLUE_TEST(oauth_without_a_slack_app_is_500_and_logged),
     GLUE_TEST(oauth_refuses_other_methods_and_routes),
     GLUE_TEST(oauth_start_by_get_only_leads_to_the_settings_page),
     GLUE_TEST(oauth_start_needs_a_session),
     GLUE_TEST(oauth_start_needs_the_sessions_csrf_token),
     GLUE_TEST(oauth_start_sends_the_browser_to_slack_with_a_state),
+    GLUE_TEST(oauth_start_is_limited_to_10_per_session_in_10_minutes),
     GLUE_TEST(oauth_callback_without_state_or_code_is_400_page),
     GLUE_TEST(oauth_callback_with_an_unknown_state_is_400_expired),
     GLUE_TEST(oauth_cancelled_in_slack_changes_nothing),

@@ -350,6 +350,11 @@ const char *nxs_stub_directive(server_rec *s, apr_pool_t *p, const char *name, c
             return apr_pstrcat(p, c->name, " takes two arguments, ", c->errmsg, NULL);
         }
         return c->AP_TAKE2(&cmd, NULL, arg1, arg2);
+    case TAKE12:
+        if (!arg1) {
+            return apr_pstrcat(p, c->name, " takes one or two arguments, ", c->errmsg, NULL);
+        }
+        return c->AP_TAKE2(&cmd, NULL, arg1, arg2);
     default:
         fail_msg("directive %s: argument form %d is not supported by the stub", name,
                  (int)c->args_how);
