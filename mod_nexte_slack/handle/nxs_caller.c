@@ -83,6 +83,23 @@ static int by_signature(nxs_caller_t *caller, request_rec *r, const nxs_server_c
     return is_safe_method(r) ? DECLINED : refuse_replay(r);
 }
 
+apr_status_t nxs_caller_session(const char **account, const char **csrf, const char **why,
+                                request_rec *r, const nxs_server_conf_t *c)
+{
+    const char *cookie = nxs_request_cookie(
+        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
+
+    *account = *csrf = NULL;
+    if (!cookie) {
+        if (why) {
+            *why = NXS_WHY_MISSING_SESSION;
+        }
+        return APR_EACCES;
+    }
+    return nxs_session_check(account, csrf, why, c->session_key, c->csrf_key, cookie,
+                             r->request_time, r->pool);
+}
+
 int nxs_caller_authenticate(nxs_caller_t *caller, request_rec *r, const nxs_server_conf_t *c,
                             const char *body, apr_size_t body_len)
 {

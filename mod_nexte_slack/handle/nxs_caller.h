@@ -18,6 +18,14 @@ typedef struct nxs_caller_t {
     const char *csrf; /* the session's CSRF token (sessions only) */
 } nxs_caller_t;
 
+/* The browser's settings session, when R carries a valid one: APR_SUCCESS
+ * with *account and *csrf (the token its writes must carry).  Otherwise
+ * APR_EACCES with *why one of the NXS_WHY_*_SESSION codes (missing_session
+ * when R has no session cookie).  The cookie's name follows the public URL
+ * (nxs_reply_cookie_name).  WHY may be NULL. */
+apr_status_t nxs_caller_session(const char **account, const char **csrf, const char **why,
+                                request_rec *r, const nxs_server_conf_t *c);
+
 /* Authenticates the request whose body (already read) is BODY.  Returns
  * DECLINED ("go on") with *caller filled; otherwise the request has been
  * answered (401 unauthenticated, 403 bad CSRF token) and the return value

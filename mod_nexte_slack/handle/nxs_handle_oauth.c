@@ -77,12 +77,9 @@ static const char *keyed_hash(const nxs_server_conf_t *c, const char *value, apr
 static int fail_page(request_rec *r, const nxs_server_conf_t *c, int status, const char *title,
                      const char *message)
 {
-    const char *cookie = nxs_request_cookie(
-        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL;
 
-    if (!cookie || nxs_session_check(&account, &csrf, NULL, c->session_key, c->csrf_key, cookie,
-                                     r->request_time, r->pool) != APR_SUCCESS) {
+    if (nxs_caller_session(&account, &csrf, NULL, r, c) != APR_SUCCESS) {
         csrf = NULL;
     }
     nxs_reply_set_cookie(r, NXS_OAUTH_COOKIE, "", 0, nxs_config_https(c));
@@ -145,16 +142,13 @@ static int too_many_starts(request_rec *r, const nxs_server_conf_t *c, const cha
 
 static int start(request_rec *r, const nxs_server_conf_t *c, const char *sub)
 {
-    const char *cookie = nxs_request_cookie(
-        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL, *why = NULL, *state = NULL, *browser = NULL;
     apr_int64_t now = apr_time_sec(r->request_time), retry_at = 0;
     nxs_oauth_start_t st;
     int started = 0;
     nxs_db_t *db;
 
-    if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,
-                                     r->request_time, r->pool) != APR_SUCCESS) {
+    if (nxs_caller_session(&account, &csrf, &why, r, c) != APR_SUCCESS) {
         return nxs_reply_page(r, HTTP_UNAUTHORIZED, "Open the settings from Nexte first",
                               "Connecting Slack starts from the Slack settings in Nexte "
                               "(Settings > Integrations > Slack); your session is missing or "

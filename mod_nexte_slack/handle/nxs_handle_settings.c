@@ -68,13 +68,9 @@ static int confirm_switch(request_rec *r, const nxs_server_conf_t *c, const char
  * (the switch question, or a refused switch). */
 static int may_switch(request_rec *r, const nxs_server_conf_t *c, const char *account)
 {
-    const char *cookie = nxs_request_cookie(
-        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *current = NULL, *csrf = NULL;
 
-    if (!cookie ||
-        nxs_session_check(&current, &csrf, NULL, c->session_key, c->csrf_key, cookie,
-                          r->request_time, r->pool) != APR_SUCCESS ||
+    if (nxs_caller_session(&current, &csrf, NULL, r, c) != APR_SUCCESS ||
         strcmp(current, account) == 0) {
         return DECLINED;
     }

@@ -50,12 +50,9 @@ static void set_page_headers(request_rec *r, const nxs_server_conf_t *c)
 
 int nxs_settings_page(request_rec *r, const nxs_server_conf_t *c)
 {
-    const char *cookie = nxs_request_cookie(
-        r, nxs_reply_cookie_name(r->pool, NXS_SESSION_COOKIE, nxs_config_https(c)));
     const char *account = NULL, *csrf = NULL, *why = NULL;
 
-    if (!cookie || nxs_session_check(&account, &csrf, &why, c->session_key, c->csrf_key, cookie,
-                                     r->request_time, r->pool) != APR_SUCCESS) {
+    if (nxs_caller_session(&account, &csrf, &why, r, c) != APR_SUCCESS) {
         return nxs_reply_page(r, HTTP_UNAUTHORIZED, "Open the Slack settings from Nexte",
                               apr_pstrcat(r->pool,
                                           "This page opens from Nexte: Settings > Integrations > "
