@@ -18,15 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 import nexte
 
 
-def cookies_of(res):
-    out = {}
-    for k, v in res.getheaders():
-        if k.lower() == "set-cookie":
-            name, _, rest = v.partition("=")
-            out[name.strip()] = rest.split(";", 1)[0]
-    return out
-
-
 def connect_one(port, secret, n):
     acc = nexte.account(n)
     conn = nexte.http_conn(port)
@@ -41,12 +32,12 @@ def connect_one(port, secret, n):
         if res.status != 503:
             break
         time.sleep(0.2)
-    jar = cookies_of(res)
+    jar = nexte.cookies_of(res)
     if res.status != 302 or "nxs_session" not in jar:
         raise RuntimeError("%s: launch answered %d" % (acc, res.status))
     cookie = "; ".join("%s=%s" % kv for kv in jar.items())
     res = nexte.oauth_start(conn, cookie)
-    jar.update(cookies_of(res))
+    jar.update(nexte.cookies_of(res))
     loc = res.getheader("Location") or ""
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query).get("state", [""])[0]
     if res.status != 302 or not state:

@@ -87,6 +87,16 @@ def signed_api(conn, secret, acc, method, path, body=b""):
     return res.status, res.read()
 
 
+def cookies_of(res):
+    """The cookies a response sets, name -> value."""
+    out = {}
+    for k, v in res.getheaders():
+        if k.lower() == "set-cookie":
+            name, _, rest = v.partition("=")
+            out[name.strip()] = rest.split(";", 1)[0]
+    return out
+
+
 def oauth_start(conn, cookie, settings="/slack/settings", oauth="/slack/oauth"):
     """Add to Slack as the settings page does it: the session's CSRF token from
     api/session, then a form POST to <oauth>/start. Returns the response (read)."""

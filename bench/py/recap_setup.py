@@ -47,15 +47,6 @@ class Clock:
             return time.time() + int(f.read().strip() or "0")
 
 
-def cookies_of(res):
-    out = {}
-    for k, v in res.getheaders():
-        if k.lower() == "set-cookie":
-            name, _, rest = v.partition("=")
-            out[name.strip()] = rest.split(";", 1)[0]
-    return out
-
-
 RETRIES = 20  # a 503 (SQLite busy for too long, or a fresh database being migrated) is retried
 
 
@@ -131,13 +122,13 @@ class Retry(Exception):
 def install(conn, secret, clock, acc, n):
     """Launch link -> session -> oauth/start -> oauth/callback; Retry on a 503."""
     res = timed("launch", launch, conn, secret, clock, acc)
-    jar = cookies_of(res)
+    jar = nexte.cookies_of(res)
     if res.status == 503:
         raise Retry()
     if res.status != 302 or "nxs_session" not in jar:
         raise RuntimeError("%s: launch answered %d" % (acc, res.status))
     res = timed("oauth/start", nexte.oauth_start, conn, "; ".join("%s=%s" % kv for kv in jar.items()))
-    jar.update(cookies_of(res))
+    jar.update(nexte.cookies_of(res))
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(res.getheader("Location") or "").query)
     state = state.get("state", [""])[0]
     if res.status == 503:
